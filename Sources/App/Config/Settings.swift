@@ -1,0 +1,134 @@
+import Foundation
+
+/// Every setting the server reads, typed, from the environment. The keys are the variable names;
+/// the README's settings table lists them with their defaults.
+public struct Settings: Sendable {
+    public enum DatabaseLocation: Sendable, Equatable {
+        case sqlite(path: String)
+        case sqliteInMemory
+        case postgres(url: String)
+    }
+
+    public var dataDirectory: String
+    public var database: DatabaseLocation
+    public var host: String
+    public var port: Int
+    /// Database connections kept per event loop (PostgreSQL); SQLite keeps one per loop.
+    public var databasePoolSize: Int
+    /// Largest request body accepted, in bytes.
+    public var maxBodySize: Int
+    /// Set explicitly, or `nil` to use (and on first start create) the secret file in the data folder.
+    public var jwtSecret: String?
+    /// Base64 of 32 bytes, or `nil` to use (and on first start create) the key file in the data folder.
+    public var encryptionKey: String?
+
+    public static let defaultDataDirectory = "./data"
+    public static let sqliteFileName = "finance.sqlite"
+
+    /// The variable names, in one place for the loader, the errors and the README.
+    public enum Key: String, CaseIterable, Sendable {
+        case databaseURL = "DATABASE_URL"
+        case dataDirectory = "FINANCE_DATA_DIR"
+        case host = "FINANCE_HOST"
+        case port = "FINANCE_PORT"
+        case databasePoolSize = "FINANCE_DB_POOL_SIZE"
+        case maxBodySize = "FINANCE_MAX_BODY_SIZE"
+        case jwtSecret = "FINANCE_JWT_SECRET"
+        case encryptionKey = "FINANCE_ENCRYPTION_KEY"
+    }
+
+    /// Reads the settings from `environment`; an unset or empty variable takes its default.
+    /// A variable with a bad value throws an error that names it.
+    public static func load(from environment: [String: String]) throws(SettingsError) -> Settings {
+        func value(_ key: Key) -> String? {
+            guard let raw = environment[key.rawValue]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+
+        let dataDirectory = value(.dataDirectory) ?? defaultDataDirectory
+        let database = try parseDatabase(value(.databaseURL), dataDirectory: dataDirectory)
+
+        let host = value(.host) ?? "127.0.0.1"
+        guard host.allSatisfy({ $0.isLetter || $0.isNumber || ".:-".contains($0) }) else {
+            throw SettingsError(key: .host, problem: "must be a host name or an IP address")
+        }
+
+        let port = try integer(value(.port), key: .port, default: 8080, range: 0...65535)
+        let poolSize = try integer(value(.databasePoolSize), key: .databasePoolSize, default: 4, range: 1...256)
+        let maxBodySize = try byteSize(value(.maxBodySize), key: .maxBodySize, default: 10 * 1024 * 1024)
+
+        let jwtSecret = value(.jwtSecret)
+        if let jwtSecret, jwtSecret.utf8.count < 32 {
+            throw SettingsError(key: .jwtSecret, problem: "must be at least 32 bytes long")
+        }
+        let encryptionKey = value(.encryptionKey)
+        if let encryptionKey, Data(base64Encoded: encryptionKey)?.count != 32 {
+            throw SettingsError(key: .encryptionKey, problem: "must be 32 bytes encoded in base64 (for example `openssl rand -base64 32`)")
+        }
+
+        return Settings(
+            dataDirectory: dataDirectory, database: database, host: host, port: port,
+            databasePoolSize: poolSize, maxBodySize: maxBodySize,
+            jwtSecret: jwtSecret, encryptionKey: encryptionKey
+        )
+    }
+
+    static func parseDatabase(_ url: String?, dataDirectory: String) throws(SettingsError) -> DatabaseLocation {
+        guard let url else {
+            return .sqlite(path: (dataDirectory as NSString).appendingPathComponent(sqliteFileName))
+        }
+        let lowered = url.lowercased()
+        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
+            guard let components = URLComponents(string: url), components.host?.isEmpty == false else {
+                throw SettingsError(key: .databaseURL, problem: "is not a valid postgres:// URL")
+            }
+            return .postgres(url: url)
+        }
+        if lowered == ":memory:" || lowered == "sqlite::memory:" {
+            return .sqliteInMemory
+        }
+        if lowered.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw SettingsError(key: .databaseURL, problem: "names no SQLite file") }
+            return .sqlite(path: path)
+        }
+        if url.contains("://") {
+            throw SettingsError(key: .databaseURL, problem: "must be a postgres:// URL or the path of a SQLite file")
+        }
+        return .sqlite(path: url)
+    }
+
+    static func integer(_ text: String?, key: Key, default fallback: Int, range: ClosedRange<Int>) throws(SettingsError) -> Int {
+        guard let text else { return fallback }
+        guard let number = Int(text), range.contains(number) else {
+            throw SettingsError(key: key, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
+        }
+        return number
+    }
+
+    /// `1048576`, `512kb`, `10mb`.
+    static func byteSize(_ text: String?, key: Key, default fallback: Int) throws(SettingsError) -> Int {
+        guard let text else { return fallback }
+        let lowered = text.lowercased()
+        let multipliers: [(String, Int)] = [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024), ("b", 1)]
+        var digits = lowered
+        var multiplier = 1
+        for (suffix, factor) in multipliers where lowered.hasSuffix(suffix) {
+            digits = String(lowered.dropLast(suffix.count))
+            multiplier = factor
+            break
+        }
+        guard let number = Int(digits), number > 0, number.multipliedReportingOverflow(by: multiplier).overflow == false else {
+            throw SettingsError(key: key, problem: "must be a size such as 1048576, 512kb or 10mb, not \"\(text)\"")
+        }
+        return number * multiplier
+    }
+}
+
+/// A setting with a value the server cannot use. The message names the variable.
+public struct SettingsError: Error, CustomStringConvertible, Equatable {
+    public let key: Settings.Key
+    public let problem: String
+
+    public var description: String { "Setting \(key.rawValue) \(problem)." }
+}

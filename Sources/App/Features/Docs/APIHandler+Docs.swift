@@ -1,0 +1,16 @@
+import FinanceAPI
+import Vapor
+
+extension APIHandler {
+    func openAPIDocumentJSON(_ input: Operations.OpenAPIDocumentJSON.Input) async throws -> Operations.OpenAPIDocumentJSON.Output {
+        .ok(.init(body: .json(documents.object)))
+    }
+
+    func openAPIDocumentYAML(_ input: Operations.OpenAPIDocumentYAML.Input) async throws -> Operations.OpenAPIDocumentYAML.Output {
+        .ok(.init(body: .yaml(.init(documents.yaml))))
+    }
+
+    func docsPage(_ input: Operations.DocsPage.Input) async throws -> Operations.DocsPage.Output {
+        .ok(.init(body: .html(.init(documents.html))))
+    }
+}

@@ -1,0 +1,41 @@
+import FinanceAPI
+import Foundation
+import OpenAPIRuntime
+import Yams
+
+/// The API's contract, read once at start from the document the code is generated from,
+/// and served as YAML, as JSON and as a readable HTML page.
+struct OpenAPIDocuments: Sendable {
+    let yaml: String
+    let json: Data
+    let object: OpenAPIObjectContainer
+    let html: String
+
+    static func load() throws -> OpenAPIDocuments {
+        let yaml = try APIDocument.yaml()
+        guard let parsed = try Yams.load(yaml: yaml), let tree = jsonCompatible(parsed) as? [String: Any] else {
+            throw DocumentError.notAnObject
+        }
+        let json = try JSONSerialization.data(withJSONObject: tree, options: [.sortedKeys])
+        let object = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json)
+        return OpenAPIDocuments(yaml: yaml, json: json, object: object, html: DocsPage(document: tree).render())
+    }
+
+    /// YAML allows keys that are not strings (`200:`); JSON does not.
+    private static func jsonCompatible(_ value: Any) -> Any {
+        switch value {
+        case let dictionary as [AnyHashable: Any]:
+            var result: [String: Any] = [:]
+            for (key, value) in dictionary { result[String(describing: key.base)] = jsonCompatible(value) }
+            return result
+        case let array as [Any]:
+            return array.map(jsonCompatible)
+        default:
+            return value
+        }
+    }
+
+    enum DocumentError: Error {
+        case notAnObject
+    }
+}

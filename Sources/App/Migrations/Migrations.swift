@@ -1,0 +1,18 @@
+import Fluent
+
+/// Every migration, in order. Reverting runs them backwards, down to an empty database.
+enum AppMigrations {
+    static let all: [any Migration] = [
+        CreateEnumTypes(),
+        CreateUsers(),
+        CreatePlaidConnections(),
+        CreateAccounts(),
+        CreateTransactions(),
+        CreateInvestments(),
+        CreatePortfolios(),
+        CreatePortfolioItems(),
+        CreateBalanceSnapshots(),
+        CreateAuditEvents(),
+        CreateRefreshTokens(),
+    ]
+}

@@ -1,0 +1,20 @@
+import FinanceCore
+import Fluent
+import Foundation
+
+/// An account's balance at the end of one day.
+final class BalanceSnapshot: Model, @unchecked Sendable {
+    static let schema = "balance_snapshots"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "account_id") var accountID: UUID
+    @Field(key: "date") var date: LocalDate
+    @Field(key: "current_balance") var currentBalance: Amount
+    @OptionalField(key: "available_balance") var availableBalance: Amount?
+    @Field(key: "currency") var currency: CurrencyCode
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+
+    init() {}
+}

@@ -1,0 +1,24 @@
+import FinanceCore
+import Fluent
+import Foundation
+
+/// A link to one institution through Plaid (a Plaid "item"). The access token is kept only sealed.
+final class PlaidConnection: Model, @unchecked Sendable {
+    static let schema = "plaid_connections"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "plaid_item_id") var plaidItemID: String
+    @Field(key: "access_token_ciphertext") var accessTokenCiphertext: Data
+    @Field(key: "access_token_key_id") var accessTokenKeyID: String
+    @OptionalField(key: "institution_id") var institutionID: String?
+    @OptionalField(key: "institution_name") var institutionName: String?
+    @Enum(key: "status") var status: ConnectionStatus
+    @OptionalField(key: "error_code") var errorCode: String?
+    @OptionalField(key: "sync_cursor") var syncCursor: String?
+    @OptionalField(key: "last_synced_at") var lastSyncedAt: Date?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+
+    init() {}
+}

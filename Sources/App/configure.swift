@@ -1,0 +1,79 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import NIOCore
+import Vapor
+
+/// Builds the application from its settings: secrets, database, migrations, middleware, routes
+/// and commands. The executable and the tests both call this, so tests run the real wiring.
+public func configure(_ app: Application, settings: Settings) async throws {
+    app.settings = settings
+    app.secrets = try Secrets.load(settings: settings)
+
+    try await configureDatabase(app, settings: settings)
+    app.migrations.add(AppMigrations.all)
+
+    app.http.server.configuration.hostname = settings.host
+    app.http.server.configuration.port = settings.port
+    app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodySize)
+
+    // Outermost first: every response, errors included, gets its request id and a JSON error body.
+    app.middleware = Middlewares()
+    app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(APIErrorMiddleware())
+    app.middleware.use(BodySizeLimitMiddleware(maxBytes: settings.maxBodySize))
+
+    try routes(app)
+
+    app.asyncCommands.use(ServeCommandWithMigrations(serve: await app.servers.asyncCommand), as: "serve", isDefault: true)
+    app.asyncCommands.use(MigrateCommand(), as: "migrate")
+}
+
+private func configureDatabase(_ app: Application, settings: Settings) async throws {
+    switch settings.database {
+    case .sqlite(let path):
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try DataDirectory.create(folder) }
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+        AppMetrics.recordPoolCapacity(engine: "sqlite", connections: app.eventLoopGroup.makeIterator().map { $0 }.count)
+        // Write-ahead logging: readers never wait for the writer. It is a property of the file, set once.
+        _ = try await app.db.sql.raw("PRAGMA journal_mode = WAL").all()
+    case .sqliteInMemory:
+        app.databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
+    case .postgres(let url):
+        let configuration: SQLPostgresConfiguration
+        do {
+            configuration = try SQLPostgresConfiguration(url: url)
+        } catch {
+            throw SettingsError(key: .databaseURL, problem: "is not a PostgreSQL URL the driver accepts (\(error))")
+        }
+        app.databases.use(
+            .postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .trace),
+            as: .psql
+        )
+        let loops = app.eventLoopGroup.makeIterator().map { $0 }.count
+        AppMetrics.recordPoolCapacity(engine: "postgres", connections: loops * settings.databasePoolSize)
+    }
+}
+
+extension Application {
+    private struct SettingsKey: StorageKey { typealias Value = Settings }
+    private struct SecretsKey: StorageKey { typealias Value = Secrets }
+
+    public internal(set) var settings: Settings {
+        get {
+            guard let settings = storage[SettingsKey.self] else { preconditionFailure("configure(_:settings:) sets the settings first") }
+            return settings
+        }
+        set { storage[SettingsKey.self] = newValue }
+    }
+
+    var secrets: Secrets {
+        get {
+            guard let secrets = storage[SecretsKey.self] else { preconditionFailure("configure(_:settings:) loads the secrets first") }
+            return secrets
+        }
+        set { storage[SecretsKey.self] = newValue }
+    }
+}

@@ -1,0 +1,39 @@
+import App
+import Foundation
+import Logging
+import Vapor
+
+@main
+enum Entrypoint {
+    static func main() async {
+        var environment: Environment
+        do {
+            environment = try Environment.detect()
+            try LoggingSystem.bootstrap(from: &environment)
+        } catch {
+            fail("\(error)")
+        }
+
+        let app: Application
+        do {
+            app = try await Application.make(environment)
+        } catch {
+            fail("Cannot start: \(error)")
+        }
+        do {
+            let settings = try Settings.load(from: ProcessInfo.processInfo.environment)
+            try await configure(app, settings: settings)
+            try await app.execute()
+        } catch {
+            app.logger.report(error: error)
+            try? await app.asyncShutdown()
+            fail("\(error)")
+        }
+        try? await app.asyncShutdown()
+    }
+
+    private static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("finance: \(message)\n".utf8))
+        exit(1)
+    }
+}
