@@ -29,6 +29,7 @@ enum DatabaseMigrations {
     /// Applies pending migrations and answers how many ran.
     @discardableResult
     static func migrate(_ app: Application) async throws -> Int {
+        try await app.migrator.setupIfNeeded().get()
         let pending = try await app.migrator.previewPrepareBatch().get()
         try await app.autoMigrate()
         return pending.count

@@ -1,0 +1,67 @@
+@testable import App
+import Fluent
+import SQLKit
+import Testing
+import Vapor
+
+@Suite("Migrations")
+struct MigrationTests {
+    @Test("Up, down to an empty database, and up again gives the same schema", arguments: TestBackend.all)
+    func upDownUp(backend: TestBackend) async throws {
+        try await withTestApp(backend, migrate: false) { app in
+            #expect(try await SchemaCatalog.objectCount(app.sql) == 0)
+            #expect(try await DatabaseMigrations.migrate(app) == AppMigrations.all.count)
+            let first = try await SchemaCatalog.snapshot(app.sql)
+            for table in ["users"] + UserOwnedTables.all {
+                #expect(first.contains { $0.contains(" \(table)") }, "\(table) is missing")
+            }
+
+            try await DatabaseMigrations.revertAll(app)
+            #expect(try await SchemaCatalog.objectCount(app.sql) == 0)
+
+            #expect(try await DatabaseMigrations.migrate(app) == AppMigrations.all.count)
+            #expect(try await DatabaseMigrations.migrate(app) == 0)
+            #expect(try await SchemaCatalog.snapshot(app.sql) == first)
+        }
+    }
+
+    @Test("Every user-owned table carries user_id with a cascading foreign key to users", arguments: TestBackend.all)
+    func ownerColumns(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let catalog = try await SchemaCatalog.snapshot(app.sql).joined(separator: "\n")
+            for table in UserOwnedTables.all {
+                switch backend {
+                case .postgres:
+                    #expect(catalog.contains("column \(table).user_id uuid"))
+                    #expect(catalog.contains("constraint \(table) \(table)_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE"))
+                case .sqlite:
+                    #expect(catalog.contains("CONSTRAINT \(table)_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE"))
+                }
+            }
+        }
+    }
+
+    @Test("PostgreSQL has the enum types, exact numeric columns and the ledger's indexes")
+    func postgresCatalog() async throws {
+        guard TestBackend.all.contains(.postgres) else { return }
+        try await withTestApp(.postgres) { app in
+            let catalog = try await SchemaCatalog.snapshot(app.sql)
+            for enumeration in DatabaseEnum.all {
+                #expect(catalog.contains("enum \(enumeration.typeName) \(enumeration.values.joined(separator: ","))"))
+            }
+            #expect(catalog.contains { $0.hasPrefix("column transactions.amount numeric 18,4 NO") })
+            #expect(catalog.contains { $0.hasPrefix("column portfolio_items.quantity numeric 18,8 NO") })
+            #expect(catalog.contains { $0.hasPrefix("column transactions.category transaction_category") })
+            #expect(catalog.contains { $0.hasPrefix("index transactions_user_date_idx") && $0.contains("(user_id, date DESC, id DESC)") })
+            #expect(catalog.contains { $0.contains("portfolio_items_quantity_check CHECK ((quantity >= (0)::numeric))") })
+        }
+    }
+}
+
+/// Tables whose rows belong to one user.
+enum UserOwnedTables {
+    static let all = [
+        "plaid_connections", "accounts", "transactions", "investments", "portfolios",
+        "portfolio_items", "balance_snapshots", "audit_events", "refresh_tokens",
+    ]
+}
