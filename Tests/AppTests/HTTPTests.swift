@@ -1,0 +1,162 @@
+@testable import App
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+@Suite("HTTP skeleton")
+struct HTTPTests {
+    struct ErrorBody: Decodable {
+        struct Inner: Decodable {
+            let code: String
+            let message: String
+            let fields: [String: String]?
+            let request_id: String?
+        }
+        let error: Inner
+    }
+
+    @Test("Liveness, and readiness that checks the database", arguments: TestBackend.all)
+    func health(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            try await app.testing().test(.GET, "/health/live") { response async throws in
+                #expect(response.status == .ok)
+                #expect(response.body.string.contains(#""status" : "ok""#))
+            }
+            try await app.testing().test(.GET, "/health/ready") { response async throws in
+                #expect(response.status == .ok)
+                struct Ready: Decodable { struct Database: Decodable { let engine: String; let status: String }; let database: Database }
+                let ready = try response.content.decode(Ready.self)
+                #expect(ready.database.engine == backend.rawValue)
+                #expect(ready.database.status == "ok")
+            }
+        }
+    }
+
+    @Test("Readiness answers 503 in the error shape when the database cannot be reached")
+    func notReady() async throws {
+        let app = try await Application.make(.testing)
+        app.logger.logLevel = .critical
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finance-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        do {
+            // Nothing listens on port 1.
+            try await configure(app, settings: Settings.load(from: [
+                "FINANCE_DATA_DIR": folder, "DATABASE_URL": "postgres://nobody:x@127.0.0.1:1/none?tlsmode=disable",
+            ]))
+            try await app.testing().test(.GET, "/health/ready") { response async throws in
+                #expect(response.status == .serviceUnavailable)
+                #expect(try response.content.decode(ErrorBody.self).error.code == "service_unavailable")
+            }
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+
+    @Test("Unknown routes and malformed JSON answer in the one error shape, with the request id")
+    func errorShape() async throws {
+        try await withTestApp(.sqlite) { app in
+            try await app.testing().test(.POST, "/api/v1/nowhere", headers: ["Content-Type": "application/json"], body: ByteBuffer(string: "{bad")) { response async throws in
+                #expect(response.status == .notFound)
+                #expect(response.headers.contentType == .json)
+                let body = try response.content.decode(ErrorBody.self)
+                #expect(body.error.code == "not_found")
+                #expect(body.error.request_id == response.headers.first(name: "X-Request-Id"))
+            }
+            try await app.testing().test(.DELETE, "/health/live") { response async throws in
+                #expect(response.status.code >= 400 && response.status.code < 500)
+                #expect(try response.content.decode(ErrorBody.self).error.code.isEmpty == false)
+            }
+        }
+    }
+
+    @Test("A sane X-Request-Id is echoed; an unsafe one is replaced")
+    func requestID() async throws {
+        try await withTestApp(.sqlite) { app in
+            try await app.testing().test(.GET, "/health/live", headers: ["X-Request-Id": "abc-123_x.y"]) { response async throws in
+                #expect(response.headers.first(name: "X-Request-Id") == "abc-123_x.y")
+            }
+            try await app.testing().test(.GET, "/health/live", headers: ["X-Request-Id": "bad id\u{7}"]) { response async throws in
+                let id = try #require(response.headers.first(name: "X-Request-Id"))
+                #expect(id != "bad id\u{7}")
+                #expect(UUID(uuidString: id) != nil)
+            }
+            try await app.testing().test(.GET, "/health/live") { response async throws in
+                #expect(response.headers.first(name: "X-Request-Id")?.isEmpty == false)
+            }
+        }
+    }
+
+    @Test("Bodies over the limit are refused before any handler reads them")
+    func bodyLimit() async throws {
+        try await withTestApp(.sqlite) { app in
+            let limit = app.settings.maxBodySize
+            let body = ByteBuffer(repeating: UInt8(ascii: "a"), count: limit + 1)
+            try await app.testing().test(.POST, "/health/live", body: body) { response async throws in
+                #expect(response.status == .payloadTooLarge)
+                #expect(try response.content.decode(ErrorBody.self).error.code == "payload_too_large")
+            }
+        }
+    }
+
+    @Test("The OpenAPI document is served as JSON and YAML, and the docs page lists its operations")
+    func documents() async throws {
+        try await withTestApp(.sqlite) { app in
+            var paths: [String] = []
+            try await app.testing().test(.GET, "/openapi.json") { response async throws in
+                #expect(response.status == .ok)
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect((object?["openapi"] as? String)?.hasPrefix("3.") == true)
+                let documentPaths = object?["paths"] as? [String: Any] ?? [:]
+                paths = documentPaths.keys.sorted()
+                #expect(paths.contains("/health/ready"))
+            }
+            try await app.testing().test(.GET, "/openapi.yaml") { response async throws in
+                #expect(response.status == .ok)
+                #expect(response.body.string.hasPrefix("openapi: 3."))
+            }
+            try await app.testing().test(.GET, "/docs") { response async throws in
+                #expect(response.status == .ok)
+                #expect(response.headers.contentType?.subType == "html")
+                for path in paths { #expect(response.body.string.contains("<code>\(path)</code>"), "\(path)") }
+            }
+        }
+    }
+
+    @Test("Every route the server registers is an operation of the document")
+    func routesMatchDocument() async throws {
+        try await withTestApp(.sqlite) { app in
+            let document = try OpenAPIDocuments.load()
+            let object = try JSONSerialization.jsonObject(with: document.json) as? [String: Any]
+            let paths = object?["paths"] as? [String: [String: Any]] ?? [:]
+            var documented: Set<String> = []
+            for (path, item) in paths {
+                for method in item.keys { documented.insert("\(method.uppercased()) \(path)") }
+            }
+            let registered = Set(app.routes.all.map { route in
+                "\(route.method.rawValue) /" + route.path.map { component in
+                    if case .parameter(let name) = component { return "{\(name)}" }
+                    return component.description
+                }.joined(separator: "/")
+            })
+            #expect(registered == documented)
+        }
+    }
+
+    @Test("Metrics are Prometheus text with request counts by route and status")
+    func metrics() async throws {
+        try await withTestApp(.sqlite) { app in
+            try await app.testing().test(.GET, "/health/live") { _ async throws in }
+            try await app.testing().test(.GET, "/metrics") { response async throws in
+                #expect(response.status == .ok)
+                #expect(response.headers.contentType?.subType == "plain")
+                let text = response.body.string
+                #expect(text.contains("# TYPE http_requests_total counter"))
+                #expect(text.contains(#"http_requests_total{method="GET",path="/health/live",status="200"}"#))
+                #expect(text.contains("finance_db_pool_max_connections"))
+            }
+        }
+    }
+}
