@@ -1,0 +1,84 @@
+import FinanceCore
+import Fluent
+import FluentSQLiteDriver
+import Foundation
+import Vapor
+
+/// Bulk-loads a generated ledger and reports rows per second and peak memory.
+///
+/// On SQLite it loads a fresh database file of its own beside the configured one and removes it after;
+/// on PostgreSQL it loads the configured database under a generated user and deletes that user after.
+struct IngestBenchmark {
+    let app: Application
+    let shape: LedgerShape
+    let console: any Console
+
+    static let rowsPerTransaction = 10_000
+
+    func run() async throws {
+        switch app.settings.database {
+        case .postgres:
+            try await DatabaseMigrations.migrate(app)
+            try await load(into: app.db, engineName: "PostgreSQL")
+        case .sqlite, .sqliteInMemory:
+            let path = (app.settings.dataDirectory as NSString).appendingPathComponent("bench-\(UUID().uuidString).sqlite")
+            try DataDirectory.create(app.settings.dataDirectory)
+            let id = DatabaseID(string: "bench")
+            app.databases.use(.sqlite(.file(path)), as: id)
+            defer {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            }
+            let database = app.db(id)
+            _ = try await database.sql.raw("PRAGMA journal_mode = WAL").all()
+            for migration in AppMigrations.all { try await migration.prepare(on: database).get() }
+            try await load(into: database, engineName: "SQLite (\(path))")
+        }
+    }
+
+    private func load(into database: any Database, engineName: String) async throws {
+        let user = User(email: "bench-\(UUID().uuidString.prefix(8).lowercased())@example.invalid", passwordHash: "!", fullName: "Benchmark")
+        try await user.save(on: database)
+        let userID = try user.requireID()
+        var accounts: [UUID] = []
+        for index in 0..<shape.accounts {
+            let type: AccountType = [.checking, .savings, .creditCard][index % 3]
+            let account = Account(userID: userID, name: "Account \(index + 1)", type: type, currency: .usd)
+            try await account.save(on: database)
+            accounts.append(try account.requireID())
+        }
+
+        var generator = LedgerGenerator(shape: shape)
+        console.print("ingest: \(engineName)")
+        console.print("  data: 1 user, \(shape.accounts) accounts, \(shape.transactions.formatted()) transactions over \(shape.years) years (\(generator.firstDay) to 2024-12-31), seed 42")
+        console.print("  load: multi-row INSERTs, \(Self.rowsPerTransaction.formatted()) rows per database transaction, indexes in place")
+
+        var loaded = 0
+        var loadTime = Duration.zero
+        let clock = ContinuousClock()
+        while loaded < shape.transactions {
+            let rows = generator.next(min(Self.rowsPerTransaction, shape.transactions - loaded), userID: userID, accounts: accounts)
+            let start = clock.now
+            loaded += try await TransactionBulkInsert.insert(rows, on: database)
+            loadTime += clock.now - start
+        }
+        let count = try await Transaction.query(on: database).filter(\.$userID == userID).count()
+        guard count == shape.transactions else {
+            throw Abort(.internalServerError, reason: "Loaded \(count) rows, expected \(shape.transactions)")
+        }
+        let seconds = Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) / 1e18
+        console.print("  result: \(loaded.formatted()) rows in \(String(format: "%.2f", seconds)) s = \(Int(Double(loaded) / seconds).formatted()) rows/s (time spent in the database writes only)")
+        console.print("  peak memory (VmHWM): \(PeakMemory.megabytes().map { "\($0) MB" } ?? "unknown")")
+
+        try await user.delete(on: database)
+    }
+}
+
+enum PeakMemory {
+    /// The process's peak resident set size, from /proc/self/status (Linux).
+    static func megabytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kilobytes / 1024
+    }
+}
