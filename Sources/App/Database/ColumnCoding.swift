@@ -84,6 +84,33 @@ enum PostgresNumericUnits {
     }
 }
 
+/// SQLite keeps UUIDs as 16-byte BLOBs: half the size of their text, and compared with one short
+/// memcmp in every index that starts with an owner or an account.
+extension UUID: @retroactive SQLiteDataConvertible {
+    public init?(sqliteData: SQLiteData) {
+        switch sqliteData {
+        case .blob(var buffer):
+            guard buffer.readableBytes == 16, let bytes = buffer.readBytes(length: 16) else { return nil }
+            self = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        case .text(let text):
+            guard let uuid = UUID(uuidString: text) else { return nil }
+            self = uuid
+        default:
+            return nil
+        }
+    }
+
+    public var sqliteData: SQLiteData? { sqliteBlob }
+
+    var sqliteBlob: SQLiteData {
+        let u = uuid
+        var buffer = ByteBufferAllocator().buffer(capacity: 16)
+        buffer.writeBytes([u.0, u.1, u.2, u.3, u.4, u.5, u.6, u.7, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15])
+        return .blob(buffer)
+    }
+}
+
 extension LocalDate: SQLiteDataConvertible {
     public init?(sqliteData: SQLiteData) {
         guard case .text(let text) = sqliteData else { return nil }

@@ -24,7 +24,8 @@ struct CreateAccounts: TableMigration {
         t.foreignKey(["plaid_connection_id"], references: "plaid_connections", ["id"], onDelete: "SET NULL")
         // Lets rows of other tables prove that their account belongs to their owner.
         t.unique(["id", "user_id"])
-        t.unique(["user_id", "plaid_account_id"])
+        // Only rows that came from Plaid have one; the rest stay out of the index.
+        t.index(["user_id", "plaid_account_id"], unique: true, where: "plaid_account_id IS NOT NULL")
         t.check("name", "length(trim(name)) BETWEEN 1 AND 200")
         t.check("credit_limit", "credit_limit IS NULL OR credit_limit >= 0")
         t.check("mask", "mask IS NULL OR length(mask) BETWEEN 1 AND 4")

@@ -19,7 +19,8 @@ struct CreateTransactions: TableMigration {
         t.timestamps()
         // The account must be the owner's own; deleting it deletes its transactions.
         t.foreignKey(["account_id", "user_id"], references: "accounts", ["id", "user_id"], onDelete: "CASCADE")
-        t.unique(["user_id", "plaid_transaction_id"])
+        // Only rows that came from Plaid have one; the rest stay out of the index.
+        t.index(["user_id", "plaid_transaction_id"], unique: true, where: "plaid_transaction_id IS NOT NULL")
         t.check("description", "length(description) <= 2000")
         t.check("notes", "notes IS NULL OR length(notes) <= 10000")
         t.check("detailed_category", "detailed_category IS NULL OR length(detailed_category) <= 100")

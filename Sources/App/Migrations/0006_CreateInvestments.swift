@@ -14,7 +14,8 @@ struct CreateInvestments: TableMigration {
         t.column("latest_price_date", .date, nullable: true)
         t.timestamps()
         t.unique(["id", "user_id"])
-        t.unique(["user_id", "plaid_security_id"])
+        // Only rows that came from Plaid have one; the rest stay out of the index.
+        t.index(["user_id", "plaid_security_id"], unique: true, where: "plaid_security_id IS NOT NULL")
         t.check("name", "length(trim(name)) BETWEEN 1 AND 200")
         t.check("symbol", "symbol IS NULL OR length(symbol) BETWEEN 1 AND 32")
         t.check("isin", "isin IS NULL OR length(isin) = 12")

@@ -9,7 +9,12 @@ struct RawFixtures {
     let database: any SQLDatabase
     var engine: DatabaseEngine { DatabaseEngine(database) }
 
-    func uuid(_ id: UUID) -> String { "'\(id.uuidString)'" }
+    func uuid(_ id: UUID) -> String {
+        switch engine {
+        case .postgres: return "'\(id.uuidString)'"
+        case .sqlite: return "X'\(id.uuidString.replacingOccurrences(of: "-", with: ""))'"
+        }
+    }
 
     /// An exact decimal literal: `numeric` text on PostgreSQL, integer units on SQLite.
     func decimal<Format: DecimalFormat>(_ text: String, _ type: FixedDecimal<Format>.Type) -> String {

@@ -13,7 +13,7 @@ struct IngestBenchmark {
     let shape: LedgerShape
     let console: any Console
 
-    static let rowsPerTransaction = 10_000
+    static let rowsPerTransaction = 100_000
 
     func run() async throws {
         switch app.settings.database {

@@ -8,13 +8,14 @@ struct LedgerShape: Sendable {
     let years: Int
 }
 
-/// A deterministic, realistic-looking ledger: the same seed gives the same rows on every machine,
-/// so figures from two runs describe the same data.
+/// A deterministic, realistic-looking ledger in date order: the same seed gives the same rows on
+/// every machine, so figures from two runs describe the same data.
 struct LedgerGenerator {
     private var random: SplitMix64
     let shape: LedgerShape
     let firstDay: LocalDate
     private let days: Int
+    private var produced = 0
 
     private static let merchants: [(String, TransactionCategory, ClosedRange<Int64>)] = [
         ("Corner Coffee", .foodAndDrink, 300...900), ("Green Grocer", .foodAndDrink, 1_500...18_000),
@@ -41,7 +42,9 @@ struct LedgerGenerator {
     mutating func next(_ count: Int, userID: UUID, accounts: [UUID]) -> [NewTransactionRow] {
         (0..<count).map { _ in
             let account = accounts[Int(random.next() % UInt64(accounts.count))]
-            let date = firstDay.adding(days: Int(random.next() % UInt64(days)))
+            // In date order, as a bank's export of the history comes.
+            let date = firstDay.adding(days: produced * days / shape.transactions)
+            produced += 1
             let isIncome = random.next() % 20 == 0
             let (merchant, category, cents): (String, TransactionCategory, Int64)
             if isIncome {

@@ -133,7 +133,8 @@ struct TableSchema: Sendable {
     static func typeSQL(_ type: ColumnType, _ engine: DatabaseEngine) -> String {
         switch (type, engine) {
         case (.uuid, .postgres): "uuid"
-        case (.text, _), (.currency, _), (.uuid, .sqlite), (.date, .sqlite), (.enumeration, .sqlite), (.json, .sqlite): "TEXT"
+        case (.text, _), (.currency, _), (.date, .sqlite), (.enumeration, .sqlite), (.json, .sqlite): "TEXT"
+        case (.uuid, .sqlite): "BLOB"
         case (.boolean, .postgres): "boolean"
         case (.boolean, .sqlite), (.integer, .sqlite), (.decimal, .sqlite): "INTEGER"
         case (.timestamp, .postgres): "timestamptz"
@@ -157,7 +158,7 @@ struct TableSchema: Sendable {
         case (.enumeration(let enumeration), .sqlite): ("enum", "\(c) IN (\(enumeration.quotedValues))")
         case (.boolean, .sqlite): ("boolean", "\(c) IN (0, 1)")
         case (.date, .sqlite): ("date", "\(c) = date(\(c))")
-        case (.uuid, .sqlite): ("uuid", "length(\(c)) = 36")
+        case (.uuid, .sqlite): ("uuid", "length(\(c)) = 16")
         case (.json, .sqlite): ("json", "json_valid(\(c))")
         case (.decimal(_, let precision), .sqlite):
             // numeric(p, s) refuses values of p digits or more; the units integer mirrors that range.

@@ -6,7 +6,7 @@ import Foundation
 
 /// A transaction about to be written in bulk (an import, a sync page, a benchmark).
 struct NewTransactionRow: Sendable {
-    var id = UUID()
+    var id = UUID.timeOrdered()
     let userID: UUID
     let accountID: UUID
     let date: LocalDate
@@ -42,12 +42,16 @@ enum TransactionBulkInsert {
 
     // SQLite allows 32,766 parameters a statement.
     private static let sqliteRowsPerStatement = 500
-    // PostgreSQL allows 65,535 parameters a statement.
-    private static let postgresRowsPerStatement = 2_000
 
     private static func insertSQLite(_ rows: [NewTransactionRow], on database: any SQLiteDatabase, now: Date) async throws {
         let timestamp = SQLiteData.float(now.timeIntervalSince1970)
         try await database.withConnection { connection in
+            // SQLite's default page cache is 2 MB: far too small for the ledger's indexes, so a large
+            // load would spend its time evicting and re-reading pages. Per connection; idempotent.
+            _ = try await connection.query("PRAGMA cache_size = -\(SQLiteTuning.cacheKilobytes)")
+            // Each multi-row INSERT keeps a statement journal (to undo just that statement on a
+            // constraint error); in memory rather than in a temporary file.
+            _ = try await connection.query("PRAGMA temp_store = MEMORY")
             // IMMEDIATE takes the write lock now, so the batch cannot fail halfway for want of it.
             _ = try await connection.query("BEGIN IMMEDIATE")
             do {
@@ -57,9 +61,9 @@ enum TransactionBulkInsert {
                     var binds: [SQLiteData] = []
                     binds.reserveCapacity(chunk.count * columns.count)
                     for row in chunk {
-                        binds.append(.text(row.id.uuidString))
-                        binds.append(.text(row.userID.uuidString))
-                        binds.append(.text(row.accountID.uuidString))
+                        binds.append(row.id.sqliteBlob)
+                        binds.append(row.userID.sqliteBlob)
+                        binds.append(row.accountID.sqliteBlob)
                         binds.append(.text(row.date.description))
                         binds.append(.integer(Int(row.amount.units)))
                         binds.append(.text(row.currency.code))
@@ -81,33 +85,29 @@ enum TransactionBulkInsert {
         }
     }
 
+    /// PostgreSQL's fastest way in: one `COPY ... FROM STDIN` stream in its text format.
     private static func insertPostgres(_ rows: [NewTransactionRow], on database: any PostgresDatabase, now: Date) async throws {
         let logger = database.logger
+        let timestamp = CopyText.timestamp(now)
         try await database.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 _ = try await connection.query("BEGIN", logger: logger)
                 do {
-                    var start = 0
-                    while start < rows.count {
-                        let chunk = rows[start..<min(start + postgresRowsPerStatement, rows.count)]
-                        var bindings = PostgresBindings(capacity: chunk.count * columns.count)
-                        for row in chunk {
-                            bindings.append(row.id)
-                            bindings.append(row.userID)
-                            bindings.append(row.accountID)
-                            bindings.append(row.date)
-                            bindings.append(row.amount)
-                            bindings.append(row.currency)
-                            bindings.append(row.description)
-                            bindings.append(row.merchantName)
-                            bindings.append(row.category.rawValue)
-                            bindings.append(row.pending)
-                            bindings.append(now)
-                            bindings.append(now)
+                    try await connection.copyFrom(table: "transactions", columns: columns, logger: logger) { writer in
+                        var buffer = ByteBuffer()
+                        buffer.reserveCapacity(256 * 1024)
+                        for row in rows {
+                            CopyText.append(row: [
+                                row.id.uuidString, row.userID.uuidString, row.accountID.uuidString, row.date.description,
+                                row.amount.description, row.currency.code, row.description, row.merchantName,
+                                row.category.rawValue, row.pending ? "t" : "f", timestamp, timestamp,
+                            ], to: &buffer)
+                            if buffer.readableBytes >= 200 * 1024 {
+                                try await writer.write(buffer)
+                                buffer.clear()
+                            }
                         }
-                        let query = PostgresQuery(unsafeSQL: postgresStatement(rowCount: chunk.count), binds: bindings)
-                        _ = try await connection.query(query, logger: logger)
-                        start += chunk.count
+                        if buffer.readableBytes > 0 { try await writer.write(buffer) }
                     }
                     _ = try await connection.query("COMMIT", logger: logger)
                 } catch {
@@ -123,18 +123,39 @@ enum TransactionBulkInsert {
         return "INSERT INTO transactions (\(columns.joined(separator: ", "))) VALUES "
             + Array(repeating: row, count: rowCount).joined(separator: ", ")
     }
+}
 
-    private static func postgresStatement(rowCount: Int) -> String {
-        var sql = "INSERT INTO transactions (\(columns.joined(separator: ", "))) VALUES "
-        sql.reserveCapacity(rowCount * 100)
-        for index in 0..<rowCount {
-            let base = index * columns.count
-            let placeholders = (1...columns.count).map { column in
-                // Parameters arrive as text; the category column is an enum type.
-                columns[column - 1] == "category" ? "$\(base + column)::transaction_category" : "$\(base + column)"
+enum SQLiteTuning {
+    /// Page cache per connection for heavy work, in KiB.
+    static let cacheKilobytes = 256 * 1024
+}
+
+/// PostgreSQL's COPY text format: tab-separated columns, `\N` for NULL, backslash escapes.
+enum CopyText {
+    static func append(row: [String?], to buffer: inout ByteBuffer) {
+        for (index, value) in row.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+            guard let value else {
+                buffer.writeStaticString("\\N")
+                continue
             }
-            sql += (index == 0 ? "(" : ", (") + placeholders.joined(separator: ", ") + ")"
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+                default: buffer.writeInteger(byte)
+                }
+            }
         }
-        return sql
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// A `timestamptz` literal with microseconds, in UTC.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
     }
 }
