@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import NIOCore
+import JWT
 import Vapor
 
 /// Builds the application from its settings: secrets, database, migrations, middleware, routes
@@ -13,6 +14,11 @@ public func configure(_ app: Application, settings: Settings) async throws {
     try await configureDatabase(app, settings: settings)
     app.migrations.add(AppMigrations.all)
 
+    app.passwordHasher = try PasswordHasher(cost: settings.bcryptCost, threadPool: app.threadPool)
+    await AccessTokens.configure(
+        app, current: app.secrets.jwtSigningKey, previous: settings.previousJWTSecrets.map { Array($0.utf8) }
+    )
+
     app.http.server.configuration.hostname = settings.host
     app.http.server.configuration.port = settings.port
     app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodySize)
@@ -23,6 +29,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
     app.middleware.use(BodySizeLimitMiddleware(maxBytes: settings.maxBodySize))
+    app.middleware.use(RequestContextMiddleware())
 
     try routes(app)
 

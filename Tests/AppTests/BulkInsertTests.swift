@@ -19,14 +19,14 @@ struct BulkInsertTests {
     @Test("Rows land exactly as given, text with tabs, newlines and backslashes included", arguments: TestBackend.all)
     func roundTrip(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let user = try await db.user()
             let account = try await db.account(user: user)
             let tricky = "Tab\there, line\nbreak, back\\slash, quote ' and \"; é ✓"
             let written = try rows(user: user, account: account, count: 1_234, description: tricky)
             #expect(try await TransactionBulkInsert.insert(written, on: app.db) == 1_234)
 
-            let stored = try await Transaction.query(on: app.db).sort(\.$date).all()
+            let stored = try await app.transactions()
             #expect(stored.count == 1_234)
             for (row, model) in zip(written, stored) {
                 #expect(model.id == row.id)
@@ -44,7 +44,7 @@ struct BulkInsertTests {
     @Test("A batch with one bad row writes nothing", arguments: TestBackend.all)
     func atomic(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let user = try await db.user()
             let account = try await db.account(user: user)
             var batch = try rows(user: user, account: account, count: 1_500)
@@ -53,11 +53,11 @@ struct BulkInsertTests {
             batch[1_499] = NewTransactionRow(userID: user, accountID: UUID(), date: bad.date, amount: bad.amount, currency: .usd,
                                              description: "x", merchantName: nil, category: .other, pending: false)
             await #expect(throws: (any Error).self) { try await TransactionBulkInsert.insert(batch, on: app.db) }
-            #expect(try await Transaction.query(on: app.db).count() == 0)
+            #expect(try await app.transactions().count == 0)
 
             // The connection is usable afterwards, and a good batch still lands.
             #expect(try await TransactionBulkInsert.insert(Array(batch.prefix(10)), on: app.db) == 10)
-            #expect(try await Transaction.query(on: app.db).count() == 10)
+            #expect(try await app.transactions().count == 10)
         }
     }
 

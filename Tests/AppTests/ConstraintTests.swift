@@ -26,7 +26,7 @@ struct ConstraintTests {
     @Test("Emails are unique whatever their capitals", arguments: TestBackend.all)
     func uniqueEmail(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             try await db.user(email: "ada@example.com")
             try await db.user(email: "grace@example.com")
             await expectRefusal(backend, "users_email_lower_key") { try await db.user(email: "Ada@Example.COM") }
@@ -36,7 +36,7 @@ struct ConstraintTests {
     @Test("A transaction needs an existing account of its own owner", arguments: TestBackend.all)
     func transactionAccount(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let ada = try await db.user(), bob = try await db.user()
             let adaAccount = try await db.account(user: ada)
             try await db.transaction(user: ada, account: adaAccount)
@@ -55,7 +55,7 @@ struct ConstraintTests {
     @Test("Currency codes are three capital letters", arguments: TestBackend.all)
     func currencyFormat(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let user = try await db.user()
             try await db.account(user: user, currency: "EUR")
             for bad in ["usd", "US", "USDT", "U$D", ""] {
@@ -67,7 +67,7 @@ struct ConstraintTests {
     @Test("Quantities and credit limits are not negative", arguments: TestBackend.all)
     func notNegative(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let user = try await db.user()
             let portfolio = try await db.portfolio(user: user)
             let first = try await db.investment(user: user), second = try await db.investment(user: user)
@@ -85,7 +85,7 @@ struct ConstraintTests {
     @Test("Natural keys are unique: a snapshot per account and day, a holding per security, Plaid ids per owner", arguments: TestBackend.all)
     func naturalKeys(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let ada = try await db.user(), bob = try await db.user()
             let account = try await db.account(user: ada)
             try await db.snapshot(user: ada, account: account, date: "2024-01-01")
@@ -122,7 +122,7 @@ struct ConstraintTests {
     @Test("Enum columns take only their values", arguments: TestBackend.all)
     func enums(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let user = try await db.user()
             let account = try await db.account(user: user, type: "mortgage")
             await expectRefusal(backend, "invalid input value for enum account_type", sqlite: "accounts_type_enum") {
@@ -138,7 +138,7 @@ struct ConstraintTests {
     @Test("Dates are real calendar days and amounts stay within their precision", arguments: TestBackend.all)
     func datesAndRanges(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let user = try await db.user()
             let account = try await db.account(user: user)
             try await db.transaction(user: user, account: account, date: "2024-02-29")
@@ -155,14 +155,14 @@ struct ConstraintTests {
     @Test("A security still held cannot be deleted", arguments: TestBackend.all)
     func heldSecurity(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let user = try await db.user()
             let portfolio = try await db.portfolio(user: user)
             let held = try await db.investment(user: user), unheld = try await db.investment(user: user)
             try await db.holding(user: user, portfolio: portfolio, investment: held)
-            try await app.sql.exec("DELETE FROM investments WHERE id = \(db.uuid(unheld))")
+            try await app.exec("DELETE FROM investments WHERE id = \(db.uuid(unheld))")
             await expectRefusal(backend, "portfolio_items_investment_id_user_id_fkey", sqlite: "FOREIGN KEY constraint failed") {
-                try await app.sql.exec("DELETE FROM investments WHERE id = \(db.uuid(held))")
+                try await app.exec("DELETE FROM investments WHERE id = \(db.uuid(held))")
             }
         }
     }
@@ -170,19 +170,19 @@ struct ConstraintTests {
     @Test("Deleting a user removes everything of theirs and nothing of anyone else's", arguments: TestBackend.all)
     func userDeletionCascades(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let ada = try await db.user(), bob = try await db.user()
             try await db.everything(for: ada)
             try await db.everything(for: bob)
-            for table in UserOwnedTables.all {
-                #expect(try await app.sql.scalar("SELECT count(*) FROM \(table) WHERE user_id = \(db.uuid(ada))") > 0, "\(table)")
+            for table in UserOwnedTable.all {
+                #expect(try await app.scalar("SELECT count(*) FROM \(table) WHERE user_id = \(db.uuid(ada))") > 0, "\(table)")
             }
 
-            try await app.sql.exec("DELETE FROM users WHERE id = \(db.uuid(ada))")
+            try await app.exec("DELETE FROM users WHERE id = \(db.uuid(ada))")
 
-            for table in UserOwnedTables.all {
-                #expect(try await app.sql.scalar("SELECT count(*) FROM \(table) WHERE user_id = \(db.uuid(ada))") == 0, "\(table)")
-                #expect(try await app.sql.scalar("SELECT count(*) FROM \(table) WHERE user_id = \(db.uuid(bob))") > 0, "\(table)")
+            for table in UserOwnedTable.all {
+                #expect(try await app.scalar("SELECT count(*) FROM \(table) WHERE user_id = \(db.uuid(ada))") == 0, "\(table)")
+                #expect(try await app.scalar("SELECT count(*) FROM \(table) WHERE user_id = \(db.uuid(bob))") > 0, "\(table)")
             }
         }
     }
@@ -190,19 +190,19 @@ struct ConstraintTests {
     @Test("Deleting an account removes its transactions and snapshots; deleting a connection keeps its accounts", arguments: TestBackend.all)
     func accountDeletionCascades(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let db = RawFixtures(database: app.sql)
+            let db = RawFixtures(app: app)
             let user = try await db.user()
             let (account, _) = try await db.everything(for: user)
             let other = try await db.account(user: user)
             try await db.transaction(user: user, account: other)
 
-            try await app.sql.exec("DELETE FROM plaid_connections WHERE user_id = \(db.uuid(user))")
-            #expect(try await app.sql.scalar("SELECT count(*) FROM accounts WHERE id = \(db.uuid(account)) AND plaid_connection_id IS NULL") == 1)
+            try await app.exec("DELETE FROM plaid_connections WHERE user_id = \(db.uuid(user))")
+            #expect(try await app.scalar("SELECT count(*) FROM accounts WHERE id = \(db.uuid(account)) AND plaid_connection_id IS NULL") == 1)
 
-            try await app.sql.exec("DELETE FROM accounts WHERE id = \(db.uuid(account))")
-            #expect(try await app.sql.scalar("SELECT count(*) FROM transactions WHERE account_id = \(db.uuid(account))") == 0)
-            #expect(try await app.sql.scalar("SELECT count(*) FROM balance_snapshots WHERE account_id = \(db.uuid(account))") == 0)
-            #expect(try await app.sql.scalar("SELECT count(*) FROM transactions WHERE account_id = \(db.uuid(other))") == 1)
+            try await app.exec("DELETE FROM accounts WHERE id = \(db.uuid(account))")
+            #expect(try await app.scalar("SELECT count(*) FROM transactions WHERE account_id = \(db.uuid(account))") == 0)
+            #expect(try await app.scalar("SELECT count(*) FROM balance_snapshots WHERE account_id = \(db.uuid(account))") == 0)
+            #expect(try await app.scalar("SELECT count(*) FROM transactions WHERE account_id = \(db.uuid(other))") == 1)
         }
     }
 }

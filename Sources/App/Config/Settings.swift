@@ -21,6 +21,10 @@ public struct Settings: Sendable {
     public var jwtSecret: String?
     /// Base64 of 32 bytes, or `nil` to use (and on first start create) the key file in the data folder.
     public var encryptionKey: String?
+    /// Earlier signing secrets, still accepted for tokens they signed until those expire (key rotation).
+    public var previousJWTSecrets: [String] = []
+    /// bcrypt's work factor: each step doubles the time a hash takes.
+    public var bcryptCost: Int = 12
 
     public static let defaultDataDirectory = "./data"
     public static let sqliteFileName = "finance.sqlite"
@@ -35,6 +39,8 @@ public struct Settings: Sendable {
         case maxBodySize = "FINANCE_MAX_BODY_SIZE"
         case jwtSecret = "FINANCE_JWT_SECRET"
         case encryptionKey = "FINANCE_ENCRYPTION_KEY"
+        case previousJWTSecrets = "FINANCE_JWT_PREVIOUS_SECRETS"
+        case bcryptCost = "FINANCE_BCRYPT_COST"
     }
 
     /// Reads the settings from `environment`; an unset or empty variable takes its default.
@@ -66,10 +72,19 @@ public struct Settings: Sendable {
             throw SettingsError(key: .encryptionKey, problem: "must be 32 bytes encoded in base64 (for example `openssl rand -base64 32`)")
         }
 
+        let previousJWTSecrets = (value(.previousJWTSecrets) ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        if previousJWTSecrets.contains(where: { $0.utf8.count < 32 }) {
+            throw SettingsError(key: .previousJWTSecrets, problem: "must list secrets of at least 32 bytes each, separated by commas")
+        }
+        let bcryptCost = try integer(value(.bcryptCost), key: .bcryptCost, default: 12, range: 4...31)
+
         return Settings(
             dataDirectory: dataDirectory, database: database, host: host, port: port,
             databasePoolSize: poolSize, maxBodySize: maxBodySize,
-            jwtSecret: jwtSecret, encryptionKey: encryptionKey
+            jwtSecret: jwtSecret, encryptionKey: encryptionKey,
+            previousJWTSecrets: previousJWTSecrets, bcryptCost: bcryptCost
         )
     }
 

@@ -13,6 +13,7 @@ struct CreateAuditEvents: TableMigration {
         t.column("client_address", .text, nullable: true)
         t.timestamps(updated: false)
         t.check("entity_type", "length(entity_type) BETWEEN 1 AND 64")
-        t.index(["user_id", "created_at DESC", "id DESC"], name: "audit_events_user_created_idx")
+        // Ids are time-ordered (version 7), so id order is newest-first order.
+        t.index(["user_id", "id DESC"], name: "audit_events_user_id_idx")
     }
 }

@@ -14,5 +14,7 @@ enum AppMigrations {
         CreateBalanceSnapshots(),
         CreateAuditEvents(),
         CreateRefreshTokens(),
+        CreateLoginAttempts(),
+        EnableRowLevelSecurity(),
     ]
 }

@@ -2,12 +2,14 @@
 import FinanceCore
 import Foundation
 import SQLKit
+import Vapor
 
 /// Inserts rows with raw SQL, bypassing the application, so tests can prove what the database
 /// itself enforces. Literals are written the way each database stores them.
 struct RawFixtures {
-    let database: any SQLDatabase
-    var engine: DatabaseEngine { DatabaseEngine(database) }
+    let app: Application
+    var engine: DatabaseEngine { app.db.engine }
+    var database: Application { app }
 
     func uuid(_ id: UUID) -> String {
         switch engine {
@@ -125,7 +127,7 @@ struct RawFixtures {
     func everything(for user: UUID) async throws -> (account: UUID, portfolio: UUID) {
         let connection = try await connection(user: user)
         let account = try await account(user: user)
-        try await database.exec("UPDATE accounts SET plaid_connection_id = \(uuid(connection)) WHERE id = \(uuid(account))")
+        try await app.exec("UPDATE accounts SET plaid_connection_id = \(uuid(connection)) WHERE id = \(uuid(account))")
         try await transaction(user: user, account: account)
         try await snapshot(user: user, account: account)
         let investment = try await investment(user: user)

@@ -37,14 +37,18 @@ struct IngestBenchmark {
 
     private func load(into database: any Database, engineName: String) async throws {
         let user = User(email: "bench-\(UUID().uuidString.prefix(8).lowercased())@example.invalid", passwordHash: "!", fullName: "Benchmark")
-        try await user.save(on: database)
-        let userID = try user.requireID()
-        var accounts: [UUID] = []
-        for index in 0..<shape.accounts {
-            let type: AccountType = [.checking, .savings, .creditCard][index % 3]
-            let account = Account(userID: userID, name: "Account \(index + 1)", type: type, currency: .usd)
-            try await account.save(on: database)
-            accounts.append(try account.requireID())
+        let shape = self.shape
+        let (userID, accounts) = try await database.asSystem { db in
+            try await user.save(on: db)
+            let userID = try user.requireID()
+            var accounts: [UUID] = []
+            for index in 0..<shape.accounts {
+                let type: AccountType = [.checking, .savings, .creditCard][index % 3]
+                let account = Account(userID: userID, name: "Account \(index + 1)", type: type, currency: .usd)
+                try await account.save(on: db)
+                accounts.append(try account.requireID())
+            }
+            return (userID, accounts)
         }
 
         var generator = LedgerGenerator(shape: shape)
@@ -61,7 +65,7 @@ struct IngestBenchmark {
             loaded += try await TransactionBulkInsert.insert(rows, on: database)
             loadTime += clock.now - start
         }
-        let count = try await Transaction.query(on: database).filter(\.$userID == userID).count()
+        let count = try await database.asUser(userID) { db in try await Transaction.query(on: db).count() }
         guard count == shape.transactions else {
             throw Abort(.internalServerError, reason: "Loaded \(count) rows, expected \(shape.transactions)")
         }
@@ -69,7 +73,7 @@ struct IngestBenchmark {
         console.print("  result: \(loaded.formatted()) rows in \(String(format: "%.2f", seconds)) s = \(Int(Double(loaded) / seconds).formatted()) rows/s (time spent in the database writes only)")
         console.print("  peak memory (VmHWM): \(PeakMemory.megabytes().map { "\($0) MB" } ?? "unknown")")
 
-        try await user.delete(on: database)
+        try await database.asSystem { db in try await User.query(on: db).filter(\.$id == userID).delete() }
     }
 }
 

@@ -29,11 +29,15 @@ enum TransactionBulkInsert {
     /// Inserts `rows` atomically and answers how many were written.
     @discardableResult
     static func insert(_ rows: [NewTransactionRow], on database: any Database, now: Date = Date()) async throws -> Int {
-        guard !rows.isEmpty else { return 0 }
+        guard let owner = rows.first?.userID else { return 0 }
+        // One owner per batch: the batch runs in that owner's row-level-security context.
+        guard rows.allSatisfy({ $0.userID == owner }) else {
+            throw APIError(.internalServerError, code: "internal_error", message: "A bulk insert mixed the rows of several users.")
+        }
         if let sqlite = database as? any SQLiteDatabase {
             try await insertSQLite(rows, on: sqlite, now: now)
         } else if let postgres = database as? any PostgresDatabase {
-            try await insertPostgres(rows, on: postgres, now: now)
+            try await insertPostgres(rows, owner: owner, on: postgres, now: now)
         } else {
             preconditionFailure("unsupported database driver")
         }
@@ -85,15 +89,21 @@ enum TransactionBulkInsert {
         }
     }
 
-    /// PostgreSQL's fastest way in: one `COPY ... FROM STDIN` stream in its text format.
-    private static func insertPostgres(_ rows: [NewTransactionRow], on database: any PostgresDatabase, now: Date) async throws {
+    /// PostgreSQL's fastest way in: one `COPY ... FROM STDIN` stream in its text format, through a staging table.
+    private static func insertPostgres(_ rows: [NewTransactionRow], owner: UUID, on database: any PostgresDatabase, now: Date) async throws {
         let logger = database.logger
         let timestamp = CopyText.timestamp(now)
         try await database.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 _ = try await connection.query("BEGIN", logger: logger)
                 do {
-                    try await connection.copyFrom(table: "transactions", columns: columns, logger: logger) { writer in
+                    _ = try await connection.query("SELECT set_config('finance.user_id', \(owner.uuidString), true)", logger: logger)
+                    // COPY cannot write into a table under row-level security: stream into a private
+                    // staging table, then move the rows with one INSERT that the policies check.
+                    _ = try await connection.query("""
+                        CREATE TEMPORARY TABLE transactions_staging (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DROP
+                        """, logger: logger)
+                    try await connection.copyFrom(table: "transactions_staging", columns: columns, logger: logger) { writer in
                         var buffer = ByteBuffer()
                         buffer.reserveCapacity(256 * 1024)
                         for row in rows {
@@ -109,6 +119,9 @@ enum TransactionBulkInsert {
                         }
                         if buffer.readableBytes > 0 { try await writer.write(buffer) }
                     }
+                    let list = columns.joined(separator: ", ")
+                    _ = try await connection.query(
+                        PostgresQuery(unsafeSQL: "INSERT INTO transactions (\(list)) SELECT \(list) FROM transactions_staging"), logger: logger)
                     _ = try await connection.query("COMMIT", logger: logger)
                 } catch {
                     _ = try? await connection.query("ROLLBACK", logger: logger)

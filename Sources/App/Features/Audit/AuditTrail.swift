@@ -1,0 +1,96 @@
+import FinanceCore
+import Fluent
+import Foundation
+import Vapor
+
+/// Who is acting, from where, in which request: what every audit event records besides the change.
+struct AuditContext: Sendable {
+    let userID: UUID?
+    let requestID: String?
+    let clientAddress: String?
+
+    static func current(userID: UUID?) -> AuditContext {
+        let context = RequestContext.current
+        return AuditContext(userID: userID, requestID: context?.requestID, clientAddress: context?.clientAddress)
+    }
+
+    /// Writes one event on `db`, which should be the transaction making the change, so both land or neither does.
+    func record(_ action: AuditAction, entityType: String, entityID: UUID?, changes: [String: FieldChange]? = nil,
+                userID explicitUser: UUID? = nil, on db: any Database) async throws {
+        let event = AuditEvent()
+        event.id = UUID.timeOrdered()
+        event.userID = explicitUser ?? userID
+        event.action = action
+        event.entityType = entityType
+        event.entityID = entityID
+        event.changes = changes.flatMap { $0.isEmpty ? nil : $0 }
+        event.requestID = requestID
+        event.clientAddress = clientAddress
+        try await event.create(on: db)
+    }
+}
+
+/// The fields that differ between two states of a record, with secrets redacted.
+enum AuditChanges {
+    static let redacted = "[redacted]"
+
+    /// Fields whose names contain any of these are never written in clear.
+    static let secretMarkers = ["password", "hash", "token", "secret", "ciphertext", "cursor"]
+
+    static func isSecret(_ field: String) -> Bool {
+        let lowered = field.lowercased()
+        return secretMarkers.contains { lowered.contains($0) }
+    }
+
+    /// Compares the JSON forms of two states field by field. `old == nil` is a creation.
+    static func between<T: Encodable>(old: T?, new: T?) -> [String: FieldChange] {
+        let before = old.map(flatten) ?? [:]
+        let after = new.map(flatten) ?? [:]
+        var changes: [String: FieldChange] = [:]
+        for field in Set(before.keys).union(after.keys) where !["created_at", "updated_at", "id", "user_id"].contains(field) {
+            let oldValue = before[field] ?? nil, newValue = after[field] ?? nil
+            guard oldValue != newValue else { continue }
+            changes[field] = isSecret(field)
+                ? FieldChange(old: oldValue == nil ? nil : redacted, new: newValue == nil ? nil : redacted)
+                : FieldChange(old: oldValue, new: newValue)
+        }
+        return changes
+    }
+
+    private static func flatten<T: Encodable>(_ value: T) -> [String: String?] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .iso8601
+        guard let data = try? encoder.encode(value),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        var result: [String: String?] = [:]
+        for (camelKey, value) in object {
+            let key = snakeCase(camelKey)
+            switch value {
+            case is NSNull: result[key] = .some(nil)
+            case let string as String: result[key] = string
+            default:
+                let nested = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]))
+                result[key] = nested.map { String(decoding: $0, as: UTF8.self) } ?? String(describing: value)
+            }
+        }
+        return result
+    }
+
+    /// `passwordHash` → `password_hash`, `userID` → `user_id`: the column names people see in the API.
+    static func snakeCase(_ name: String) -> String {
+        var result = ""
+        var previousWasUpper = false
+        for character in name {
+            if character.isUppercase {
+                if !result.isEmpty && !previousWasUpper { result.append("_") }
+                result.append(Character(character.lowercased()))
+                previousWasUpper = true
+            } else {
+                result.append(character)
+                previousWasUpper = false
+            }
+        }
+        return result
+    }
+}

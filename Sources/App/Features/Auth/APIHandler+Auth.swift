@@ -1,0 +1,106 @@
+import FinanceAPI
+import FinanceCore
+import Fluent
+import Vapor
+
+extension APIHandler {
+    func register(_ input: Operations.Register.Input) async throws -> Operations.Register.Output {
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var problems: [String: String] = [:]
+        let email = EmailAddress(body.email)
+        if email == nil { problems["email"] = "is not a valid email address" }
+        if let problem = PasswordPolicy.problem(with: body.password, email: body.email) { problems["password"] = problem }
+        let fullName = body.fullName.trimmingCharacters(in: .whitespacesAndNewlines)
+        if fullName.count > 200 { problems["full_name"] = "must be at most 200 characters long" }
+        let currency = body.baseCurrency.map { CurrencyCode($0) } ?? .usd
+        if currency == nil { problems["base_currency"] = "is not an ISO 4217 currency code" }
+        guard problems.isEmpty, let email, let currency else { throw APIError.validation(problems) }
+
+        let hash = try await app.passwordHasher.hash(body.password)
+        let user = try await app.db.asSystem { db in
+            if try await User.query(on: db).filter(\.$email == email.value).first() != nil { throw Self.emailTaken }
+            let user = User(id: UUID.timeOrdered(), email: email.value, passwordHash: hash, fullName: fullName, baseCurrency: currency)
+            do {
+                try await user.create(on: db)
+            } catch let error as any DatabaseError where error.isConstraintFailure {
+                throw Self.emailTaken // registered by a concurrent request a moment ago
+            }
+            try await AuditContext.current(userID: user.id).record(
+                .create, entityType: "user", entityID: user.id, changes: AuditChanges.between(old: nil as User?, new: user), on: db)
+            return user
+        }
+        return .created(.init(body: .json(try UserRepresentation.make(user))))
+    }
+
+    private static let emailTaken = APIError(.conflict, code: "email_taken", message: "An account with this email already exists.",
+                                             fields: ["email": "is already registered"])
+
+    func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var problems: [String: String] = [:]
+        if body.email.isEmpty { problems["email"] = "is required" }
+        if body.password.isEmpty { problems["password"] = "is required" }
+        guard problems.isEmpty else { throw APIError.validation(problems) }
+
+        let email = EmailAddress(body.email)?.value ?? String(body.email.lowercased().prefix(320))
+        let context = try RequestContext.require()
+        let client = context.clientAddress
+        if let wait = try await app.db.asSystem({ db in try await LoginThrottle.retryAfter(email: email, clientAddress: client, on: db) }) {
+            var error = APIError(.tooManyRequests, code: "too_many_attempts", message: "Too many failed logins. Try again in \(wait) seconds.")
+            error.headers = [("Retry-After", String(wait))]
+            throw error
+        }
+
+        let user = try await app.db.asSystem { db in try await User.query(on: db).filter(\.$email == email).first() }
+        // The same bcrypt work whether or not the email is known.
+        let matches = try await app.passwordHasher.verify(body.password, against: user?.passwordHash ?? app.passwordHasher.decoyHash)
+        let app = self.app
+        let outcome: Sessions.Tokens? = try await app.db.asSystem { db in
+            let audit = AuditContext.current(userID: user?.id)
+            guard let user, matches, user.isActive, let userID = user.id else {
+                try await LoginThrottle.record(email: email, clientAddress: client, succeeded: false, on: db)
+                try await audit.record(.loginFailed, entityType: "session", entityID: nil, on: db)
+                return nil
+            }
+            try await LoginThrottle.record(email: email, clientAddress: client, succeeded: true, on: db)
+            let tokens = try await Sessions.start(userID: userID, on: db, app: app)
+            try await audit.record(.login, entityType: "session", entityID: nil, on: db)
+            return tokens
+        }
+        guard let outcome else {
+            throw APIError(.unauthorized, code: "invalid_credentials", message: "The email or the password is wrong.")
+        }
+        return .ok(.init(body: .json(TokenPairRepresentation.make(outcome))))
+    }
+
+    func refresh(_ input: Operations.Refresh.Input) async throws -> Operations.Refresh.Output {
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        switch try await Sessions.refresh(body.refreshToken, app: app) {
+        case .rotated(let tokens, _):
+            return .ok(.init(body: .json(TokenPairRepresentation.make(tokens))))
+        case .reused(let userID, let familyID):
+            try await app.db.asSystem { db in
+                try await AuditContext.current(userID: userID).record(.sessionRevoked, entityType: "session", entityID: familyID, on: db)
+            }
+            app.logger.warning("A used refresh token was presented again; its session was revoked", metadata: ["user-id": .string(userID.uuidString)])
+            throw APIError(.unauthorized, code: "invalid_refresh_token", message: "This refresh token is no longer valid; sign in again.")
+        case .invalid:
+            throw APIError(.unauthorized, code: "invalid_refresh_token", message: "This refresh token is no longer valid; sign in again.")
+        }
+    }
+
+    func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
+        try await Authentication.withUser(app) { scope, user in
+            try await Sessions.revokeFamily(user.sessionID, userID: user.id, on: scope.db)
+            try await scope.audit.record(.logout, entityType: "session", entityID: user.sessionID, on: scope.db)
+        }
+        return .noContent(.init())
+    }
+}
+
+enum TokenPairRepresentation {
+    static func make(_ tokens: Sessions.Tokens) -> Components.Schemas.TokenPair {
+        .init(accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, tokenType: .bearer,
+              expiresIn: Int(AccessTokenClaims.lifetime))
+    }
+}

@@ -1,0 +1,47 @@
+import Fluent
+import Vapor
+
+/// The user an access token speaks for, and the session it belongs to.
+struct AuthenticatedUser: Sendable {
+    let id: UUID
+    let sessionID: UUID
+}
+
+/// Resolves the bearer token of the current request. Every operation that needs a user starts here;
+/// a missing, foreign, expired or tampered token, a revoked session and a deleted or inactive user
+/// all get the same 401.
+enum Authentication {
+    static func requireUser(_ app: Application) async throws -> AuthenticatedUser {
+        let context = try RequestContext.require()
+        if let cached = context.request.storage[CachedUserKey.self] { return cached }
+        guard let token = context.request.headers.bearerAuthorization?.token,
+              let claims = await AccessTokens.verify(token, on: app),
+              let userID = claims.userID, let sessionID = claims.sessionID else { throw unauthorized }
+        let alive = try await app.db.asUser(userID) { db in
+            guard let user = try await User.find(userID, on: db), user.isActive else { return false }
+            return try await Sessions.isActive(familyID: sessionID, userID: userID, on: db)
+        }
+        guard alive else { throw unauthorized }
+        let user = AuthenticatedUser(id: userID, sessionID: sessionID)
+        context.request.storage[CachedUserKey.self] = user
+        return user
+    }
+
+    /// Runs `body` for the signed-in user, in one database transaction scoped to them.
+    static func withUser<T: Sendable>(
+        _ app: Application, _ body: @escaping @Sendable (UserScope, AuthenticatedUser) async throws -> T
+    ) async throws -> T {
+        let user = try await requireUser(app)
+        return try await app.db.asUser(user.id) { db in
+            try await body(UserScope(userID: user.id, db: db, audit: .current(userID: user.id)), user)
+        }
+    }
+
+    static let unauthorized: APIError = {
+        var error = APIError(.unauthorized, code: "unauthorized", message: "A valid access token is required.")
+        error.headers = [("WWW-Authenticate", "Bearer")]
+        return error
+    }()
+
+    private struct CachedUserKey: StorageKey { typealias Value = AuthenticatedUser }
+}

@@ -1,0 +1,103 @@
+import Crypto
+import FinanceCore
+import Fluent
+import SQLKit
+import Vapor
+
+/// A login session: a family of refresh tokens, each used once and replaced by the next.
+/// Access tokens name their family (`sid`) and stop working when it is revoked.
+enum Sessions {
+    static let refreshLifetime: TimeInterval = 30 * 24 * 60 * 60
+
+    struct Tokens: Sendable {
+        let accessToken: String
+        let refreshToken: String
+    }
+
+    /// Starts a new session for `userID` on `db` (a transaction of the caller's).
+    static func start(userID: UUID, on db: any Database, app: Application) async throws -> Tokens {
+        let familyID = UUID.timeOrdered()
+        let refresh = try await createRefreshToken(userID: userID, familyID: familyID, on: db)
+        return Tokens(accessToken: try await AccessTokens.issue(userID: userID, sessionID: familyID, on: app), refreshToken: refresh)
+    }
+
+    enum RefreshOutcome: Sendable {
+        case rotated(Tokens, userID: UUID)
+        /// The token was already used: somebody else may hold a copy, so the whole session was revoked.
+        case reused(userID: UUID, familyID: UUID)
+        case invalid
+    }
+
+    /// Uses a refresh token once. Whatever the outcome, its effects are committed before it is reported.
+    static func refresh(_ presented: String, app: Application) async throws -> RefreshOutcome {
+        let hash = hashToken(presented)
+        return try await app.db.asSystem { db in
+            guard let token = try await RefreshToken.query(on: db).filter(\.$tokenHash == hash).first(),
+                  let tokenID = token.id else { return .invalid }
+            let now = Date()
+            if token.revokedAt != nil {
+                try await revokeFamily(token.familyID, userID: token.userID, on: db, now: now)
+                return .reused(userID: token.userID, familyID: token.familyID)
+            }
+            guard token.expiresAt > now,
+                  let user = try await User.find(token.userID, on: db), user.isActive else { return .invalid }
+            // Claim the token atomically: of two concurrent refreshes, one wins and the other sees a reuse.
+            let claimed = try await db.sql.raw("""
+                UPDATE refresh_tokens SET revoked_at = \(bind: now), updated_at = \(bind: now)
+                WHERE id = \(bind: tokenID) AND revoked_at IS NULL RETURNING id
+                """).all()
+            guard claimed.count == 1 else {
+                try await revokeFamily(token.familyID, userID: token.userID, on: db, now: now)
+                return .reused(userID: token.userID, familyID: token.familyID)
+            }
+            let next = try await createRefreshToken(userID: token.userID, familyID: token.familyID, on: db)
+            let access = try await AccessTokens.issue(userID: token.userID, sessionID: token.familyID, on: app)
+            return .rotated(Tokens(accessToken: access, refreshToken: next), userID: token.userID)
+        }
+    }
+
+    /// Whether the session is still alive: some token of its family is neither revoked nor expired.
+    static func isActive(familyID: UUID, userID: UUID, on db: any Database) async throws -> Bool {
+        try await RefreshToken.query(on: db)
+            .filter(\.$familyID == familyID).filter(\.$userID == userID)
+            .filter(\.$revokedAt == nil).filter(\.$expiresAt > Date())
+            .first() != nil
+    }
+
+    static func revokeFamily(_ familyID: UUID, userID: UUID, on db: any Database, now: Date = Date()) async throws {
+        try await RefreshToken.query(on: db)
+            .filter(\.$familyID == familyID).filter(\.$userID == userID).filter(\.$revokedAt == nil)
+            .set(\.$revokedAt, to: now).set(\.$updatedAt, to: now)
+            .update()
+    }
+
+    /// Revokes every session of the user but `kept`.
+    static func revokeAll(userID: UUID, except kept: UUID?, on db: any Database, now: Date = Date()) async throws {
+        var query = RefreshToken.query(on: db).filter(\.$userID == userID).filter(\.$revokedAt == nil)
+        if let kept { query = query.filter(\.$familyID != kept) }
+        try await query.set(\.$revokedAt, to: now).set(\.$updatedAt, to: now).update()
+    }
+
+    private static func createRefreshToken(userID: UUID, familyID: UUID, on db: any Database) async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let token = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let row = RefreshToken()
+        row.id = UUID.timeOrdered()
+        row.userID = userID
+        row.familyID = familyID
+        row.tokenHash = hashToken(token)
+        row.expiresAt = Date().addingTimeInterval(refreshLifetime)
+        let context = RequestContext.current
+        row.userAgent = context?.userAgent
+        row.clientAddress = context?.clientAddress
+        try await row.create(on: db)
+        return token
+    }
+
+    /// Only this is stored: a leaked database does not hand out sessions.
+    static func hashToken(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
+    }
+}

@@ -1,0 +1,49 @@
+import Fluent
+
+/// PostgreSQL's second wall between users: on every user-owned table, a row is visible and writable
+/// only inside a database transaction whose `finance.user_id` setting is its owner (set by the server
+/// for each authenticated request), or whose `finance.system` setting is on (the server's own work:
+/// logins, jobs, maintenance). FORCE makes the rules bind the tables' owner too; only superusers and
+/// roles with BYPASSRLS escape them, which is why the server warns when it connects as one.
+struct EnableRowLevelSecurity: AsyncMigration {
+    static let policy = "owner_isolation"
+
+    static let rule = """
+        current_setting('finance.system', true) = 'on'
+        OR user_id = nullif(current_setting('finance.user_id', true), '')::uuid
+        """
+
+    func prepare(on database: any Database) async throws {
+        guard database.engine == .postgres else { return }
+        try await database.transaction { db in
+            for table in UserOwnedTable.all {
+                try await db.sql.execute([
+                    "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+                    "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+                    "CREATE POLICY \(Self.policy) ON \(table) USING (\(Self.rule)) WITH CHECK (\(Self.rule))",
+                ])
+            }
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        guard database.engine == .postgres else { return }
+        try await database.transaction { db in
+            for table in UserOwnedTable.all.reversed() {
+                try await db.sql.execute([
+                    "DROP POLICY \(Self.policy) ON \(table)",
+                    "ALTER TABLE \(table) NO FORCE ROW LEVEL SECURITY",
+                    "ALTER TABLE \(table) DISABLE ROW LEVEL SECURITY",
+                ])
+            }
+        }
+    }
+}
+
+/// The tables whose rows belong to one user, each with a `user_id` column.
+enum UserOwnedTable {
+    static let all = [
+        "plaid_connections", "accounts", "transactions", "investments", "portfolios",
+        "portfolio_items", "balance_snapshots", "audit_events", "refresh_tokens",
+    ]
+}

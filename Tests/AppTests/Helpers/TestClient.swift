@@ -1,0 +1,61 @@
+@testable import App
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+/// Calls the API the way a client does, through the whole middleware stack, with JSON in and out.
+struct TestClient {
+    let app: Application
+
+    struct Reply {
+        let status: HTTPStatus
+        let headers: HTTPHeaders
+        let json: [String: Any]
+
+        subscript(key: String) -> Any? { json[key] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var errorFields: [String: String] { (json["error"] as? [String: Any])?["fields"] as? [String: String] ?? [:] }
+    }
+
+    @discardableResult
+    func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: [String: Any]? = nil,
+              headers extra: [(String, String)] = []) async throws -> Reply {
+        var headers = HTTPHeaders()
+        if let token { headers.add(name: .authorization, value: "Bearer \(token)") }
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        var body = ByteBuffer()
+        if let json {
+            headers.contentType = .json
+            body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
+        }
+        var reply: Reply?
+        try await app.testing().test(method, path, headers: headers, body: body) { response async throws in
+            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+            reply = Reply(status: response.status, headers: response.headers, json: object)
+        }
+        return try #require(reply)
+    }
+
+    /// Registers and logs in a new user; answers their tokens and id.
+    func signUp(email: String = "user-\(UUID().uuidString.prefix(8))@example.com", password: String = "correct horse battery") async throws -> SignedIn {
+        let registered = try await send(.POST, "/api/v1/auth/register", json: ["email": email, "password": password, "full_name": "Test Person"])
+        #expect(registered.status == .created, "\(registered.json)")
+        let login = try await send(.POST, "/api/v1/auth/login", json: ["email": email, "password": password])
+        #expect(login.status == .ok, "\(login.json)")
+        return SignedIn(
+            id: try #require(UUID(uuidString: registered["id"] as? String ?? "")),
+            email: email, password: password,
+            accessToken: try #require(login["access_token"] as? String),
+            refreshToken: try #require(login["refresh_token"] as? String)
+        )
+    }
+
+    struct SignedIn {
+        let id: UUID
+        let email: String
+        let password: String
+        var accessToken: String
+        var refreshToken: String
+    }
+}
