@@ -9,9 +9,25 @@ struct AuditContext: Sendable {
     let requestID: String?
     let clientAddress: String?
 
+    /// The current request's details. Call it outside database transaction closures: task-local
+    /// values do not reach into them.
     static func current(userID: UUID?) -> AuditContext {
         let context = RequestContext.current
-        return AuditContext(userID: userID, requestID: context?.requestID, clientAddress: context?.clientAddress)
+        return AuditContext(userID: userID, requestID: context?.requestID, clientAddress: context?.clientAddress,
+                            userAgent: context?.userAgent)
+    }
+
+    let userAgent: String?
+
+    init(userID: UUID?, requestID: String?, clientAddress: String?, userAgent: String? = nil) {
+        self.userID = userID
+        self.requestID = requestID
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent
+    }
+
+    func forUser(_ userID: UUID?) -> AuditContext {
+        AuditContext(userID: userID, requestID: requestID, clientAddress: clientAddress, userAgent: userAgent)
     }
 
     /// Writes one event on `db`, which should be the transaction making the change, so both land or neither does.

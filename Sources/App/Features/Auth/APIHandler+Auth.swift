@@ -17,6 +17,7 @@ extension APIHandler {
         guard problems.isEmpty, let email, let currency else { throw APIError.validation(problems) }
 
         let hash = try await app.passwordHasher.hash(body.password)
+        let audit = AuditContext.current(userID: nil)
         let user = try await app.db.asSystem { db in
             if try await User.query(on: db).filter(\.$email == email.value).first() != nil { throw Self.emailTaken }
             let user = User(id: UUID.timeOrdered(), email: email.value, passwordHash: hash, fullName: fullName, baseCurrency: currency)
@@ -25,7 +26,7 @@ extension APIHandler {
             } catch let error as any DatabaseError where error.isConstraintFailure {
                 throw Self.emailTaken // registered by a concurrent request a moment ago
             }
-            try await AuditContext.current(userID: user.id).record(
+            try await audit.forUser(user.id).record(
                 .create, entityType: "user", entityID: user.id, changes: AuditChanges.between(old: nil as User?, new: user), on: db)
             return user
         }
@@ -55,15 +56,15 @@ extension APIHandler {
         // The same bcrypt work whether or not the email is known.
         let matches = try await app.passwordHasher.verify(body.password, against: user?.passwordHash ?? app.passwordHasher.decoyHash)
         let app = self.app
+        let audit = AuditContext.current(userID: user?.id)
         let outcome: Sessions.Tokens? = try await app.db.asSystem { db in
-            let audit = AuditContext.current(userID: user?.id)
             guard let user, matches, user.isActive, let userID = user.id else {
                 try await LoginThrottle.record(email: email, clientAddress: client, succeeded: false, on: db)
                 try await audit.record(.loginFailed, entityType: "session", entityID: nil, on: db)
                 return nil
             }
             try await LoginThrottle.record(email: email, clientAddress: client, succeeded: true, on: db)
-            let tokens = try await Sessions.start(userID: userID, on: db, app: app)
+            let tokens = try await Sessions.start(userID: userID, client: audit, on: db, app: app)
             try await audit.record(.login, entityType: "session", entityID: nil, on: db)
             return tokens
         }
@@ -79,8 +80,9 @@ extension APIHandler {
         case .rotated(let tokens, _):
             return .ok(.init(body: .json(TokenPairRepresentation.make(tokens))))
         case .reused(let userID, let familyID):
+            let audit = AuditContext.current(userID: userID)
             try await app.db.asSystem { db in
-                try await AuditContext.current(userID: userID).record(.sessionRevoked, entityType: "session", entityID: familyID, on: db)
+                try await audit.record(.sessionRevoked, entityType: "session", entityID: familyID, on: db)
             }
             app.logger.warning("A used refresh token was presented again; its session was revoked", metadata: ["user-id": .string(userID.uuidString)])
             throw APIError(.unauthorized, code: "invalid_refresh_token", message: "This refresh token is no longer valid; sign in again.")

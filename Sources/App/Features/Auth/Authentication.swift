@@ -32,8 +32,10 @@ enum Authentication {
         _ app: Application, _ body: @escaping @Sendable (UserScope, AuthenticatedUser) async throws -> T
     ) async throws -> T {
         let user = try await requireUser(app)
+        // Read the request's details here: task-local values do not reach into the database's transaction closure.
+        let audit = AuditContext.current(userID: user.id)
         return try await app.db.asUser(user.id) { db in
-            try await body(UserScope(userID: user.id, db: db, audit: .current(userID: user.id)), user)
+            try await body(UserScope(userID: user.id, db: db, audit: audit), user)
         }
     }
 
@@ -44,4 +46,25 @@ enum Authentication {
     }()
 
     private struct CachedUserKey: StorageKey { typealias Value = AuthenticatedUser }
+}
+
+/// Enforces the document's `security` before anything else of the operation runs (its body is not
+/// even decoded): an operation that requires a bearer token gets a 401 without a valid one.
+struct AuthenticationGate: AsyncMiddleware {
+    let protectedOperations: Set<String>
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let route = request.route, protectedOperations.contains(Self.operation(route)) {
+            _ = try await Authentication.requireUser(request.application)
+        }
+        return try await next.respond(to: request)
+    }
+
+    /// The route as the document names it: `GET /api/v1/accounts/{id}`.
+    static func operation(_ route: Route) -> String {
+        "\(route.method.rawValue) /" + route.path.map { component in
+            if case .parameter(let name) = component { return "{\(name)}" }
+            return component.description
+        }.joined(separator: "/")
+    }
 }

@@ -15,9 +15,9 @@ enum Sessions {
     }
 
     /// Starts a new session for `userID` on `db` (a transaction of the caller's).
-    static func start(userID: UUID, on db: any Database, app: Application) async throws -> Tokens {
+    static func start(userID: UUID, client: AuditContext, on db: any Database, app: Application) async throws -> Tokens {
         let familyID = UUID.timeOrdered()
-        let refresh = try await createRefreshToken(userID: userID, familyID: familyID, on: db)
+        let refresh = try await createRefreshToken(userID: userID, familyID: familyID, client: client, on: db)
         return Tokens(accessToken: try await AccessTokens.issue(userID: userID, sessionID: familyID, on: app), refreshToken: refresh)
     }
 
@@ -31,6 +31,7 @@ enum Sessions {
     /// Uses a refresh token once. Whatever the outcome, its effects are committed before it is reported.
     static func refresh(_ presented: String, app: Application) async throws -> RefreshOutcome {
         let hash = hashToken(presented)
+        let client = AuditContext.current(userID: nil)
         return try await app.db.asSystem { db in
             guard let token = try await RefreshToken.query(on: db).filter(\.$tokenHash == hash).first(),
                   let tokenID = token.id else { return .invalid }
@@ -50,7 +51,7 @@ enum Sessions {
                 try await revokeFamily(token.familyID, userID: token.userID, on: db, now: now)
                 return .reused(userID: token.userID, familyID: token.familyID)
             }
-            let next = try await createRefreshToken(userID: token.userID, familyID: token.familyID, on: db)
+            let next = try await createRefreshToken(userID: token.userID, familyID: token.familyID, client: client, on: db)
             let access = try await AccessTokens.issue(userID: token.userID, sessionID: token.familyID, on: app)
             return .rotated(Tokens(accessToken: access, refreshToken: next), userID: token.userID)
         }
@@ -78,7 +79,7 @@ enum Sessions {
         try await query.set(\.$revokedAt, to: now).set(\.$updatedAt, to: now).update()
     }
 
-    private static func createRefreshToken(userID: UUID, familyID: UUID, on db: any Database) async throws -> String {
+    private static func createRefreshToken(userID: UUID, familyID: UUID, client: AuditContext, on db: any Database) async throws -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let token = Data(bytes).base64EncodedString()
@@ -89,9 +90,8 @@ enum Sessions {
         row.familyID = familyID
         row.tokenHash = hashToken(token)
         row.expiresAt = Date().addingTimeInterval(refreshLifetime)
-        let context = RequestContext.current
-        row.userAgent = context?.userAgent
-        row.clientAddress = context?.clientAddress
+        row.userAgent = client.userAgent
+        row.clientAddress = client.clientAddress
         try await row.create(on: db)
         return token
     }

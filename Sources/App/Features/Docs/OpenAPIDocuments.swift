@@ -10,6 +10,8 @@ struct OpenAPIDocuments: Sendable {
     let json: Data
     let object: OpenAPIObjectContainer
     let html: String
+    /// "METHOD /path/{param}" of every operation whose security requires a bearer token.
+    let protectedOperations: Set<String>
 
     static func load() throws -> OpenAPIDocuments {
         let yaml = try APIDocument.yaml()
@@ -18,7 +20,24 @@ struct OpenAPIDocuments: Sendable {
         }
         let json = try JSONSerialization.data(withJSONObject: tree, options: [.sortedKeys])
         let object = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json)
-        return OpenAPIDocuments(yaml: yaml, json: json, object: object, html: DocsPage(document: tree).render())
+        return OpenAPIDocuments(
+            yaml: yaml, json: json, object: object, html: DocsPage(document: tree).render(),
+            protectedOperations: protectedOperations(tree)
+        )
+    }
+
+    /// An operation needs a token when its own `security` (or else the document's) lists a requirement.
+    private static func protectedOperations(_ tree: [String: Any]) -> Set<String> {
+        let requiredByDefault = !((tree["security"] as? [Any]) ?? []).isEmpty
+        var result: Set<String> = []
+        for (path, item) in tree["paths"] as? [String: Any] ?? [:] {
+            for (method, operation) in item as? [String: Any] ?? [:] {
+                guard let operation = operation as? [String: Any] else { continue }
+                let required = (operation["security"] as? [Any]).map { !$0.isEmpty } ?? requiredByDefault
+                if required { result.insert("\(method.uppercased()) \(path)") }
+            }
+        }
+        return result
     }
 
     /// YAML allows keys that are not strings (`200:`); JSON does not.
