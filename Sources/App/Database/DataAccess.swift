@@ -1,4 +1,5 @@
 import Fluent
+import Foundation
 import SQLKit
 
 /// The only two ways the server touches user-owned data. Each opens a database transaction and,
