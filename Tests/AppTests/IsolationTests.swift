@@ -11,9 +11,12 @@ struct IsolationTests {
         "POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh",
     ]
 
-    /// For each path parameter of the API, how to make an object of a user's and get its id.
-    /// A route whose parameter has no entry here fails the matrix: new id routes must join it.
-    static let fixtures: [String: @Sendable (RawFixtures, UUID) async throws -> UUID] = [:]
+    /// For each collection with ids in the API (the path segment before the id), how to make an object
+    /// of a user's and get its id. A route whose collection has no entry fails the matrix: new id routes must join it.
+    static let fixtures: [String: @Sendable (RawFixtures, UUID) async throws -> UUID] = [
+        "accounts": { db, user in try await db.account(user: user) },
+        "transactions": { db, user in try await db.transaction(user: user, account: db.account(user: user)) },
+    ]
 
     static func describe(_ route: Route) -> String { AuthenticationGate.operation(route) }
 
@@ -45,12 +48,10 @@ struct IsolationTests {
             let ada = try await client.signUp(), bob = try await client.signUp()
             let fixtures = RawFixtures(app: app)
             for route in app.routes.all where route.path.first?.description == "api" {
-                let parameters = route.path.compactMap { component -> String? in
-                    if case .parameter(let name) = component { return name }
-                    return nil
-                }
-                guard let parameter = parameters.first else { continue }
-                let make = try #require(Self.fixtures[parameter], "no fixture makes an object for {\(parameter)} in \(Self.describe(route))")
+                guard let index = route.path.firstIndex(where: { if case .parameter = $0 { return true } else { return false } }),
+                      index > 0 else { continue }
+                let collection = route.path[index - 1].description
+                let make = try #require(Self.fixtures[collection], "no fixture makes an object for \(Self.describe(route))")
                 let adasObject = try await make(fixtures, ada.id)
                 let path = "/" + route.path.map { component in
                     if case .parameter = component { return adasObject.uuidString }

@@ -7,8 +7,14 @@ struct PageRequest: Sendable {
     static let maximumLimit = 500
 
     let limit: Int
-    /// Items strictly after this one (in the listing's order) come next.
-    let after: UUID?
+    /// The decoded cursor: the parts that name the last item of the previous page, in the listing's terms.
+    let cursor: [String]?
+
+    /// For listings ordered by a time-ordered id alone.
+    var after: UUID? { cursor?.first.flatMap(UUID.init(uuidString:)) }
+
+    static let invalidCursor = APIError(.badRequest, code: "invalid_cursor", message: "The cursor is not one this server gave out.",
+                                        fields: ["cursor": "is not valid"])
 
     init(limit: Int?, cursor: String?) throws {
         let limit = limit ?? Self.defaultLimit
@@ -17,21 +23,26 @@ struct PageRequest: Sendable {
         }
         self.limit = limit
         if let cursor, !cursor.isEmpty {
-            guard let id = Self.decode(cursor) else { throw APIError(.badRequest, code: "invalid_cursor", message: "The cursor is not one this server gave out.", fields: ["cursor": "is not valid"]) }
-            self.after = id
+            guard let parts = Self.decode(cursor) else { throw Self.invalidCursor }
+            self.cursor = parts
         } else {
-            self.after = nil
+            self.cursor = nil
         }
     }
 
-    static func cursor(after id: UUID) -> String {
-        Data(id.uuidString.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+    static func cursor(after id: UUID) -> String { encode([id.uuidString]) }
+
+    /// Opaque to clients: base64url of the parts joined by `|`.
+    static func encode(_ parts: [String]) -> String {
+        Data(parts.joined(separator: "|").utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    private static func decode(_ cursor: String) -> UUID? {
-        var text = cursor
+    private static func decode(_ cursor: String) -> [String]? {
+        var text = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while text.count % 4 != 0 { text += "=" }
-        guard let data = Data(base64Encoded: text) else { return nil }
-        return UUID(uuidString: String(decoding: data, as: UTF8.self))
+        guard let data = Data(base64Encoded: text), let string = String(data: data, encoding: .utf8) else { return nil }
+        let parts = string.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        return parts.isEmpty ? nil : parts
     }
 }

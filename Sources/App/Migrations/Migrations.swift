@@ -16,5 +16,6 @@ enum AppMigrations {
         CreateRefreshTokens(),
         CreateLoginAttempts(),
         EnableRowLevelSecurity(),
+        AddTransactionCategorySourceAndImportKey(),
     ]
 }

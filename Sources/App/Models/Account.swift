@@ -3,7 +3,7 @@ import Fluent
 import Foundation
 
 /// A bank, card, loan or investment account: linked through Plaid or kept by hand.
-final class Account: Model, @unchecked Sendable {
+final class Account: UserOwnedModel, @unchecked Sendable {
     static let schema = "accounts"
 
     @ID(key: .id) var id: UUID?
@@ -42,4 +42,7 @@ final class Account: Model, @unchecked Sendable {
     }
 
     var balance: Money { Money(currentBalance, currency) }
+
+    /// Kept by hand: its balance follows its transactions.
+    var isManual: Bool { plaidConnectionID == nil }
 }

@@ -3,7 +3,7 @@ import Fluent
 import Foundation
 
 /// One movement of money in an account. Negative amounts leave the account.
-final class Transaction: Model, @unchecked Sendable {
+final class Transaction: UserOwnedModel, @unchecked Sendable {
     static let schema = "transactions"
 
     @ID(key: .id) var id: UUID?
@@ -21,6 +21,8 @@ final class Transaction: Model, @unchecked Sendable {
     @OptionalField(key: "plaid_transaction_id") var plaidTransactionID: String?
     @OptionalField(key: "pending_transaction_id") var pendingTransactionID: String?
     @OptionalField(key: "notes") var notes: String?
+    @Field(key: "category_source") var categorySource: CategorySource
+    @OptionalField(key: "import_key") var importKey: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
@@ -36,6 +38,7 @@ final class Transaction: Model, @unchecked Sendable {
         self.currency = amount.currency
         self.description = description
         self.category = category
+        self.categorySource = .default
         self.pending = pending
     }
 

@@ -5,6 +5,7 @@ import Foundation
 extension APIHandler {
     func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
         let page = try PageRequest(limit: input.query.limit, cursor: input.query.cursor)
+        if page.cursor != nil, page.after == nil { throw PageRequest.invalidCursor }
         let events = try await Authentication.withUser(app) { scope, _ in
             // Ids are time-ordered, so id order is newest-first order and a stable keyset.
             var query = AuditEvent.query(on: scope.db).filter("user_id", .equal, scope.userID)

@@ -26,12 +26,15 @@ struct OpenAPIDocuments: Sendable {
         )
     }
 
+    /// The keys of a path item that are operations (the others are `parameters`, `summary`...).
+    static let httpMethods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+
     /// An operation needs a token when its own `security` (or else the document's) lists a requirement.
     private static func protectedOperations(_ tree: [String: Any]) -> Set<String> {
         let requiredByDefault = !((tree["security"] as? [Any]) ?? []).isEmpty
         var result: Set<String> = []
         for (path, item) in tree["paths"] as? [String: Any] ?? [:] {
-            for (method, operation) in item as? [String: Any] ?? [:] {
+            for (method, operation) in item as? [String: Any] ?? [:] where httpMethods.contains(method) {
                 guard let operation = operation as? [String: Any] else { continue }
                 let required = (operation["security"] as? [Any]).map { !$0.isEmpty } ?? requiredByDefault
                 if required { result.insert("\(method.uppercased()) \(path)") }

@@ -15,7 +15,9 @@ struct NewTransactionRow: Sendable {
     let description: String
     let merchantName: String?
     let category: TransactionCategory
+    var categorySource: CategorySource = .default
     let pending: Bool
+    var importKey: String? = nil
 }
 
 /// Writes many transactions at once: multi-row INSERTs with bound parameters straight through each
@@ -23,7 +25,7 @@ struct NewTransactionRow: Sendable {
 enum TransactionBulkInsert {
     static let columns = [
         "id", "user_id", "account_id", "date", "amount", "currency", "description",
-        "merchant_name", "category", "pending", "created_at", "updated_at",
+        "merchant_name", "category", "category_source", "pending", "import_key", "created_at", "updated_at",
     ]
 
     /// Inserts `rows` atomically and answers how many were written.
@@ -74,7 +76,9 @@ enum TransactionBulkInsert {
                         binds.append(.text(row.description))
                         binds.append(row.merchantName.map(SQLiteData.text) ?? .null)
                         binds.append(.text(row.category.rawValue))
+                        binds.append(.text(row.categorySource.rawValue))
                         binds.append(.integer(row.pending ? 1 : 0))
+                        binds.append(row.importKey.map(SQLiteData.text) ?? .null)
                         binds.append(timestamp)
                         binds.append(timestamp)
                     }
@@ -110,7 +114,8 @@ enum TransactionBulkInsert {
                             CopyText.append(row: [
                                 row.id.uuidString, row.userID.uuidString, row.accountID.uuidString, row.date.description,
                                 row.amount.description, row.currency.code, row.description, row.merchantName,
-                                row.category.rawValue, row.pending ? "t" : "f", timestamp, timestamp,
+                                row.category.rawValue, row.categorySource.rawValue, row.pending ? "t" : "f", row.importKey,
+                                timestamp, timestamp,
                             ], to: &buffer)
                             if buffer.readableBytes >= 200 * 1024 {
                                 try await writer.write(buffer)

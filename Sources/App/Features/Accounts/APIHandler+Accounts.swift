@@ -1,0 +1,183 @@
+import FinanceAPI
+import FinanceCore
+import Fluent
+import Vapor
+
+extension APIHandler {
+    func listAccounts(_ input: Operations.ListAccounts.Input) async throws -> Operations.ListAccounts.Output {
+        let includeHidden = input.query.includeHidden ?? false, includeClosed = input.query.includeClosed ?? false
+        let accounts = try await Authentication.withUser(app) { scope, _ in
+            var query = scope.query(Account.self)
+            if !includeHidden { query = query.filter(\.$isHidden == false) }
+            if !includeClosed { query = query.filter(\.$isClosed == false) }
+            return try await query.sort(\.$name).sort(\.$id).all()
+        }
+        return .ok(.init(body: .json(.init(items: try accounts.map(AccountRepresentation.make)))))
+    }
+
+    func createAccount(_ input: Operations.CreateAccount.Input) async throws -> Operations.CreateAccount.Output {
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var form = FieldValidator()
+        let name = form.name(body.name, field: "name")
+        let currency = form.currency(body.currency, field: "currency")
+        let type = AccountType(rawValue: body._type.rawValue)
+        let opening = form.amount(body.openingBalance, field: "opening_balance")
+        let available = form.amount(body.availableBalance, field: "available_balance")
+        let creditLimit = form.amount(body.creditLimit, field: "credit_limit")
+        if let creditLimit, creditLimit.isNegative { form.fail("credit_limit", "must not be negative") }
+        let mask = form.mask(body.mask)
+        let subtype = form.text(body.subtype, field: "subtype", max: 100)
+        let institution = form.text(body.institutionName, field: "institution_name", max: 200)
+        try form.check()
+        guard let name, let currency, let type else { throw APIError.validation(["type": "is not an account type"]) }
+
+        let account = try await Authentication.withUser(app) { scope, _ in
+            let account = Account(id: UUID.timeOrdered(), userID: scope.userID, name: name, type: type, currency: currency,
+                                  currentBalance: opening ?? .zero, openingBalance: opening ?? .zero)
+            account.subtype = subtype
+            account.availableBalance = available
+            account.creditLimit = creditLimit
+            account.institutionName = institution
+            account.mask = mask
+            account.isHidden = body.isHidden ?? false
+            account.isClosed = body.isClosed ?? false
+            account.balanceUpdatedAt = Date()
+            try await scope.create(account, entityType: "account")
+            return account
+        }
+        return .created(.init(body: .json(try AccountRepresentation.make(account))))
+    }
+
+    func getAccount(_ input: Operations.GetAccount.Input) async throws -> Operations.GetAccount.Output {
+        let id = try PathID.parse(input.path.id)
+        let account = try await Authentication.withUser(app) { scope, _ in try await scope.find(Account.self, id, name: "account") }
+        return .ok(.init(body: .json(try AccountRepresentation.make(account))))
+    }
+
+    func updateAccount(_ input: Operations.UpdateAccount.Input) async throws -> Operations.UpdateAccount.Output {
+        let id = try PathID.parse(input.path.id)
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var form = FieldValidator()
+        let name = body.name.flatMap { form.name($0, field: "name") }
+        let currency = body.currency.flatMap { form.currency($0, field: "currency") }
+        let opening = form.amount(body.openingBalance, field: "opening_balance")
+        let available = form.amount(body.availableBalance, field: "available_balance")
+        let creditLimit = form.amount(body.creditLimit, field: "credit_limit")
+        if let creditLimit, creditLimit.isNegative { form.fail("credit_limit", "must not be negative") }
+        let mask = form.mask(body.mask)
+        let subtype = form.text(body.subtype, field: "subtype", max: 100)
+        let institution = form.text(body.institutionName, field: "institution_name", max: 200)
+        try form.check()
+
+        let account = try await Authentication.withUser(app) { scope, _ in
+            let account = try await scope.find(Account.self, id, name: "account")
+            let before = AccountRepresentation.auditView(account)
+            if let name { account.name = name }
+            if let subtype { account.subtype = subtype }
+            if let institution { account.institutionName = institution }
+            if let mask { account.mask = mask }
+            if let available { account.availableBalance = available }
+            if let creditLimit { account.creditLimit = creditLimit }
+            if let hidden = body.isHidden { account.isHidden = hidden }
+            if let closed = body.isClosed { account.isClosed = closed }
+            if let currency, currency != account.currency {
+                let used = try await scope.query(Transaction.self).filter(\.$accountID == id).first() != nil
+                if used { throw APIError.validation(["currency": "cannot change while the account has transactions"]) }
+                account.currency = currency
+            }
+            if let opening, account.isManual {
+                account.openingBalance = opening
+                try await LedgerBalances.recompute(account, in: scope)
+            } else if opening != nil {
+                throw APIError.validation(["opening_balance": "is reported by the institution for linked accounts"])
+            }
+            guard account.hasChanges else { return account }
+            try await account.update(on: scope.db)
+            try await scope.audit.record(.update, entityType: "account", entityID: account.id,
+                                         changes: AuditChanges.between(old: before, new: AccountRepresentation.auditView(account)), on: scope.db)
+            return account
+        }
+        return .ok(.init(body: .json(try AccountRepresentation.make(account))))
+    }
+
+    func deleteAccount(_ input: Operations.DeleteAccount.Input) async throws -> Operations.DeleteAccount.Output {
+        let id = try PathID.parse(input.path.id)
+        try await Authentication.withUser(app) { scope, _ in
+            let account = try await scope.find(Account.self, id, name: "account")
+            let before = AccountRepresentation.auditView(account)
+            try await account.delete(on: scope.db)
+            try await scope.audit.record(.delete, entityType: "account", entityID: id,
+                                         changes: AuditChanges.between(old: before, new: nil as AccountAuditView?), on: scope.db)
+        }
+        return .noContent(.init())
+    }
+}
+
+/// Keeps manual accounts' balances equal to what their ledger says (see `AccountBalance`).
+enum LedgerBalances {
+    /// Recomputes `account`'s current balance from its opening balance and every transaction in it.
+    /// Call inside the transaction that changed the ledger, so the balance never disagrees with it.
+    static func recompute(_ account: Account, in scope: UserScope) async throws {
+        guard account.isManual, let id = account.id else { return }
+        let row = try await scope.db.sql.raw("""
+            SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: id) AND user_id = \(bind: scope.userID)
+            """).first()
+        let sum = try row?.decode(column: "total", as: Amount?.self) ?? .zero
+        guard let balance = AccountBalance.current(opening: account.openingBalance, ledgerSum: sum, type: account.type) else {
+            throw APIError.validation(["amount": "would take the account's balance beyond what can be recorded"])
+        }
+        if balance != account.currentBalance {
+            account.currentBalance = balance
+            account.balanceUpdatedAt = Date()
+        }
+    }
+
+    /// Recomputes and saves the balances of the accounts with these ids.
+    static func recompute(accountIDs: Set<UUID>, in scope: UserScope) async throws {
+        for id in accountIDs {
+            guard let account = try await scope.query(Account.self).filter(\.$id == id).first() else { continue }
+            try await recompute(account, in: scope)
+            if account.hasChanges { try await account.update(on: scope.db) }
+        }
+    }
+}
+
+struct AccountAuditView: Encodable {
+    let name: String
+    let type: String
+    let subtype: String?
+    let currency: String
+    let openingBalance: String
+    let availableBalance: String?
+    let creditLimit: String?
+    let institutionName: String?
+    let mask: String?
+    let isHidden: Bool
+    let isClosed: Bool
+}
+
+enum AccountRepresentation {
+    static func make(_ account: Account) throws -> Components.Schemas.Account {
+        guard let id = account.id, let type = Components.Schemas.AccountType(rawValue: account.type.rawValue) else {
+            throw APIError.internalError
+        }
+        let money = { (amount: Amount) in Money(amount, account.currency).formattedAmount }
+        return .init(
+            id: id.uuidString, name: account.name, _type: type, subtype: account.subtype, currency: account.currency.code,
+            currentBalance: money(account.currentBalance), availableBalance: account.availableBalance.map(money),
+            openingBalance: money(account.openingBalance), creditLimit: account.creditLimit.map(money),
+            institutionName: account.institutionName, mask: account.mask, isManual: account.isManual,
+            isLiability: account.type.isLiability, isHidden: account.isHidden, isClosed: account.isClosed,
+            balanceUpdatedAt: account.balanceUpdatedAt, createdAt: account.createdAt ?? Date(), updatedAt: account.updatedAt ?? Date()
+        )
+    }
+
+    static func auditView(_ account: Account) -> AccountAuditView {
+        AccountAuditView(
+            name: account.name, type: account.type.rawValue, subtype: account.subtype, currency: account.currency.code,
+            openingBalance: account.openingBalance.description, availableBalance: account.availableBalance?.description,
+            creditLimit: account.creditLimit?.description, institutionName: account.institutionName, mask: account.mask,
+            isHidden: account.isHidden, isClosed: account.isClosed
+        )
+    }
+}

@@ -1,0 +1,241 @@
+import FinanceAPI
+import FinanceCore
+import Fluent
+import Vapor
+
+extension APIHandler {
+    func listTransactions(_ input: Operations.ListTransactions.Input) async throws -> Operations.ListTransactions.Output {
+        let query = input.query
+        var form = FieldValidator()
+        var search = TransactionSearch()
+        search.accountIDs = (query.accountId ?? []).compactMap { form.uuid($0, field: "account_id") }
+        search.from = form.date(query.from, field: "from")
+        search.to = form.date(query.to, field: "to")
+        search.categories = (query.category ?? []).compactMap { TransactionCategory(rawValue: $0.rawValue) }
+        search.minAmount = form.amount(query.minAmount, field: "min_amount")
+        search.maxAmount = form.amount(query.maxAmount, field: "max_amount")
+        search.pending = query.pending
+        search.text = form.text(query.q, field: "q", max: 200)
+        if let from = search.from, let to = search.to, from > to { form.fail("to", "is before from") }
+        try form.check()
+        let page = try PageRequest(limit: query.limit, cursor: query.cursor)
+        let after = try page.cursor.map(TransactionCursor.decode)
+        let filters = search
+
+        let (rows, totals) = try await Authentication.withUser(app) { scope, _ in
+            let rows = try await filters.page(userID: scope.userID, after: after, limit: page.limit + 1, on: scope.db)
+            let totals = try await filters.totals(userID: scope.userID, on: scope.db)
+            return (rows, totals)
+        }
+        let items = try rows.prefix(page.limit).map(TransactionRepresentation.make)
+        let next = rows.count > page.limit ? TransactionCursor.encode(rows[page.limit - 1]) : nil
+        return .ok(.init(body: .json(.init(
+            items: items, nextCursor: next,
+            totals: totals.map { total in
+                .init(currency: total.currency.code, moneyIn: Money(total.moneyIn, total.currency).formattedAmount,
+                      moneyOut: Money(total.moneyOut, total.currency).formattedAmount, count: total.count)
+            }
+        ))))
+    }
+
+    func createTransaction(_ input: Operations.CreateTransaction.Input) async throws -> Operations.CreateTransaction.Output {
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var form = FieldValidator()
+        let accountID = form.uuid(body.accountId, field: "account_id")
+        let date = form.date(body.date, field: "date")
+        let authorizedDate = form.date(body.authorizedDate, field: "authorized_date")
+        let amount = form.amount(body.amount, field: "amount")
+        let currency = body.currency.flatMap { form.currency($0, field: "currency") }
+        let description = form.text(body.description, field: "description", max: 2000)
+        if description?.isEmpty == true { form.fail("description", "must not be empty") }
+        let merchant = form.text(body.merchantName, field: "merchant_name", max: 200)
+        let detailed = form.text(body.detailedCategory, field: "detailed_category", max: 100)
+        let notes = form.text(body.notes, field: "notes", max: 10_000)
+        let category = body.category.flatMap { TransactionCategory(rawValue: $0.rawValue) }
+        try form.check()
+        guard let accountID, let date, let amount, let description else { throw APIError.validation(form.problems) }
+
+        let transaction = try await Authentication.withUser(app) { scope, _ in
+            // Somebody else's account is as unknown as one that does not exist.
+            let account = try await scope.find(Account.self, accountID, name: "account")
+            if let currency, currency != account.currency {
+                throw APIError.validation(["currency": "must be the account's currency, \(account.currency)"])
+            }
+            guard account.isManual else {
+                throw APIError.validation(["account_id": "is linked to an institution; its transactions come from there"])
+            }
+            let transaction = Transaction(id: UUID.timeOrdered(), userID: scope.userID, accountID: accountID, date: date,
+                                          amount: Money(amount, account.currency), description: description,
+                                          category: category ?? .uncategorized, pending: body.pending ?? false)
+            transaction.categorySource = category == nil ? .default : .user
+            transaction.authorizedDate = authorizedDate
+            transaction.merchantName = merchant.flatMap { $0.isEmpty ? nil : $0 }
+            transaction.detailedCategory = detailed.flatMap { $0.isEmpty ? nil : $0 }
+            transaction.notes = notes.flatMap { $0.isEmpty ? nil : $0 }
+            try await scope.create(transaction, entityType: "transaction")
+            try await LedgerBalances.recompute(accountIDs: [accountID], in: scope)
+            return transaction
+        }
+        return .created(.init(body: .json(try TransactionRepresentation.make(transaction))))
+    }
+
+    func getTransaction(_ input: Operations.GetTransaction.Input) async throws -> Operations.GetTransaction.Output {
+        let id = try PathID.parse(input.path.id)
+        let transaction = try await Authentication.withUser(app) { scope, _ in
+            try await scope.find(Transaction.self, id, name: "transaction")
+        }
+        return .ok(.init(body: .json(try TransactionRepresentation.make(transaction))))
+    }
+
+    func updateTransaction(_ input: Operations.UpdateTransaction.Input) async throws -> Operations.UpdateTransaction.Output {
+        let id = try PathID.parse(input.path.id)
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var form = FieldValidator()
+        let accountID = form.uuid(body.accountId, field: "account_id")
+        let date = form.date(body.date, field: "date")
+        let authorizedDate = form.date(body.authorizedDate, field: "authorized_date")
+        let amount = form.amount(body.amount, field: "amount")
+        let description = form.text(body.description, field: "description", max: 2000)
+        if description?.isEmpty == true { form.fail("description", "must not be empty") }
+        let merchant = form.text(body.merchantName, field: "merchant_name", max: 200)
+        let detailed = form.text(body.detailedCategory, field: "detailed_category", max: 100)
+        let notes = form.text(body.notes, field: "notes", max: 10_000)
+        let category = body.category.flatMap { TransactionCategory(rawValue: $0.rawValue) }
+        try form.check()
+
+        let transaction = try await Authentication.withUser(app) { scope, _ in
+            let transaction = try await scope.find(Transaction.self, id, name: "transaction")
+            let before = TransactionRepresentation.auditView(transaction)
+            var touched: Set<UUID> = [transaction.accountID]
+            if let accountID, accountID != transaction.accountID {
+                let target = try await scope.find(Account.self, accountID, name: "account")
+                guard target.currency == transaction.currency else {
+                    throw APIError.validation(["account_id": "must be an account in \(transaction.currency)"])
+                }
+                transaction.accountID = accountID
+                touched.insert(accountID)
+            }
+            if let date { transaction.date = date }
+            if let authorizedDate { transaction.authorizedDate = authorizedDate }
+            if let amount { transaction.amount = amount }
+            if let description { transaction.description = description }
+            if let merchant { transaction.merchantName = merchant.isEmpty ? nil : merchant }
+            if let detailed { transaction.detailedCategory = detailed.isEmpty ? nil : detailed }
+            if let notes { transaction.notes = notes.isEmpty ? nil : notes }
+            if let pending = body.pending { transaction.pending = pending }
+            if let category {
+                transaction.category = category
+                transaction.categorySource = .user
+            }
+            guard transaction.hasChanges else { return transaction }
+            try await transaction.update(on: scope.db)
+            try await LedgerBalances.recompute(accountIDs: touched, in: scope)
+            try await scope.audit.record(.update, entityType: "transaction", entityID: id,
+                                         changes: AuditChanges.between(old: before, new: TransactionRepresentation.auditView(transaction)),
+                                         on: scope.db)
+            return transaction
+        }
+        return .ok(.init(body: .json(try TransactionRepresentation.make(transaction))))
+    }
+
+    func deleteTransaction(_ input: Operations.DeleteTransaction.Input) async throws -> Operations.DeleteTransaction.Output {
+        let id = try PathID.parse(input.path.id)
+        try await Authentication.withUser(app) { scope, _ in
+            let transaction = try await scope.find(Transaction.self, id, name: "transaction")
+            let before = TransactionRepresentation.auditView(transaction)
+            try await transaction.delete(on: scope.db)
+            try await LedgerBalances.recompute(accountIDs: [transaction.accountID], in: scope)
+            try await scope.audit.record(.delete, entityType: "transaction", entityID: id,
+                                         changes: AuditChanges.between(old: before, new: nil as TransactionAuditView?), on: scope.db)
+        }
+        return .noContent(.init())
+    }
+
+    func bulkUpdateTransactions(_ input: Operations.BulkUpdateTransactions.Input) async throws -> Operations.BulkUpdateTransactions.Output {
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var form = FieldValidator()
+        let ids = Set(body.ids.compactMap { form.uuid($0, field: "ids") })
+        if body.ids.isEmpty || body.ids.count > 1_000 { form.fail("ids", "must list 1 to 1000 ids") }
+        let category = body.category.flatMap { TransactionCategory(rawValue: $0.rawValue) }
+        let notes = form.text(body.notes, field: "notes", max: 10_000)
+        if category == nil && notes == nil { form.fail("category", "or notes must be given") }
+        try form.check()
+
+        let updated = try await Authentication.withUser(app) { scope, _ in
+            let found = try await scope.query(Transaction.self).filter(\.$id ~~ ids).all()
+            guard found.count == ids.count else {
+                throw APIError(.notFound, code: "not_found", message: "\(ids.count - found.count) of the ids name no transaction of yours; nothing changed.")
+            }
+            var changed = 0
+            for transaction in found {
+                let before = TransactionRepresentation.auditView(transaction)
+                if let category {
+                    transaction.category = category
+                    transaction.categorySource = .user
+                }
+                if let notes { transaction.notes = notes.isEmpty ? nil : notes }
+                guard transaction.hasChanges else { continue }
+                try await transaction.update(on: scope.db)
+                try await scope.audit.record(.update, entityType: "transaction", entityID: transaction.id,
+                                             changes: AuditChanges.between(old: before, new: TransactionRepresentation.auditView(transaction)),
+                                             on: scope.db)
+                changed += 1
+            }
+            return changed
+        }
+        return .ok(.init(body: .json(.init(updated: updated))))
+    }
+}
+
+/// Keyset cursor of the ledger: the date and id of the last row of a page.
+enum TransactionCursor {
+    static func encode(_ transaction: Transaction) -> String? {
+        guard let id = transaction.id else { return nil }
+        return PageRequest.encode(["\(transaction.date)", id.uuidString])
+    }
+
+    static func decode(_ parts: [String]) throws -> TransactionSearch.Position {
+        guard parts.count == 2, let date = LocalDate(iso8601: parts[0]), let id = UUID(uuidString: parts[1]) else {
+            throw PageRequest.invalidCursor
+        }
+        return .init(date: date, id: id)
+    }
+}
+
+struct TransactionAuditView: Encodable {
+    let accountId: String
+    let date: String
+    let amount: String
+    let description: String
+    let merchantName: String?
+    let category: String
+    let detailedCategory: String?
+    let pending: Bool
+    let notes: String?
+}
+
+enum TransactionRepresentation {
+    static func make(_ transaction: Transaction) throws -> Components.Schemas.Transaction {
+        guard let id = transaction.id,
+              let category = Components.Schemas.TransactionCategory(rawValue: transaction.category.rawValue),
+              let source = Components.Schemas.Transaction.CategorySourcePayload(rawValue: transaction.categorySource.rawValue) else {
+            throw APIError.internalError
+        }
+        return .init(
+            id: id.uuidString, accountId: transaction.accountID.uuidString, date: "\(transaction.date)",
+            authorizedDate: transaction.authorizedDate.map { "\($0)" }, amount: transaction.money.formattedAmount,
+            currency: transaction.currency.code, description: transaction.description, merchantName: transaction.merchantName,
+            category: category, detailedCategory: transaction.detailedCategory, categorySource: source,
+            pending: transaction.pending, notes: transaction.notes,
+            createdAt: transaction.createdAt ?? Date(), updatedAt: transaction.updatedAt ?? Date()
+        )
+    }
+
+    static func auditView(_ transaction: Transaction) -> TransactionAuditView {
+        TransactionAuditView(
+            accountId: transaction.accountID.uuidString, date: "\(transaction.date)", amount: transaction.amount.description,
+            description: transaction.description, merchantName: transaction.merchantName, category: transaction.category.rawValue,
+            detailedCategory: transaction.detailedCategory, pending: transaction.pending, notes: transaction.notes
+        )
+    }
+}

@@ -1,0 +1,100 @@
+import FinanceCore
+import Fluent
+import SQLKit
+
+/// The ledger search: combinable filters, newest-first keyset pages, and the totals of the whole
+/// filtered set, in SQL that both databases run on their indexes.
+///
+/// The page query walks `transactions_user_date_idx` (user_id, date DESC, id DESC) backwards from the
+/// cursor and stops after `limit + 1` rows, so a page costs the same on page 1 and page 20,000.
+struct TransactionSearch: Sendable {
+    var accountIDs: [UUID] = []
+    var from: LocalDate?
+    var to: LocalDate?
+    var categories: [TransactionCategory] = []
+    var minAmount: Amount?
+    var maxAmount: Amount?
+    var pending: Bool?
+    var text: String?
+
+    /// The position after which a page starts: the last row of the previous page.
+    struct Position: Sendable, Equatable {
+        let date: LocalDate
+        let id: UUID
+    }
+
+    func page(userID: UUID, after position: Position?, limit: Int, on db: any Database) async throws -> [Transaction] {
+        var sql: SQLQueryString = "SELECT * FROM transactions WHERE \(conditions(userID: userID, engine: db.engine))"
+        if let position {
+            sql += " AND (date < \(bind: position.date) OR (date = \(bind: position.date) AND id < \(bind: position.id)))"
+        }
+        sql += " ORDER BY date DESC, id DESC LIMIT \(literal: limit)"
+        return try await db.sql.raw(sql).all().map { try $0.decode(fluentModel: Transaction.self) }
+    }
+
+    struct Totals: Sendable {
+        let currency: CurrencyCode
+        let moneyIn: Amount
+        let moneyOut: Amount
+        let count: Int
+    }
+
+    func totals(userID: UUID, on db: any Database) async throws -> [Totals] {
+        let sql: SQLQueryString = """
+            SELECT currency,
+                   coalesce(sum(CASE WHEN amount > 0 THEN amount END), 0) AS money_in,
+                   coalesce(sum(CASE WHEN amount < 0 THEN amount END), 0) AS money_out,
+                   count(*) AS n
+            FROM transactions WHERE \(conditions(userID: userID, engine: db.engine))
+            GROUP BY currency ORDER BY currency
+            """
+        return try await db.sql.raw(sql).all().map { row in
+            Totals(
+                currency: try row.decode(column: "currency", as: CurrencyCode.self),
+                moneyIn: try row.decode(column: "money_in", as: Amount.self),
+                moneyOut: try row.decode(column: "money_out", as: Amount.self),
+                count: try row.decode(column: "n", as: Int.self)
+            )
+        }
+    }
+
+    /// The WHERE clause: the owner always, then each filter that is set.
+    func conditions(userID: UUID, engine: DatabaseEngine) -> SQLQueryString {
+        var sql: SQLQueryString = "user_id = \(bind: userID)"
+        if !accountIDs.isEmpty {
+            sql += " AND account_id IN (\(binds: accountIDs))"
+        }
+        if let from { sql += " AND date >= \(bind: from)" }
+        if let to { sql += " AND date <= \(bind: to)" }
+        if !categories.isEmpty {
+            // PostgreSQL compares an enum column with enum values, not with text.
+            let cast = engine == .postgres ? "::transaction_category" : ""
+            var list: SQLQueryString = ""
+            for (index, category) in categories.enumerated() {
+                if index > 0 { list += ", " }
+                list += "\(bind: category.rawValue)\(unsafeRaw: cast)"
+            }
+            sql += " AND category IN (\(list))"
+        }
+        if let minAmount { sql += " AND amount >= \(bind: minAmount)" }
+        if let maxAmount { sql += " AND amount <= \(bind: maxAmount)" }
+        if let pending { sql += " AND pending = \(bind: pending)" }
+        if let text, !text.isEmpty {
+            let pattern = "%" + Self.escapeLike(text) + "%"
+            // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL needs ILIKE for that.
+            let like = engine == .postgres ? "ILIKE" : "LIKE"
+            sql += " AND (description \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' OR merchant_name \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\')"
+        }
+        return sql
+    }
+
+    /// Makes `%`, `_` and `\` in the user's text match themselves.
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}

@@ -1,0 +1,169 @@
+@testable import App
+import Foundation
+import Testing
+import Vapor
+
+@Suite("Accounts and transactions")
+struct LedgerTests {
+    func account(_ client: TestClient, _ user: TestClient.SignedIn, name: String, type: String, opening: String = "0",
+                 currency: String = "USD") async throws -> String {
+        let reply = try await client.send(.POST, "/api/v1/accounts", token: user.accessToken,
+                                          json: ["name": name, "type": type, "currency": currency, "opening_balance": opening])
+        #expect(reply.status == .created, "\(reply.json)")
+        return try #require(reply["id"] as? String)
+    }
+
+    @discardableResult
+    func transaction(_ client: TestClient, _ user: TestClient.SignedIn, account: String, date: String, amount: String,
+                     description: String, merchant: String? = nil, category: String? = nil) async throws -> String {
+        var json: [String: Any] = ["account_id": account, "date": date, "amount": amount, "description": description]
+        if let merchant { json["merchant_name"] = merchant }
+        if let category { json["category"] = category }
+        let reply = try await client.send(.POST, "/api/v1/transactions", token: user.accessToken, json: json)
+        #expect(reply.status == .created, "\(reply.json)")
+        return try #require(reply["id"] as? String)
+    }
+
+    @Test("A manual account's balance follows its ledger; a liability's moves the other way", arguments: TestBackend.all)
+    func balancesFollowTheLedger(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let checking = try await account(client, ada, name: "Checking", type: "checking", opening: "1000.00")
+            let card = try await account(client, ada, name: "Visa", type: "credit_card", opening: "200")
+
+            try await transaction(client, ada, account: checking, date: "2024-01-05", amount: "2500.00", description: "Salary")
+            let rent = try await transaction(client, ada, account: checking, date: "2024-01-06", amount: "-1200.50", description: "Rent")
+            try await transaction(client, ada, account: card, date: "2024-01-07", amount: "-45.99", description: "Groceries")
+            try await transaction(client, ada, account: card, date: "2024-01-20", amount: "100", description: "Card payment")
+
+            var reply = try await client.send(.GET, "/api/v1/accounts/\(checking)", token: ada.accessToken)
+            #expect(reply["current_balance"] as? String == "2299.50")
+            #expect(reply["is_manual"] as? Bool == true)
+            reply = try await client.send(.GET, "/api/v1/accounts/\(card)", token: ada.accessToken)
+            // Owed: 200 + 45.99 spent − 100 paid.
+            #expect(reply["current_balance"] as? String == "145.99")
+            #expect(reply["is_liability"] as? Bool == true)
+
+            // Editing and deleting a past transaction moves the balance by the difference.
+            #expect(try await client.send(.PATCH, "/api/v1/transactions/\(rent)", token: ada.accessToken, json: ["amount": "-1250.50"]).status == .ok)
+            #expect(try await client.send(.GET, "/api/v1/accounts/\(checking)", token: ada.accessToken)["current_balance"] as? String == "2249.50")
+            #expect(try await client.send(.DELETE, "/api/v1/transactions/\(rent)", token: ada.accessToken).status == .noContent)
+            #expect(try await client.send(.GET, "/api/v1/accounts/\(checking)", token: ada.accessToken)["current_balance"] as? String == "3500.00")
+            #expect(try await client.send(.PATCH, "/api/v1/accounts/\(checking)", token: ada.accessToken, json: ["opening_balance": "0"]).status == .ok)
+            #expect(try await client.send(.GET, "/api/v1/accounts/\(checking)", token: ada.accessToken)["current_balance"] as? String == "2500.00")
+        }
+    }
+
+    @Test("Filters combine, pages walk the whole set once, and totals cover the whole filtered set", arguments: TestBackend.all)
+    func searchAndPaging(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let checking = try await account(client, ada, name: "Checking", type: "checking")
+            let savings = try await account(client, ada, name: "Savings", type: "savings")
+            for day in 1...9 {
+                try await transaction(client, ada, account: checking, date: "2024-03-0\(day)", amount: "-\(day).25",
+                                      description: "Corner Coffee #\(day)", merchant: "Corner Coffee", category: "FOOD_AND_DRINK")
+            }
+            try await transaction(client, ada, account: checking, date: "2024-03-05", amount: "3000", description: "Salary", category: "INCOME")
+            try await transaction(client, ada, account: savings, date: "2024-03-05", amount: "500",
+                                  description: "Transfer 100% in_full", category: "TRANSFER_IN")
+
+            // Everything, two by two.
+            var ids: [String] = [], dates: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.send(.GET, "/api/v1/transactions?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), token: ada.accessToken)
+                #expect(page.status == .ok)
+                let items = page["items"] as? [[String: Any]] ?? []
+                ids += items.compactMap { $0["id"] as? String }
+                dates += items.compactMap { $0["date"] as? String }
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil
+            #expect(ids.count == 11)
+            #expect(Set(ids).count == 11)
+            #expect(dates == dates.sorted(by: >))
+
+            let all = try await client.send(.GET, "/api/v1/transactions", token: ada.accessToken)
+            let totals = (all["totals"] as? [[String: Any]])?.first
+            #expect(totals?["money_in"] as? String == "3500.00")
+            #expect(totals?["money_out"] as? String == "-47.25")
+            #expect(totals?["count"] as? Int == 11)
+
+            let coffees = try await client.send(.GET, "/api/v1/transactions?account_id=\(checking)&category=FOOD_AND_DRINK&from=2024-03-03&to=2024-03-06&min_amount=-5.25&q=corner%20COFFEE", token: ada.accessToken)
+            #expect((coffees["items"] as? [[String: Any]])?.compactMap { $0["amount"] as? String } == ["-5.25", "-4.25", "-3.25"])
+            #expect(((coffees["totals"] as? [[String: Any]])?.first)?["money_out"] as? String == "-12.75")
+
+            // % and _ in the search text match themselves, not anything.
+            let literal = try await client.send(.GET, "/api/v1/transactions?q=100%25%20in_full", token: ada.accessToken)
+            #expect((literal["items"] as? [[String: Any]])?.count == 1)
+            let wildcard = try await client.send(.GET, "/api/v1/transactions?q=%25", token: ada.accessToken)
+            #expect((wildcard["items"] as? [[String: Any]])?.count == 1)
+
+            let bothAccounts = try await client.send(.GET, "/api/v1/transactions?account_id=\(checking)&account_id=\(savings)&category=INCOME&category=TRANSFER_IN", token: ada.accessToken)
+            #expect((bothAccounts["items"] as? [[String: Any]])?.count == 2)
+        }
+    }
+
+    @Test("Bad input gets field errors and changes nothing", arguments: TestBackend.all)
+    func badInput(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp(), bob = try await client.signUp()
+            let checking = try await account(client, ada, name: "Checking", type: "checking")
+            let bobs = try await account(client, bob, name: "Bob's", type: "checking")
+            func create(_ json: [String: Any]) async throws -> TestClient.Reply {
+                try await client.send(.POST, "/api/v1/transactions", token: ada.accessToken, json: json)
+            }
+            let base: [String: Any] = ["account_id": checking, "date": "2024-02-29", "amount": "-1.00", "description": "x"]
+            var bad = base; bad["amount"] = "12,50"
+            #expect(try await create(bad).errorFields["amount"] != nil)
+            bad = base; bad["amount"] = "1e3"
+            #expect(try await create(bad).errorFields["amount"] != nil)
+            bad = base; bad["date"] = "2024-02-30"
+            #expect(try await create(bad).errorFields["date"] != nil)
+            bad = base; bad["category"] = "SNACKS"
+            let unknownCategory = try await create(bad)
+            #expect(unknownCategory.status.code >= 400 && unknownCategory.status.code < 500)
+            bad = base; bad["account_id"] = bobs
+            #expect(try await create(bad).status == .notFound)
+            bad = base; bad["currency"] = "EUR"
+            #expect(try await create(bad).errorFields["currency"] != nil)
+            let badAccount = try await client.send(.POST, "/api/v1/accounts", token: ada.accessToken,
+                                                   json: ["name": " ", "type": "checking", "currency": "usd", "credit_limit": "-5"])
+            #expect(badAccount.status == .unprocessableEntity)
+            #expect(Set(badAccount.errorFields.keys) == ["name", "currency", "credit_limit"])
+            #expect(try await app.scalar("SELECT count(*) FROM transactions") == 0)
+            #expect(try await client.send(.GET, "/api/v1/transactions?from=2024-13-01", token: ada.accessToken).errorFields["from"] != nil)
+            #expect(try await client.send(.GET, "/api/v1/transactions?limit=501", token: ada.accessToken).errorFields["limit"] != nil)
+            #expect(try await client.send(.GET, "/api/v1/transactions/not-a-uuid", token: ada.accessToken).status == .notFound)
+        }
+    }
+
+    @Test("Bulk update sets the category by hand on all or none", arguments: TestBackend.all)
+    func bulkUpdate(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp(), bob = try await client.signUp()
+            let checking = try await account(client, ada, name: "Checking", type: "checking")
+            let first = try await transaction(client, ada, account: checking, date: "2024-01-01", amount: "-3", description: "A")
+            let second = try await transaction(client, ada, account: checking, date: "2024-01-02", amount: "-4", description: "B")
+            let bobsAccount = try await account(client, bob, name: "B", type: "checking")
+            let bobs = try await transaction(client, bob, account: bobsAccount, date: "2024-01-02", amount: "-4", description: "B")
+
+            let mixed = try await client.send(.POST, "/api/v1/transactions/bulk-update", token: ada.accessToken,
+                                              json: ["ids": [first, second, bobs], "category": "TRAVEL"])
+            #expect(mixed.status == .notFound)
+            #expect(try await app.scalar("SELECT count(*) FROM transactions WHERE category = 'TRAVEL'") == 0)
+
+            let done = try await client.send(.POST, "/api/v1/transactions/bulk-update", token: ada.accessToken,
+                                             json: ["ids": [first, second], "category": "TRAVEL", "notes": "Trip"])
+            #expect(done["updated"] as? Int == 2)
+            let one = try await client.send(.GET, "/api/v1/transactions/\(first)", token: ada.accessToken)
+            #expect(one["category"] as? String == "TRAVEL")
+            #expect(one["category_source"] as? String == "user")
+            #expect(one["notes"] as? String == "Trip")
+        }
+    }
+}
