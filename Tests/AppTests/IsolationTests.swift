@@ -16,6 +16,7 @@ struct IsolationTests {
     static let fixtures: [String: @Sendable (RawFixtures, UUID) async throws -> UUID] = [
         "accounts": { db, user in try await db.account(user: user) },
         "transactions": { db, user in try await db.transaction(user: user, account: db.account(user: user)) },
+        "rules": { db, user in try await db.rule(user: user) },
     ]
 
     static func describe(_ route: Route) -> String { AuthenticationGate.operation(route) }

@@ -13,37 +13,45 @@ struct EnableRowLevelSecurity: AsyncMigration {
         OR user_id = nullif(current_setting('finance.user_id', true), '')::uuid
         """
 
+    /// The user-owned tables that existed when this migration was written; later tables enable
+    /// the same rules in their own migrations.
+    static let tables = [
+        "plaid_connections", "accounts", "transactions", "investments", "portfolios",
+        "portfolio_items", "balance_snapshots", "audit_events", "refresh_tokens",
+    ]
+
     func prepare(on database: any Database) async throws {
         guard database.engine == .postgres else { return }
         try await database.transaction { db in
-            for table in UserOwnedTable.all {
-                try await db.sql.execute([
-                    "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
-                    "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
-                    "CREATE POLICY \(Self.policy) ON \(table) USING (\(Self.rule)) WITH CHECK (\(Self.rule))",
-                ])
-            }
+            for table in Self.tables { try await db.sql.execute(Self.enableStatements(table)) }
         }
     }
 
     func revert(on database: any Database) async throws {
         guard database.engine == .postgres else { return }
         try await database.transaction { db in
-            for table in UserOwnedTable.all.reversed() {
-                try await db.sql.execute([
-                    "DROP POLICY \(Self.policy) ON \(table)",
-                    "ALTER TABLE \(table) NO FORCE ROW LEVEL SECURITY",
-                    "ALTER TABLE \(table) DISABLE ROW LEVEL SECURITY",
-                ])
-            }
+            for table in Self.tables.reversed() { try await db.sql.execute(Self.disableStatements(table)) }
         }
+    }
+
+    static func enableStatements(_ table: String) -> [String] {
+        [
+            "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
+            "CREATE POLICY \(policy) ON \(table) USING (\(rule)) WITH CHECK (\(rule))",
+        ]
+    }
+
+    static func disableStatements(_ table: String) -> [String] {
+        [
+            "DROP POLICY \(policy) ON \(table)",
+            "ALTER TABLE \(table) NO FORCE ROW LEVEL SECURITY",
+            "ALTER TABLE \(table) DISABLE ROW LEVEL SECURITY",
+        ]
     }
 }
 
-/// The tables whose rows belong to one user, each with a `user_id` column.
+/// Every table whose rows belong to one user, each with a `user_id` column and row-level security.
 enum UserOwnedTable {
-    static let all = [
-        "plaid_connections", "accounts", "transactions", "investments", "portfolios",
-        "portfolio_items", "balance_snapshots", "audit_events", "refresh_tokens",
-    ]
+    static let all = EnableRowLevelSecurity.tables + ["categorization_rules"]
 }

@@ -17,5 +17,6 @@ enum AppMigrations {
         CreateLoginAttempts(),
         EnableRowLevelSecurity(),
         AddTransactionCategorySourceAndImportKey(),
+        CreateCategorizationRules(),
     ]
 }

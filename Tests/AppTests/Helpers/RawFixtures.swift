@@ -122,6 +122,15 @@ struct RawFixtures {
             """)
     }
 
+    @discardableResult
+    func rule(user: UUID, id: UUID = UUID()) async throws -> UUID {
+        try await app.exec("""
+            INSERT INTO categorization_rules (id, user_id, match_field, match_kind, match_value, category)
+            VALUES (\(uuid(id)), \(uuid(user)), 'merchant', 'contains', 'coffee', 'FOOD_AND_DRINK')
+            """)
+        return id
+    }
+
     /// One of everything for a user: the rows a deletion must remove.
     @discardableResult
     func everything(for user: UUID) async throws -> (account: UUID, portfolio: UUID) {
@@ -135,6 +144,7 @@ struct RawFixtures {
         try await holding(user: user, portfolio: portfolio, investment: investment)
         try await auditEvent(user: user)
         try await refreshToken(user: user)
+        try await rule(user: user)
         return (account, portfolio)
     }
 }

@@ -64,13 +64,23 @@ extension APIHandler {
             guard account.isManual else {
                 throw APIError.validation(["account_id": "is linked to an institution; its transactions come from there"])
             }
+            let merchantName = merchant.flatMap { $0.isEmpty ? nil : $0 }
             let transaction = Transaction(id: UUID.timeOrdered(), userID: scope.userID, accountID: accountID, date: date,
                                           amount: Money(amount, account.currency), description: description,
                                           category: category ?? .uncategorized, pending: body.pending ?? false)
-            transaction.categorySource = category == nil ? .default : .user
-            transaction.authorizedDate = authorizedDate
-            transaction.merchantName = merchant.flatMap { $0.isEmpty ? nil : $0 }
+            transaction.categorySource = .user
             transaction.detailedCategory = detailed.flatMap { $0.isEmpty ? nil : $0 }
+            if category == nil {
+                // Nobody chose a category: the user's rules may.
+                let outcome = try await Categorizer.load(in: scope).categorize(
+                    accountID: accountID, amount: amount, description: description, merchantName: merchantName,
+                    fallback: (.uncategorized, .default))
+                transaction.category = outcome.category
+                transaction.categorySource = outcome.source
+                if outcome.source == .rule { transaction.detailedCategory = outcome.detailed }
+            }
+            transaction.authorizedDate = authorizedDate
+            transaction.merchantName = merchantName
             transaction.notes = notes.flatMap { $0.isEmpty ? nil : $0 }
             try await scope.create(transaction, entityType: "transaction")
             try await LedgerBalances.recompute(accountIDs: [accountID], in: scope)
