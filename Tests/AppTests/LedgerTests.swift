@@ -1,4 +1,5 @@
 @testable import App
+import FinanceCore
 import Foundation
 import Testing
 import Vapor
@@ -164,6 +165,47 @@ struct LedgerTests {
             #expect(one["category"] as? String == "TRAVEL")
             #expect(one["category_source"] as? String == "user")
             #expect(one["notes"] as? String == "Trip")
+        }
+    }
+
+    @Test("Export streams the filtered ledger as CSV across many pages, formulas defused", arguments: TestBackend.all)
+    func exportCSV(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let checking = try await account(client, ada, name: "Checking, main", type: "checking")
+            let accountID = try #require(UUID(uuidString: checking))
+            let start = try #require(LocalDate(iso8601: "2020-01-01"))
+            let rows = try (0..<2_345).map { index in
+                NewTransactionRow(userID: ada.id, accountID: accountID, date: start.adding(days: index / 3),
+                                  amount: try Amount(parsing: "-\(index % 50).0\(index % 10)"), currency: .usd,
+                                  description: index == 0 ? "=HYPERLINK(\"x\")" : "Shop, \"quoted\" #\(index)",
+                                  merchantName: nil, category: .generalMerchandise, pending: false)
+            }
+            try await TransactionBulkInsert.insert(rows, on: app.db)
+
+            var text = ""
+            try await app.testing().test(.GET, "/api/v1/transactions/export.csv", headers: ["Authorization": "Bearer \(ada.accessToken)"]) { response async throws in
+                #expect(response.status == .ok)
+                #expect(response.headers.contentType?.subType == "csv")
+                #expect(response.headers.first(name: .contentDisposition)?.contains("transactions.csv") == true)
+                text = response.body.string
+            }
+            let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(lines.first == TransactionExport.header.trimmingCharacters(in: .newlines))
+            #expect(lines.count == 2_346)
+            #expect(lines.contains { $0.contains("\"'=HYPERLINK(\"\"x\"\")\"") })
+            #expect(lines.contains { $0.contains("\"Shop, \"\"quoted\"\" #7\"") && $0.contains("\"Checking, main\"") })
+            // Newest first, as the search.
+            let dates = lines.dropFirst().map { $0.split(separator: ",")[1] }
+            #expect(dates.elementsEqual(dates.sorted(by: >)))
+
+            var filtered = ""
+            try await app.testing().test(.GET, "/api/v1/transactions/export.csv?from=2020-01-02&to=2020-01-02",
+                                         headers: ["Authorization": "Bearer \(ada.accessToken)"]) { response async throws in
+                filtered = response.body.string
+            }
+            #expect(filtered.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 4)
         }
     }
 }

@@ -1,26 +1,18 @@
 import FinanceAPI
 import FinanceCore
+import OpenAPIRuntime
 import Fluent
 import Vapor
 
 extension APIHandler {
     func listTransactions(_ input: Operations.ListTransactions.Input) async throws -> Operations.ListTransactions.Output {
         let query = input.query
-        var form = FieldValidator()
-        var search = TransactionSearch()
-        search.accountIDs = (query.accountId ?? []).compactMap { form.uuid($0, field: "account_id") }
-        search.from = form.date(query.from, field: "from")
-        search.to = form.date(query.to, field: "to")
-        search.categories = (query.category ?? []).compactMap { TransactionCategory(rawValue: $0.rawValue) }
-        search.minAmount = form.amount(query.minAmount, field: "min_amount")
-        search.maxAmount = form.amount(query.maxAmount, field: "max_amount")
-        search.pending = query.pending
-        search.text = form.text(query.q, field: "q", max: 200)
-        if let from = search.from, let to = search.to, from > to { form.fail("to", "is before from") }
-        try form.check()
+        let filters = try TransactionSearch(
+            accountIDs: query.accountId, from: query.from, to: query.to, categories: query.category?.map(\.rawValue),
+            minAmount: query.minAmount, maxAmount: query.maxAmount, pending: query.pending, text: query.q
+        )
         let page = try PageRequest(limit: query.limit, cursor: query.cursor)
         let after = try page.cursor.map(TransactionCursor.decode)
-        let filters = search
 
         let (rows, totals) = try await Authentication.withUser(app) { scope, _ in
             let rows = try await filters.page(userID: scope.userID, after: after, limit: page.limit + 1, on: scope.db)
@@ -36,6 +28,25 @@ extension APIHandler {
                       moneyOut: Money(total.moneyOut, total.currency).formattedAmount, count: total.count)
             }
         ))))
+    }
+
+    func exportTransactions(_ input: Operations.ExportTransactions.Input) async throws -> Operations.ExportTransactions.Output {
+        let query = input.query
+        let filters = try TransactionSearch(
+            accountIDs: query.accountId, from: query.from, to: query.to, categories: query.category?.map(\.rawValue),
+            minAmount: query.minAmount, maxAmount: query.maxAmount, pending: query.pending, text: query.q
+        )
+        let names = try await Authentication.withUser(app) { scope, _ in
+            try await scope.query(Account.self).all().reduce(into: [UUID: String]()) { names, account in
+                if let id = account.id { names[id] = account.name }
+            }
+        }
+        let user = try await Authentication.requireUser(app)
+        let export = TransactionExport(app: app, userID: user.id, search: filters, accountNames: names)
+        return .ok(.init(
+            headers: .init(contentDisposition: "attachment; filename=\"transactions.csv\""),
+            body: .csv(HTTPBody(export, length: .unknown, iterationBehavior: .single))
+        ))
     }
 
     func createTransaction(_ input: Operations.CreateTransaction.Input) async throws -> Operations.CreateTransaction.Output {

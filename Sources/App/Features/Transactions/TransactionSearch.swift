@@ -17,6 +17,24 @@ struct TransactionSearch: Sendable {
     var pending: Bool?
     var text: String?
 
+    init() {}
+
+    /// The filters as the API's query parameters give them; every bad value is named in one 422.
+    init(accountIDs: [String]?, from: String?, to: String?, categories: [String]?, minAmount: String?, maxAmount: String?,
+         pending: Bool?, text: String?) throws {
+        var form = FieldValidator()
+        self.accountIDs = (accountIDs ?? []).compactMap { form.uuid($0, field: "account_id") }
+        self.from = form.date(from, field: "from")
+        self.to = form.date(to, field: "to")
+        self.categories = (categories ?? []).compactMap(TransactionCategory.init(rawValue:))
+        self.minAmount = form.amount(minAmount, field: "min_amount")
+        self.maxAmount = form.amount(maxAmount, field: "max_amount")
+        self.pending = pending
+        self.text = form.text(text, field: "q", max: 200)
+        if let from = self.from, let to = self.to, from > to { form.fail("to", "is before from") }
+        try form.check()
+    }
+
     /// The position after which a page starts: the last row of the previous page.
     struct Position: Sendable, Equatable {
         let date: LocalDate
