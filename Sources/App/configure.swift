@@ -36,6 +36,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.asyncCommands.use(ServeCommandWithMigrations(serve: await app.servers.asyncCommand), as: "serve", isDefault: true)
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
     app.asyncCommands.use(BenchCommand(), as: "bench")
+    app.asyncCommands.use(ImportCommand(), as: "import")
 }
 
 private func configureDatabase(_ app: Application, settings: Settings) async throws {

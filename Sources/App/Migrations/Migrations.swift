@@ -18,5 +18,6 @@ enum AppMigrations {
         EnableRowLevelSecurity(),
         AddTransactionCategorySourceAndImportKey(),
         CreateCategorizationRules(),
+        CreateStatementImports(),
     ]
 }

@@ -131,6 +131,13 @@ struct RawFixtures {
         return id
     }
 
+    func statementImport(user: UUID, account: UUID) async throws {
+        try await app.exec("""
+            INSERT INTO statement_imports (id, user_id, account_id, format, added_count, skipped_count)
+            VALUES (\(uuid(UUID())), \(uuid(user)), \(uuid(account)), 'ofx', 3, 0)
+            """)
+    }
+
     /// One of everything for a user: the rows a deletion must remove.
     @discardableResult
     func everything(for user: UUID) async throws -> (account: UUID, portfolio: UUID) {
@@ -145,6 +152,7 @@ struct RawFixtures {
         try await auditEvent(user: user)
         try await refreshToken(user: user)
         try await rule(user: user)
+        try await statementImport(user: user, account: account)
         return (account, portfolio)
     }
 }

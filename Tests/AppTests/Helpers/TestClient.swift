@@ -20,7 +20,7 @@ struct TestClient {
 
     @discardableResult
     func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: [String: Any]? = nil,
-              headers extra: [(String, String)] = []) async throws -> Reply {
+              headers extra: [(String, String)] = [], file: String? = nil) async throws -> Reply {
         var headers = HTTPHeaders()
         if let token { headers.add(name: .authorization, value: "Bearer \(token)") }
         for (name, value) in extra { headers.add(name: name, value: value) }
@@ -28,6 +28,10 @@ struct TestClient {
         if let json {
             headers.contentType = .json
             body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
+        }
+        if let file {
+            headers.contentType = HTTPMediaType(type: "application", subType: "octet-stream")
+            body = ByteBuffer(string: file)
         }
         var reply: Reply?
         try await app.testing().test(method, path, headers: headers, body: body) { response async throws in

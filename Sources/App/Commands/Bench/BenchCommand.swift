@@ -34,13 +34,7 @@ struct BenchCommand: AsyncCommand {
             }
             try await IngestBenchmark(app: context.application, shape: shape, console: context.console).run()
         default:
-            context.console.error("Unknown benchmark \"\(signature.benchmark)\". Known: ingest.")
-            throw ExitCode(1)
+            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest")
         }
     }
-}
-
-struct ExitCode: Error {
-    let code: Int32
-    init(_ code: Int32) { self.code = code }
 }

@@ -20,8 +20,9 @@ struct NewTransactionRow: Sendable {
     var importKey: String? = nil
 }
 
-/// Writes many transactions at once: multi-row INSERTs with bound parameters straight through each
-/// driver (no per-row model or encoder), all inside one database transaction, so a batch lands whole or not at all.
+/// Writes many transactions at once: multi-row INSERTs (SQLite) or COPY (PostgreSQL) straight through
+/// each driver (no per-row model or encoder), all inside one database transaction, so a batch lands
+/// whole or not at all. Called inside a transaction of the caller's, it joins that one.
 enum TransactionBulkInsert {
     static let columns = [
         "id", "user_id", "account_id", "date", "amount", "currency", "description",
@@ -37,9 +38,9 @@ enum TransactionBulkInsert {
             throw APIError(.internalServerError, code: "internal_error", message: "A bulk insert mixed the rows of several users.")
         }
         if let sqlite = database as? any SQLiteDatabase {
-            try await insertSQLite(rows, on: sqlite, now: now)
+            try await insertSQLite(rows, on: sqlite, ownTransaction: !database.inTransaction, now: now)
         } else if let postgres = database as? any PostgresDatabase {
-            try await insertPostgres(rows, owner: owner, on: postgres, now: now)
+            try await insertPostgres(rows, owner: owner, on: postgres, ownTransaction: !database.inTransaction, now: now)
         } else {
             preconditionFailure("unsupported database driver")
         }
@@ -49,7 +50,7 @@ enum TransactionBulkInsert {
     // SQLite allows 32,766 parameters a statement.
     private static let sqliteRowsPerStatement = 500
 
-    private static func insertSQLite(_ rows: [NewTransactionRow], on database: any SQLiteDatabase, now: Date) async throws {
+    private static func insertSQLite(_ rows: [NewTransactionRow], on database: any SQLiteDatabase, ownTransaction: Bool, now: Date) async throws {
         let timestamp = SQLiteData.float(now.timeIntervalSince1970)
         try await database.withConnection { connection in
             // SQLite's default page cache is 2 MB: far too small for the ledger's indexes, so a large
@@ -59,7 +60,7 @@ enum TransactionBulkInsert {
             // constraint error); in memory rather than in a temporary file.
             _ = try await connection.query("PRAGMA temp_store = MEMORY")
             // IMMEDIATE takes the write lock now, so the batch cannot fail halfway for want of it.
-            _ = try await connection.query("BEGIN IMMEDIATE")
+            if ownTransaction { _ = try await connection.query("BEGIN IMMEDIATE") }
             do {
                 var start = 0
                 while start < rows.count {
@@ -85,23 +86,26 @@ enum TransactionBulkInsert {
                     _ = try await connection.query(sqliteStatement(rowCount: chunk.count), binds)
                     start += chunk.count
                 }
-                _ = try await connection.query("COMMIT")
+                if ownTransaction { _ = try await connection.query("COMMIT") }
             } catch {
-                _ = try? await connection.query("ROLLBACK")
+                if ownTransaction { _ = try? await connection.query("ROLLBACK") }
                 throw error
             }
         }
     }
 
     /// PostgreSQL's fastest way in: one `COPY ... FROM STDIN` stream in its text format, through a staging table.
-    private static func insertPostgres(_ rows: [NewTransactionRow], owner: UUID, on database: any PostgresDatabase, now: Date) async throws {
+    private static func insertPostgres(_ rows: [NewTransactionRow], owner: UUID, on database: any PostgresDatabase,
+                                       ownTransaction: Bool, now: Date) async throws {
         let logger = database.logger
         let timestamp = CopyText.timestamp(now)
         try await database.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
-                _ = try await connection.query("BEGIN", logger: logger)
-                do {
+                if ownTransaction {
+                    _ = try await connection.query("BEGIN", logger: logger)
                     _ = try await connection.query("SELECT set_config('finance.user_id', \(owner.uuidString), true)", logger: logger)
+                }
+                do {
                     // COPY cannot write into a table under row-level security: stream into a private
                     // staging table, then move the rows with one INSERT that the policies check.
                     _ = try await connection.query("""
@@ -127,9 +131,11 @@ enum TransactionBulkInsert {
                     let list = columns.joined(separator: ", ")
                     _ = try await connection.query(
                         PostgresQuery(unsafeSQL: "INSERT INTO transactions (\(list)) SELECT \(list) FROM transactions_staging"), logger: logger)
-                    _ = try await connection.query("COMMIT", logger: logger)
+                    // Gone now rather than at commit, so another batch in the same transaction can stage again.
+                    _ = try await connection.query("DROP TABLE transactions_staging", logger: logger)
+                    if ownTransaction { _ = try await connection.query("COMMIT", logger: logger) }
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    if ownTransaction { _ = try? await connection.query("ROLLBACK", logger: logger) }
                     throw error
                 }
             }

@@ -1,0 +1,121 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// Brings a bank file into an account: parse it whole (a file with any problem imports nothing),
+/// leave out what an earlier import already brought (by FITID, or by the CSV fingerprint), categorize
+/// the rest with the user's rules, and write it, the account's new balance and a record of the import
+/// in one database transaction. Running the same file twice adds nothing the second time.
+struct StatementImporter: Sendable {
+    enum Source: Sendable {
+        case ofx
+        case csv(CSVMapping)
+    }
+
+    struct Outcome: Sendable {
+        let format: StatementFormat
+        let parsed: Int
+        let added: Int
+        let skipped: Int
+        let statement: ImportedStatement
+        let importID: UUID?
+        /// The rows that were (or, in a preview, would be) added.
+        let newTransactions: [ImportedTransaction]
+    }
+
+    let bytes: [UInt8]
+    let source: Source
+
+    /// Parses the file; the problems of a bad one come back as one `import_failed` error naming each line.
+    func parse() throws -> (StatementFormat, ImportedStatement) {
+        do {
+            switch source {
+            case .ofx: return (.ofx, try StatementParser.parseOFX(bytes))
+            case .csv(let mapping): return (.csv, try StatementParser.parseCSV(bytes, mapping: mapping))
+            }
+        } catch {
+            var fields: [String: String] = [:]
+            for problem in error.problems.prefix(100) {
+                let key = problem.line == 0 ? "file" : "line \(problem.line)"
+                let text = problem.field.map { "\($0): \(problem.message)" } ?? problem.message
+                fields[key] = fields[key].map { "\($0); \(text)" } ?? text
+            }
+            throw APIError(.unprocessableEntity, code: "import_failed",
+                           message: "The file has \(error.problems.count) problem(s); nothing was imported.", fields: fields)
+        }
+    }
+
+    /// Imports into `accountID` within `scope`'s transaction; with `preview`, reports without writing.
+    func run(accountID: UUID, preview: Bool, in scope: UserScope, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Outcome {
+        let account = try await scope.find(Account.self, accountID, name: "account")
+        guard account.isManual else {
+            throw APIError.validation(["account_id": "is linked to an institution; its transactions come from there"])
+        }
+        let (format, statement) = try parse()
+        if let currency = statement.currency, currency != account.currency {
+            throw APIError.validation(["file": "is a statement in \(currency), the account is in \(account.currency)"])
+        }
+
+        let known = try await existingKeys(Set(statement.transactions.map(\.importKey)), accountID: accountID, in: scope)
+        let fresh = statement.transactions.filter { !known.contains($0.importKey) }
+        guard !preview else {
+            return Outcome(format: format, parsed: statement.transactions.count, added: fresh.count,
+                           skipped: statement.transactions.count - fresh.count, statement: statement, importID: nil, newTransactions: fresh)
+        }
+
+        let categorizer = try await Categorizer.load(in: scope)
+        let rows = fresh.map { item in
+            let outcome = categorizer.categorize(
+                accountID: accountID, amount: item.amount, description: item.description, merchantName: item.merchantName,
+                fallback: item.category.map { ($0, .import) } ?? (.uncategorized, .default))
+            return NewTransactionRow(
+                userID: scope.userID, accountID: accountID, date: item.date, amount: item.amount, currency: account.currency,
+                description: item.description, merchantName: item.merchantName, category: outcome.category,
+                categorySource: outcome.source, pending: false, importKey: item.importKey
+            )
+        }
+        var written = 0
+        let chunk = 10_000
+        while written < rows.count {
+            written += try await TransactionBulkInsert.insert(Array(rows[written..<min(written + chunk, rows.count)]), on: scope.db)
+            progress?(written, rows.count)
+        }
+        try await LedgerBalances.recompute(accountIDs: [accountID], in: scope)
+
+        let record = StatementImport()
+        record.id = UUID.timeOrdered()
+        record.accountID = accountID
+        record.format = format.rawValue
+        record.addedCount = rows.count
+        record.skippedCount = statement.transactions.count - rows.count
+        record.ledgerBalance = statement.ledgerBalance
+        record.ledgerBalanceDate = statement.ledgerBalanceDate
+        record.userID = scope.userID
+        try await record.create(on: scope.db)
+        try await scope.audit.record(.create, entityType: "import", entityID: record.id, changes: [
+            "account_id": FieldChange(old: nil, new: accountID.uuidString),
+            "added": FieldChange(old: nil, new: String(rows.count)),
+            "skipped": FieldChange(old: nil, new: String(record.skippedCount)),
+        ], on: scope.db)
+        return Outcome(format: format, parsed: statement.transactions.count, added: rows.count, skipped: record.skippedCount,
+                       statement: statement, importID: record.id, newTransactions: fresh)
+    }
+
+    /// The keys among `keys` that the account already has.
+    private func existingKeys(_ keys: Set<String>, accountID: UUID, in scope: UserScope) async throws -> Set<String> {
+        var found: Set<String> = []
+        let all = Array(keys)
+        var start = 0
+        while start < all.count {
+            let slice = Array(all[start..<min(start + 500, all.count)])
+            let rows = try await scope.db.sql.raw("""
+                SELECT import_key FROM transactions
+                WHERE user_id = \(bind: scope.userID) AND account_id = \(bind: accountID) AND import_key IN (\(binds: slice))
+                """).all()
+            for row in rows { found.insert(try row.decode(column: "import_key", as: String.self)) }
+            start += slice.count
+        }
+        return found
+    }
+}
