@@ -4,7 +4,7 @@ import Vapor
 /// Build with `-c release` for figures worth quoting.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "benchmark", help: "What to measure: ingest.")
+        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load) or ledger (search, import, export).")
         var benchmark: String
 
         @Option(name: "transactions", help: "Transactions to generate (default 1000000).")
@@ -15,26 +15,33 @@ struct BenchCommand: AsyncCommand {
 
         @Option(name: "years", help: "Years of history (default 10).")
         var years: Int?
+
+        @Option(name: "import-rows", help: "ledger: rows of the CSV file to import (default 200000).")
+        var importRows: Int?
     }
 
     var help: String {
-        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger."
+        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
+        let shape = LedgerShape(
+            transactions: signature.transactions ?? 1_000_000,
+            accounts: signature.accounts ?? 30,
+            years: signature.years ?? 10
+        )
+        guard shape.transactions > 0, shape.accounts > 0, (1...50).contains(shape.years) else {
+            throw CommandFailure("--transactions and --accounts must be positive, --years from 1 to 50")
+        }
         switch signature.benchmark {
         case "ingest":
-            let shape = LedgerShape(
-                transactions: signature.transactions ?? 1_000_000,
-                accounts: signature.accounts ?? 30,
-                years: signature.years ?? 10
-            )
-            guard shape.transactions > 0, shape.accounts > 0, shape.years > 0 else {
-                throw APIError.validation(["transactions": "must be positive"], message: "Counts must be positive.")
-            }
             try await IngestBenchmark(app: context.application, shape: shape, console: context.console).run()
+        case "ledger":
+            let importRows = signature.importRows ?? 200_000
+            guard importRows > 0 else { throw CommandFailure("--import-rows must be positive") }
+            try await LedgerBenchmark(app: context.application, shape: shape, importRows: importRows, console: context.console).run()
         default:
-            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest")
+            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger")
         }
     }
 }

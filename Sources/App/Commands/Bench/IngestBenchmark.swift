@@ -16,22 +16,8 @@ struct IngestBenchmark {
     static let rowsPerTransaction = 100_000
 
     func run() async throws {
-        switch app.settings.database {
-        case .postgres:
-            try await DatabaseMigrations.migrate(app)
-            try await load(into: app.db, engineName: "PostgreSQL")
-        case .sqlite, .sqliteInMemory:
-            let path = (app.settings.dataDirectory as NSString).appendingPathComponent("bench-\(UUID().uuidString).sqlite")
-            try DataDirectory.create(app.settings.dataDirectory)
-            let id = DatabaseID(string: "bench")
-            app.databases.use(.sqlite(.file(path)), as: id)
-            defer {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            }
-            let database = app.db(id)
-            _ = try await database.sql.raw("PRAGMA journal_mode = WAL").all()
-            for migration in AppMigrations.all { try await migration.prepare(on: database).get() }
-            try await load(into: database, engineName: "SQLite (\(path))")
+        try await BenchDatabase.with(app: app) { database, _, engineName in
+            try await load(into: database, engineName: engineName)
         }
     }
 

@@ -12,6 +12,8 @@ struct TransactionExport: AsyncSequence, Sendable {
     static let pageSize = 1_000
 
     let app: Application
+    /// The database to read; `nil` for the application's default.
+    var databaseID: DatabaseID? = nil
     let userID: UUID
     let search: TransactionSearch
     let accountNames: [UUID: String]
@@ -29,7 +31,7 @@ struct TransactionExport: AsyncSequence, Sendable {
             }
             guard !finished else { return nil }
             let (search, userID, after) = (export.search, export.userID, position)
-            let rows = try await export.app.db.asUser(userID) { db in
+            let rows = try await export.app.db(export.databaseID).asUser(userID) { db in
                 try await search.page(userID: userID, after: after, limit: TransactionExport.pageSize, on: db)
             }
             if rows.count < TransactionExport.pageSize { finished = true }
