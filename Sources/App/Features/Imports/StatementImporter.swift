@@ -108,7 +108,8 @@ struct StatementImporter: Sendable {
         let all = Array(keys)
         var start = 0
         while start < all.count {
-            let slice = Array(all[start..<min(start + 500, all.count)])
+            // Large batches: SQLite allows 32,766 parameters a statement, PostgreSQL 65,535.
+            let slice = Array(all[start..<min(start + 10_000, all.count)])
             let rows = try await scope.db.sql.raw("""
                 SELECT import_key FROM transactions
                 WHERE user_id = \(bind: scope.userID) AND account_id = \(bind: accountID) AND import_key IN (\(binds: slice))
