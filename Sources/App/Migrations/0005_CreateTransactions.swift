@@ -26,7 +26,7 @@ struct CreateTransactions: TableMigration {
         t.check("detailed_category", "detailed_category IS NULL OR length(detailed_category) <= 100")
         // The ledger's main reads: a user's newest first, one account's by date, by category.
         t.index(["user_id", "date DESC", "id DESC"], name: "transactions_user_date_idx")
-        t.index(["account_id", "date"], name: "transactions_account_date_idx")
+        t.index(["account_id", "date DESC", "id DESC"], name: "transactions_account_date_idx")
         t.index(["user_id", "category", "date"], name: "transactions_user_category_date_idx")
     }
 }
