@@ -21,24 +21,18 @@ extension APIHandler {
         let name = form.name(body.name, field: "name")
         let currency = form.currency(body.currency, field: "currency")
         let type = AccountType(rawValue: body._type.rawValue)
-        let opening = form.amount(body.openingBalance, field: "opening_balance")
-        let available = form.amount(body.availableBalance, field: "available_balance")
-        let creditLimit = form.amount(body.creditLimit, field: "credit_limit")
-        if let creditLimit, creditLimit.isNegative { form.fail("credit_limit", "must not be negative") }
-        let mask = form.mask(body.mask)
-        let subtype = form.text(body.subtype, field: "subtype", max: 100)
-        let institution = form.text(body.institutionName, field: "institution_name", max: 200)
+        let details = AccountDetails(
+            opening: body.openingBalance, available: body.availableBalance, creditLimit: body.creditLimit,
+            mask: body.mask, subtype: body.subtype, institution: body.institutionName, form: &form
+        )
         try form.check()
         guard let name, let currency, let type else { throw APIError.validation(["type": "is not an account type"]) }
 
         let account = try await Authentication.withUser(app) { scope, _ in
+            let opening = details.opening ?? .zero
             let account = Account(id: UUID.timeOrdered(), userID: scope.userID, name: name, type: type, currency: currency,
-                                  currentBalance: opening ?? .zero, openingBalance: opening ?? .zero)
-            account.subtype = subtype
-            account.availableBalance = available
-            account.creditLimit = creditLimit
-            account.institutionName = institution
-            account.mask = mask
+                                  currentBalance: opening, openingBalance: opening)
+            details.apply(to: account)
             account.isHidden = body.isHidden ?? false
             account.isClosed = body.isClosed ?? false
             account.balanceUpdatedAt = Date()
@@ -60,24 +54,17 @@ extension APIHandler {
         var form = FieldValidator()
         let name = body.name.flatMap { form.name($0, field: "name") }
         let currency = body.currency.flatMap { form.currency($0, field: "currency") }
-        let opening = form.amount(body.openingBalance, field: "opening_balance")
-        let available = form.amount(body.availableBalance, field: "available_balance")
-        let creditLimit = form.amount(body.creditLimit, field: "credit_limit")
-        if let creditLimit, creditLimit.isNegative { form.fail("credit_limit", "must not be negative") }
-        let mask = form.mask(body.mask)
-        let subtype = form.text(body.subtype, field: "subtype", max: 100)
-        let institution = form.text(body.institutionName, field: "institution_name", max: 200)
+        let details = AccountDetails(
+            opening: body.openingBalance, available: body.availableBalance, creditLimit: body.creditLimit,
+            mask: body.mask, subtype: body.subtype, institution: body.institutionName, form: &form
+        )
         try form.check()
 
         let account = try await Authentication.withUser(app) { scope, _ in
             let account = try await scope.find(Account.self, id, name: "account")
             let before = AccountRepresentation.auditView(account)
             if let name { account.name = name }
-            if let subtype { account.subtype = subtype }
-            if let institution { account.institutionName = institution }
-            if let mask { account.mask = mask }
-            if let available { account.availableBalance = available }
-            if let creditLimit { account.creditLimit = creditLimit }
+            details.apply(to: account)
             if let hidden = body.isHidden { account.isHidden = hidden }
             if let closed = body.isClosed { account.isClosed = closed }
             if let currency, currency != account.currency {
@@ -85,10 +72,10 @@ extension APIHandler {
                 if used { throw APIError.validation(["currency": "cannot change while the account has transactions"]) }
                 account.currency = currency
             }
-            if let opening, account.isManual {
+            if let opening = details.opening, account.isManual {
                 account.openingBalance = opening
                 try await LedgerBalances.recompute(account, in: scope)
-            } else if opening != nil {
+            } else if details.opening != nil {
                 throw APIError.validation(["opening_balance": "is reported by the institution for linked accounts"])
             }
             guard account.hasChanges else { return account }
@@ -110,6 +97,32 @@ extension APIHandler {
                                          changes: AuditChanges.between(old: before, new: nil as AccountAuditView?), on: scope.db)
         }
         return .noContent(.init())
+    }
+}
+
+/// The optional fields that creating and changing an account share, checked the same way.
+struct AccountDetails: Sendable {
+    let opening, available, creditLimit: Amount?
+    let mask, subtype, institution: String?
+
+    init(opening: String?, available: String?, creditLimit: String?, mask: String?, subtype: String?, institution: String?,
+         form: inout FieldValidator) {
+        self.opening = form.amount(opening, field: "opening_balance")
+        self.available = form.amount(available, field: "available_balance")
+        self.creditLimit = form.amount(creditLimit, field: "credit_limit")
+        if let limit = self.creditLimit, limit.isNegative { form.fail("credit_limit", "must not be negative") }
+        self.mask = form.mask(mask)
+        self.subtype = form.text(subtype, field: "subtype", max: 100)
+        self.institution = form.text(institution, field: "institution_name", max: 200)
+    }
+
+    /// Sets what was given; the opening balance is the caller's, as it moves the balance.
+    func apply(to account: Account) {
+        if let subtype { account.subtype = subtype.isEmpty ? nil : subtype }
+        if let institution { account.institutionName = institution.isEmpty ? nil : institution }
+        if let mask { account.mask = mask }
+        if let available { account.availableBalance = available }
+        if let creditLimit { account.creditLimit = creditLimit }
     }
 }
 

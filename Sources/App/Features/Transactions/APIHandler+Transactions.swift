@@ -52,19 +52,16 @@ extension APIHandler {
     func createTransaction(_ input: Operations.CreateTransaction.Input) async throws -> Operations.CreateTransaction.Output {
         guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
         var form = FieldValidator()
-        let accountID = form.uuid(body.accountId, field: "account_id")
-        let date = form.date(body.date, field: "date")
-        let authorizedDate = form.date(body.authorizedDate, field: "authorized_date")
-        let amount = form.amount(body.amount, field: "amount")
+        let fields = TransactionFields(
+            accountID: body.accountId, date: body.date, authorizedDate: body.authorizedDate, amount: body.amount,
+            description: body.description, merchant: body.merchantName, detailed: body.detailedCategory, notes: body.notes,
+            category: body.category?.rawValue, form: &form
+        )
         let currency = body.currency.flatMap { form.currency($0, field: "currency") }
-        let description = form.text(body.description, field: "description", max: 2000)
-        if description?.isEmpty == true { form.fail("description", "must not be empty") }
-        let merchant = form.text(body.merchantName, field: "merchant_name", max: 200)
-        let detailed = form.text(body.detailedCategory, field: "detailed_category", max: 100)
-        let notes = form.text(body.notes, field: "notes", max: 10_000)
-        let category = body.category.flatMap { TransactionCategory(rawValue: $0.rawValue) }
         try form.check()
-        guard let accountID, let date, let amount, let description else { throw APIError.validation(form.problems) }
+        guard let accountID = fields.accountID, let date = fields.date, let amount = fields.amount,
+              let description = fields.description else { throw APIError.validation(form.problems) }
+        let (merchant, detailed, notes, category, authorizedDate) = (fields.merchant, fields.detailed, fields.notes, fields.category, fields.authorizedDate)
 
         let transaction = try await Authentication.withUser(app) { scope, _ in
             // Somebody else's account is as unknown as one that does not exist.
@@ -112,17 +109,14 @@ extension APIHandler {
         let id = try PathID.parse(input.path.id)
         guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
         var form = FieldValidator()
-        let accountID = form.uuid(body.accountId, field: "account_id")
-        let date = form.date(body.date, field: "date")
-        let authorizedDate = form.date(body.authorizedDate, field: "authorized_date")
-        let amount = form.amount(body.amount, field: "amount")
-        let description = form.text(body.description, field: "description", max: 2000)
-        if description?.isEmpty == true { form.fail("description", "must not be empty") }
-        let merchant = form.text(body.merchantName, field: "merchant_name", max: 200)
-        let detailed = form.text(body.detailedCategory, field: "detailed_category", max: 100)
-        let notes = form.text(body.notes, field: "notes", max: 10_000)
-        let category = body.category.flatMap { TransactionCategory(rawValue: $0.rawValue) }
+        let fields = TransactionFields(
+            accountID: body.accountId, date: body.date, authorizedDate: body.authorizedDate, amount: body.amount,
+            description: body.description, merchant: body.merchantName, detailed: body.detailedCategory, notes: body.notes,
+            category: body.category?.rawValue, form: &form
+        )
         try form.check()
+        let (accountID, date, authorizedDate, amount, description) = (fields.accountID, fields.date, fields.authorizedDate, fields.amount, fields.description)
+        let (merchant, detailed, notes, category) = (fields.merchant, fields.detailed, fields.notes, fields.category)
 
         let transaction = try await Authentication.withUser(app) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
@@ -205,6 +199,29 @@ extension APIHandler {
             return changed
         }
         return .ok(.init(body: .json(.init(updated: updated))))
+    }
+}
+
+/// The fields that creating and changing a transaction share, checked the same way.
+struct TransactionFields: Sendable {
+    let accountID: UUID?
+    let date, authorizedDate: LocalDate?
+    let amount: Amount?
+    let description, merchant, detailed, notes: String?
+    let category: TransactionCategory?
+
+    init(accountID: String?, date: String?, authorizedDate: String?, amount: String?, description: String?, merchant: String?,
+         detailed: String?, notes: String?, category: String?, form: inout FieldValidator) {
+        self.accountID = form.uuid(accountID, field: "account_id")
+        self.date = form.date(date, field: "date")
+        self.authorizedDate = form.date(authorizedDate, field: "authorized_date")
+        self.amount = form.amount(amount, field: "amount")
+        self.description = form.text(description, field: "description", max: 2000)
+        if self.description?.isEmpty == true { form.fail("description", "must not be empty") }
+        self.merchant = form.text(merchant, field: "merchant_name", max: 200)
+        self.detailed = form.text(detailed, field: "detailed_category", max: 100)
+        self.notes = form.text(notes, field: "notes", max: 10_000)
+        self.category = category.flatMap(TransactionCategory.init(rawValue:))
     }
 }
 
