@@ -81,12 +81,31 @@ enum CSVColumnRole: String, CaseIterable {
 /// A mapping checked against a header (or against nothing, for files without one): each mapped role's
 /// 0-based column.
 struct CSVColumns {
-    var indexByRole: [CSVColumnRole: Int]
-
-    subscript(role: CSVColumnRole) -> Int? { indexByRole[role] }
-
+    /// Indexed by the role's position in `CSVColumnRole.allCases`: looked up for every field of every row.
+    private let indexByRole: [Int?]
     /// The number of fields a row needs for every mapped column to be present.
-    var requiredFieldCount: Int { (indexByRole.values.max() ?? -1) + 1 }
+    let requiredFieldCount: Int
+
+    init(indexByRole: [CSVColumnRole: Int]) {
+        self.indexByRole = CSVColumnRole.allCases.map { indexByRole[$0] }
+        requiredFieldCount = (indexByRole.values.max() ?? -1) + 1
+    }
+
+    subscript(role: CSVColumnRole) -> Int? { indexByRole[role.position] }
+}
+
+private extension CSVColumnRole {
+    var position: Int {
+        switch self {
+        case .date: 0
+        case .amount: 1
+        case .debit: 2
+        case .credit: 3
+        case .description: 4
+        case .merchant: 5
+        case .category: 6
+        }
+    }
 }
 
 extension CSVMapping {

@@ -3,40 +3,50 @@ enum CSVStatementReader {
     static func read(_ text: Substring, mapping: CSVMapping) throws(ImportFailure) -> ImportedStatement {
         let mappingProblems = mapping.problems
         guard mappingProblems.isEmpty else { throw ImportFailure(problems: mappingProblems) }
+        return try ImportText.withUTF8(text) { read($0, mapping: mapping) }.get()
+    }
 
+    private static func read(_ text: UnsafeBufferPointer<UInt8>, mapping: CSVMapping) -> Result<ImportedStatement, ImportFailure> {
         // `problems` has refused delimiters that are not exactly one scalar.
         let delimiter = mapping.delimiter?.unicodeScalars.first ?? CSVReader.detectDelimiter(text)
-        let file = CSVReader.read(text, delimiter: delimiter)
-        var records = file.records[...]
+        var reader = CSVReader(text, delimiter: delimiter)
+        var record = CSVRecord()
 
         let columns: CSVColumns
         if mapping.hasHeader {
-            guard let header = records.popFirst() else {
-                throw ImportFailure(problems: [emptyFileProblem(file)])
+            guard reader.next(into: &record) else {
+                return .failure(ImportFailure(problems: [emptyFileProblem(reader)]))
             }
-            switch mapping.columns(header: header) {
+            switch mapping.columns(header: record) {
             case .success(let resolved): columns = resolved
-            case .failure(let failure): throw failure
+            case .failure(let failure): return .failure(failure)
             }
         } else {
-            guard !records.isEmpty else { throw ImportFailure(problems: [emptyFileProblem(file)]) }
             columns = mapping.numberedColumns
         }
 
         var problems: [ImportProblem] = []
         var rows: [Row] = []
-        for record in records {
+        var hasRecords = false
+        while reader.next(into: &record) {
+            hasRecords = true
             switch row(record, columns: columns, mapping: mapping) {
             case .success(let row): rows.append(row)
             case .failure(let failure): problems += failure.problems
             }
         }
-        if let line = file.unclosedQuoteLine {
+        // With a header, an empty file was found when the header was missing.
+        if !mapping.hasHeader, !hasRecords {
+            return .failure(ImportFailure(problems: [emptyFileProblem(reader)]))
+        }
+        if let line = reader.unclosedQuoteLine {
             problems.append(ImportProblem(line: line, message: "a quoted field starting on this line is never closed: a \" is missing"))
         }
-        guard problems.isEmpty else { throw ImportFailure(sorting: problems) }
+        guard problems.isEmpty else { return .failure(ImportFailure(sorting: problems)) }
 
-        return ImportedStatement(transactions: transactions(rows))
+        // Counting the rows first lets the keys be counted without the dictionary ever growing.
+        var keys = KeyCounter(capacity: rows.count)
+        return .success(ImportedStatement(transactions: rows.map { keys.transaction($0) }))
     }
 
     /// A row read from the file, before it gets its import key.
@@ -49,8 +59,8 @@ enum CSVStatementReader {
         let category: TransactionCategory?
     }
 
-    private static func emptyFileProblem(_ file: CSVReader.Contents) -> ImportProblem {
-        if let line = file.unclosedQuoteLine {
+    private static func emptyFileProblem(_ reader: CSVReader) -> ImportProblem {
+        if let line = reader.unclosedQuoteLine {
             return ImportProblem(line: line, message: "a quoted field starting on this line is never closed: a \" is missing")
         }
         return ImportProblem(line: 0, message: "the file is empty")
@@ -58,15 +68,23 @@ enum CSVStatementReader {
 
     private static func row(_ record: CSVRecord, columns: CSVColumns, mapping: CSVMapping) -> Result<Row, ImportFailure> {
         let line = record.line
-        guard record.fields.count >= columns.requiredFieldCount else {
-            let missing = CSVColumnRole.allCases.first { role in columns[role].map { $0 >= record.fields.count } ?? false }
+        guard record.count >= columns.requiredFieldCount else {
+            let missing = CSVColumnRole.allCases.first { role in columns[role].map { $0 >= record.count } ?? false }
             return .failure(ImportFailure(problems: [ImportProblem(
                 line: line, field: missing?.rawValue,
-                message: "the row has \(record.fields.count) column\(record.fields.count == 1 ? "" : "s"), but the mapping needs \(columns.requiredFieldCount)"
+                message: "the row has \(record.count) column\(record.count == 1 ? "" : "s"), but the mapping needs \(columns.requiredFieldCount)"
             )]))
         }
         func value(_ role: CSVColumnRole) -> String? {
-            columns[role].map { ImportText.trimmed(record.fields[$0]) }
+            columns[role].map(record.value)
+        }
+        /// The value with its whitespace collapsed, straight from the field's bytes when they are ASCII:
+        /// collapsing drops the whitespace that trimming would.
+        func collapsedValue(_ role: CSVColumnRole) -> String? {
+            columns[role].map { index in
+                let field = record.field(index)
+                return ASCIIText.collapsingWhitespace(field) ?? ImportText.collapsingWhitespace(record.value(index))
+            }
         }
 
         var problems: [ImportProblem] = []
@@ -90,12 +108,12 @@ enum CSVStatementReader {
         }
 
         guard let date, let amount, problems.isEmpty else { return .failure(ImportFailure(problems: problems)) }
-        let merchant = value(.merchant).map(ImportText.collapsingWhitespace)
+        let merchant = collapsedValue(.merchant)
         return .success(Row(
             line: line,
             date: date,
             amount: amount,
-            description: ImportText.description(ImportText.collapsingWhitespace(value(.description) ?? "")),
+            description: ImportText.description(collapsedValue(.description) ?? ""),
             merchantName: merchant?.isEmpty == false ? merchant : nil,
             category: value(.category).flatMap { TransactionCategory(rawValue: $0.uppercased()) }
         ))
@@ -147,14 +165,44 @@ enum CSVStatementReader {
     /// Gives each row its import key: a fingerprint of its day, amount and description, and of how many
     /// identical rows came before it in the file, so that two real identical payments keep two keys while
     /// importing the same file again yields the same keys.
-    private static func transactions(_ rows: [Row]) -> [ImportedTransaction] {
-        var occurrences: [String: Int] = [:]
-        return rows.map { row in
-            let identity = "\(row.date)\u{1F}\(row.amount.units)\u{1F}\(row.description.lowercased())"
-            let occurrence = occurrences[identity, default: 0] + 1
-            occurrences[identity] = occurrence
+    ///
+    /// The key is FNV-1a of `"\(date)\u{1F}\(units)\u{1F}\(lowercased description)\u{1F}\(occurrence)"`, hashed piece
+    /// by piece without writing that text out.
+    private struct KeyCounter {
+        /// What makes two rows identical: equal exactly when the texts `"\(date)\u{1F}\(units)\u{1F}\(description)"`
+        /// are equal `String`s, which compare by canonical equivalence.
+        private struct Identity: Hashable {
+            let date: LocalDate
+            let units: Int64
+            let description: String
+        }
+
+        private var occurrences: [Identity: Int]
+
+        init(capacity: Int) {
+            occurrences = Dictionary(minimumCapacity: capacity)
+        }
+
+        mutating func transaction(_ row: Row) -> ImportedTransaction {
+            let identity = Identity(date: row.date, units: row.amount.units, description: row.description.lowercased())
+            // Counted in place: one lookup, one hash of the description.
+            func increment(_ count: inout Int) -> Int {
+                count += 1
+                return count
+            }
+            let occurrence = increment(&occurrences[identity, default: 0])
+
+            let separator: UInt8 = 0x1F // U+001F, the unit separator
+            var hash = ImportKey.FNV1a()
+            hash.add(identity.date)
+            hash.add(separator)
+            hash.add(decimal: identity.units)
+            hash.add(separator)
+            hash.add(identity.description.utf8)
+            hash.add(separator)
+            hash.add(decimal: Int64(occurrence))
             return ImportedTransaction(
-                importKey: "CSV:" + ImportKey.fingerprint(identity + "\u{1F}\(occurrence)"),
+                importKey: hash.hex(prefix: "CSV:"),
                 line: row.line,
                 date: row.date,
                 amount: row.amount,

@@ -1,4 +1,7 @@
 /// Reading the days written in statement files.
+///
+/// Days are read from UTF-8 bytes. Every form accepted is ASCII digits and separators, so any other byte
+/// makes a day malformed, exactly as it would when read character by character.
 enum DayText {
     enum Reading {
         case day(LocalDate)
@@ -9,18 +12,19 @@ enum DayText {
     }
 
     static func read(_ text: String, format: CSVDateFormat) -> Reading {
+        var text = text
+        return text.withUTF8 { read($0, format: format) }
+    }
+
+    private static func read(_ text: UnsafeBufferPointer<UInt8>, format: CSVDateFormat) -> Reading {
         switch format {
         case .iso:
-            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-            guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-                  let year = number(parts[0]), let month = number(parts[1]), let day = number(parts[2]) else { return .malformed }
+            guard let (year, month, day) = numbers(text, separator: UInt8(ascii: "-"), lengths: 4...4, 2...2, 2...2) else { return .malformed }
             return reading(year: year, month: month, day: day)
         case .dayMonthYear, .monthDayYear:
             // The separator is whichever of / . - comes first, and it must be the same both times.
-            guard let separator = text.first(where: { $0 == "/" || $0 == "." || $0 == "-" }) else { return .malformed }
-            let parts = text.split(separator: separator, omittingEmptySubsequences: false)
-            guard parts.count == 3, (1...2).contains(parts[0].count), (1...2).contains(parts[1].count), parts[2].count == 4,
-                  let first = number(parts[0]), let second = number(parts[1]), let year = number(parts[2]) else { return .malformed }
+            guard let separator = text.first(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }),
+                  let (first, second, year) = numbers(text, separator: separator, lengths: 1...2, 1...2, 4...4) else { return .malformed }
             return format == .dayMonthYear
                 ? reading(year: year, month: second, day: first)
                 : reading(year: year, month: first, day: second)
@@ -30,10 +34,22 @@ enum DayText {
     /// An OFX date-time: `YYYYMMDD`, optionally followed by `HHMMSS`, `.XXX` milliseconds and a `[-5:EST]` zone.
     /// The calendar day is taken as written: a bank books a transaction on the day it says, whatever the zone.
     static func readOFX(_ text: String) -> Reading {
-        let scalars = Array(text.unicodeScalars)
-        guard scalars.count >= 8, let year = number(scalars[0..<4]), let month = number(scalars[4..<6]),
-              let day = number(scalars[6..<8]), isTimeAndZone(scalars[8...]) else { return .malformed }
-        return reading(year: year, month: month, day: day)
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= 8 else { return .malformed }
+            var year = 0, month = 0, day = 0
+            for (offset, byte) in bytes.prefix(8).enumerated() {
+                guard ASCIIText.isDigit(byte) else { return .malformed }
+                let digit = Int(byte - UInt8(ascii: "0"))
+                switch offset {
+                case 0..<4: year = year * 10 + digit
+                case 4..<6: month = month * 10 + digit
+                default: day = day * 10 + digit
+                }
+            }
+            guard isTimeAndZone(bytes.dropFirst(8)) else { return .malformed }
+            return reading(year: year, month: month, day: day)
+        }
     }
 
     /// Describes the form `read(_:format:)` expects, for messages.
@@ -50,32 +66,49 @@ enum DayText {
         return LocalDate(year: year, month: month, day: day).map(Reading.day) ?? .impossible
     }
 
+    /// The three numbers of a text made of exactly three runs of digits between two `separator`s, each run
+    /// as long as its range allows; `nil` for anything else.
+    private static func numbers(
+        _ text: UnsafeBufferPointer<UInt8>, separator: UInt8,
+        lengths first: ClosedRange<Int>, _ second: ClosedRange<Int>, _ third: ClosedRange<Int>
+    ) -> (Int, Int, Int)? {
+        var numbers = (0, 0, 0)
+        var part = 0
+        var length = 0
+        for byte in text {
+            if byte == separator {
+                guard part < 2, (part == 0 ? first : second).contains(length) else { return nil }
+                part += 1
+                length = 0
+            } else {
+                // No run may be longer than four digits, which also keeps the number from overflowing.
+                guard ASCIIText.isDigit(byte), length < 4 else { return nil }
+                let digit = Int(byte - UInt8(ascii: "0"))
+                switch part {
+                case 0: numbers.0 = numbers.0 * 10 + digit
+                case 1: numbers.1 = numbers.1 * 10 + digit
+                default: numbers.2 = numbers.2 * 10 + digit
+                }
+                length += 1
+            }
+        }
+        guard part == 2, third.contains(length) else { return nil }
+        return numbers
+    }
+
     /// `HH`, `HHMM` or `HHMMSS`, then optionally `.` and fraction digits, then optionally a bracketed zone.
-    private static func isTimeAndZone(_ rest: ArraySlice<Unicode.Scalar>) -> Bool {
+    private static func isTimeAndZone(_ rest: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         var rest = rest
-        let timeDigits = rest.prefix(while: isDigit).count
+        let timeDigits = rest.prefix(while: ASCIIText.isDigit).count
         guard [0, 2, 4, 6].contains(timeDigits) else { return false }
         rest = rest.dropFirst(timeDigits)
-        if rest.first == ".", timeDigits == 6 {
-            let fraction = rest.dropFirst().prefix(while: isDigit).count
+        if rest.first == UInt8(ascii: "."), timeDigits == 6 {
+            let fraction = rest.dropFirst().prefix(while: ASCIIText.isDigit).count
             guard fraction > 0 else { return false }
             rest = rest.dropFirst(1 + fraction)
         }
-        rest = rest.drop(while: { $0 == " " })
+        rest = rest.drop(while: { $0 == UInt8(ascii: " ") })
         if rest.isEmpty { return true }
-        return rest.first == "[" && rest.last == "]" && !rest.dropFirst().dropLast().contains("]")
-    }
-
-    private static func isDigit(_ scalar: Unicode.Scalar) -> Bool {
-        scalar >= "0" && scalar <= "9"
-    }
-
-    private static func number(_ text: Substring) -> Int? {
-        number(ArraySlice(text.unicodeScalars))
-    }
-
-    private static func number(_ scalars: ArraySlice<Unicode.Scalar>) -> Int? {
-        guard !scalars.isEmpty, scalars.allSatisfy(isDigit) else { return nil }
-        return scalars.reduce(0) { $0 * 10 + Int($1.value - 48) }
+        return rest.first == UInt8(ascii: "[") && rest.last == UInt8(ascii: "]") && !rest.dropFirst().dropLast().contains(UInt8(ascii: "]"))
     }
 }

@@ -30,7 +30,7 @@ struct OFXElement {
 enum OFXDocument {
     /// The elements of the file below a nameless root, and the problems with its structure.
     static func parse(_ text: Substring) -> (root: OFXElement, problems: [ImportProblem]) {
-        build(tokens(text))
+        build(ImportText.withUTF8(text, tokens))
     }
 
     /// Aggregates whose closing tag the OFX specification requires. Any other element left open is an SGML
@@ -49,56 +49,113 @@ enum OFXDocument {
         case text(String, line: Int)
     }
 
-    private static func tokens(_ text: Substring) -> [Token] {
-        var scanner = Scanner(scalars: Array(text.unicodeScalars))
+    /// Splits the UTF-8 of the file into tags and text. Markup is ASCII, and an ASCII byte is never part of a
+    /// longer UTF-8 sequence, so looking at bytes finds the same tags as looking at characters.
+    private static func tokens(_ bytes: UnsafeBufferPointer<UInt8>) -> [Token] {
+        var scanner = Scanner(bytes: bytes)
         var tokens: [Token] = []
-        var text = String.UnicodeScalarView()
+        var text: [UInt8] = []
         // Where the text's first visible character is: the line a value is reported on.
         var textLine: Int?
 
         func flushText() {
-            if let textLine { tokens.append(.text(ImportText.trimmed(String(text)), line: textLine)) }
-            text = String.UnicodeScalarView()
+            if let textLine { tokens.append(.text(trimmed(text), line: textLine)) }
+            text.removeAll(keepingCapacity: true)
             textLine = nil
         }
-        func appendText(_ scalar: Unicode.Scalar, line: Int) {
-            if textLine == nil, !scalar.properties.isWhitespace { textLine = line }
-            text.append(scalar)
+        func appendText(_ run: UnsafeBufferPointer<UInt8>, line: Int) {
+            if textLine == nil, hasVisibleCharacter(run) { textLine = line }
+            text.append(contentsOf: run)
         }
 
-        while let scalar = scanner.peek() {
+        while let byte = scanner.peek() {
             let line = scanner.line
-            if scalar == "&" {
+            if byte == UInt8(ascii: "&") {
                 scanner.advance()
-                appendText(scanner.entity() ?? "&", line: line)
-            } else if scalar == "<", scanner.startsWith("<![CDATA[") {
-                scanner.advance(by: 9)
-                for character in scanner.consume(upTo: "]]>").unicodeScalars { appendText(character, line: line) }
-            } else if scalar == "<", scanner.startsWith("<!--") {
-                scanner.advance(by: 4)
-                _ = scanner.consume(upTo: "-->")
-            } else if scalar == "<", scanner.startsWith("<?") || scanner.startsWith("<!") {
-                _ = scanner.consume(upTo: ">")
-            } else if scalar == "<", let next = scanner.peek(offset: 1), next == "/" || next.properties.isAlphabetic {
+                let scalar = scanner.entity() ?? "&"
+                if textLine == nil, !isWhitespace(scalar) { textLine = line }
+                text.append(contentsOf: String(scalar).utf8)
+            } else if byte == UInt8(ascii: "<"), scanner.isAtDeclaration {
+                if scanner.startsWith("<![CDATA[") {
+                    scanner.advance(by: 9)
+                    appendText(scanner.consume(upTo: "]]>"), line: line)
+                } else if scanner.startsWith("<!--") {
+                    scanner.advance(by: 4)
+                    _ = scanner.consume(upTo: "-->")
+                } else {
+                    _ = scanner.consume(upTo: ">")
+                }
+            } else if byte == UInt8(ascii: "<"), let next = scanner.scalar(offset: 1), next == "/" || isAlphabetic(next) {
                 flushText()
                 scanner.advance()
                 let isClose = next == "/"
                 if isClose { scanner.advance() }
-                let tag = scanner.consume(upTo: ">")
-                let name = String(tag.prefix { !$0.isWhitespace && $0 != "/" }).uppercased()
+                let (name, endsWithSlash) = tagName(scanner.consume(upTo: ">"))
                 guard !name.isEmpty else { continue }
                 if isClose {
                     tokens.append(.close(name: name, line: line))
                 } else {
-                    tokens.append(.open(name: name, line: line, isEmptyElement: tag.hasSuffix("/")))
+                    tokens.append(.open(name: name, line: line, isEmptyElement: endsWithSlash))
                 }
+            } else if textLine == nil {
+                // Until the text has a visible character, each one is looked at for the line it is on.
+                let length = scanner.scalarLength()
+                appendText(scanner.run(count: length), line: line)
+                scanner.advance(by: length)
             } else {
-                appendText(scalar, line: line)
-                scanner.advance()
+                // The byte is text whatever it is; so is what follows, up to the next `&` or `<`.
+                let run = scanner.run { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") }
+                text.append(contentsOf: run)
+                scanner.advance(by: run.count)
             }
         }
         flushText()
         return tokens
+    }
+
+    /// `ImportText.trimmed` of text bytes, working on the bytes when they are ASCII.
+    private static func trimmed(_ text: [UInt8]) -> String {
+        guard ASCIIText.isASCII(text) else { return ImportText.trimmed(String(decoding: text, as: UTF8.self)) }
+        return String(decoding: ASCIIText.trimmed(text), as: UTF8.self)
+    }
+
+    /// Whether the bytes hold a scalar that is not whitespace.
+    private static func hasVisibleCharacter(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < bytes.count {
+            let (scalar, length) = Scanner.scalar(in: bytes, at: index)
+            if !isWhitespace(scalar) { return true }
+            index += length
+        }
+        return false
+    }
+
+    // The Unicode properties, answered for ASCII without looking them up.
+
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? ASCIIText.isWhitespace(UInt8(scalar.value)) : scalar.properties.isWhitespace
+    }
+
+    private static func isAlphabetic(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? ASCIIText.isLetter(UInt8(scalar.value)) : scalar.properties.isAlphabetic
+    }
+
+    /// The upper-cased element name at the start of a tag's text, and whether the text ends with `/`
+    /// (an empty XML element). ASCII tags are read from their bytes; others as characters.
+    private static func tagName(_ tag: UnsafeBufferPointer<UInt8>) -> (name: String, endsWithSlash: Bool) {
+        guard ASCIIText.isASCII(tag) else {
+            let text = String(decoding: tag, as: UTF8.self)
+            return (String(text.prefix { !$0.isWhitespace && $0 != "/" }).uppercased(), text.hasSuffix("/"))
+        }
+        let nameLength = tag.firstIndex { ASCIIText.isWhitespace($0) || $0 == UInt8(ascii: "/") } ?? tag.count
+        let name = String(unsafeUninitializedCapacity: nameLength) { buffer in
+            for index in 0..<nameLength {
+                let byte = tag[index]
+                buffer[index] = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 0x20 : byte
+            }
+            return nameLength
+        }
+        return (name, tag.last == UInt8(ascii: "/"))
     }
 
     private static func build(_ tokens: [Token]) -> (root: OFXElement, problems: [ImportProblem]) {
@@ -174,54 +231,91 @@ enum OFXDocument {
         return (stack[0], problems)
     }
 
-    /// Walks the text one Unicode scalar at a time, counting lines: LF, CRLF and a lone CR each end one.
+    /// Walks the UTF-8 of the text, counting lines: LF, CRLF and a lone CR each end one.
     private struct Scanner {
-        let scalars: [Unicode.Scalar]
-        var index = 0
-        var line = 1
+        private let bytes: UnsafeBufferPointer<UInt8>
+        private var index = 0
+        private(set) var line = 1
 
-        func peek(offset: Int = 0) -> Unicode.Scalar? {
-            index + offset < scalars.count ? scalars[index + offset] : nil
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+        }
+
+        func peek() -> UInt8? {
+            index < bytes.count ? bytes[index] : nil
+        }
+
+        /// The scalar that starts `offset` bytes ahead.
+        func scalar(offset: Int) -> Unicode.Scalar? {
+            index + offset < bytes.count ? Self.scalar(in: bytes, at: index + offset).scalar : nil
+        }
+
+        /// The number of bytes of the scalar at `index`.
+        func scalarLength() -> Int {
+            Self.scalar(in: bytes, at: index).length
+        }
+
+        /// Whether the text is at `<!` or `<?`: a CDATA section, a comment, a declaration or a processing instruction.
+        var isAtDeclaration: Bool {
+            index + 1 < bytes.count && (bytes[index + 1] == UInt8(ascii: "!") || bytes[index + 1] == UInt8(ascii: "?"))
         }
 
         func startsWith(_ prefix: String) -> Bool {
-            var offset = 0
-            for scalar in prefix.unicodeScalars {
-                guard let next = peek(offset: offset), next == scalar else { return false }
+            var offset = index
+            for byte in prefix.utf8 {
+                guard offset < bytes.count, bytes[offset] == byte else { return false }
                 offset += 1
             }
             return true
         }
 
+        /// The next `count` bytes, or as many as are left.
+        func run(count: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: bytes[index..<min(index + count, bytes.count)])
+        }
+
+        /// The byte at `index` and those after it, up to the first that `stops` or the end.
+        func run(upTo stops: (UInt8) -> Bool) -> UnsafeBufferPointer<UInt8> {
+            var end = index + 1
+            while end < bytes.count, !stops(bytes[end]) { end += 1 }
+            return UnsafeBufferPointer(rebasing: bytes[index..<end])
+        }
+
         mutating func advance(by count: Int = 1) {
-            for _ in 0..<count where index < scalars.count {
-                let scalar = scalars[index]
-                if scalar == "\n" || (scalar == "\r" && peek(offset: 1) != "\n") { line += 1 }
+            let end = min(index + count, bytes.count)
+            while index < end {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\n") || (byte == UInt8(ascii: "\r") && (index + 1 == bytes.count || bytes[index + 1] != UInt8(ascii: "\n"))) {
+                    line += 1
+                }
                 index += 1
             }
         }
 
         /// The text up to `terminator`, which is consumed too; the rest of the file when it never comes.
-        mutating func consume(upTo terminator: String) -> String {
-            var consumed = String.UnicodeScalarView()
-            while index < scalars.count, !startsWith(terminator) {
-                consumed.append(scalars[index])
+        mutating func consume(upTo terminator: String) -> UnsafeBufferPointer<UInt8> {
+            let start = index
+            let first = terminator.utf8.first
+            while index < bytes.count, bytes[index] != first || !startsWith(terminator) {
                 advance()
             }
-            advance(by: terminator.unicodeScalars.count)
-            return String(consumed)
+            let consumed = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            advance(by: terminator.utf8.count)
+            return consumed
         }
 
         /// After an `&`: the character a predefined or numeric entity stands for, with the entity consumed,
         /// or `nil` (consuming nothing) when what follows is no entity, since SGML files often carry a bare `&`.
         mutating func entity() -> Unicode.Scalar? {
-            var name = ""
-            var offset = 0
-            while let next = peek(offset: offset), next != ";", offset < 10 {
-                name.unicodeScalars.append(next)
-                offset += 1
+            // The name is at most ten scalars before the `;`.
+            var end = index
+            var scalars = 0
+            while end < bytes.count, bytes[end] != UInt8(ascii: ";"), scalars < 10 {
+                end += Self.scalar(in: bytes, at: end).length
+                scalars += 1
             }
-            guard peek(offset: offset) == ";" else { return nil }
+            guard end < bytes.count, bytes[end] == UInt8(ascii: ";") else { return nil }
+            let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
             let scalar: Unicode.Scalar? = switch name {
             case "amp": "&"
             case "lt": "<"
@@ -238,8 +332,21 @@ enum OFXDocument {
                     nil
                 }
             }
-            if scalar != nil { advance(by: offset + 1) }
+            if scalar != nil { advance(by: end + 1 - index) }
             return scalar
+        }
+
+        /// The scalar starting at `index` of valid UTF-8, and its length in bytes.
+        static func scalar(in bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (scalar: Unicode.Scalar, length: Int) {
+            let lead = bytes[index]
+            let length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+            guard length > 1 else { return (Unicode.Scalar(lead), 1) }
+            guard index + length <= bytes.count else { return ("\u{FFFD}", bytes.count - index) }
+            var value = UInt32(lead) & (0x7F >> length)
+            for offset in 1..<length {
+                value = value << 6 | UInt32(bytes[index + offset] & 0x3F)
+            }
+            return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
         }
     }
 }

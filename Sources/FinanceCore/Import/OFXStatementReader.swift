@@ -27,9 +27,10 @@ enum OFXStatementReader {
             }
         }
 
-        var transactions: [ImportedTransaction] = []
-        var lineByFITID: [String: Int] = [:]
         let entries = statement.child(named: "BANKTRANLIST")?.children(named: "STMTTRN") ?? []
+        var transactions: [ImportedTransaction] = []
+        transactions.reserveCapacity(entries.count)
+        var lineByFITID: [String: Int] = Dictionary(minimumCapacity: entries.count)
         // An unclosed STMTTRN has already been reported, and its contents may be cut off.
         for entry in entries where entry.isClosed {
             switch transaction(entry) {

@@ -60,8 +60,9 @@ enum AuditChanges {
 
     /// Compares the JSON forms of two states field by field. `old == nil` is a creation.
     static func between<T: Encodable>(old: T?, new: T?) -> [String: FieldChange] {
-        let before = old.map(flatten) ?? [:]
-        let after = new.map(flatten) ?? [:]
+        var before: [String: String?] = [:], after: [String: String?] = [:]
+        if let old { before = flatten(old) }
+        if let new { after = flatten(new) }
         var changes: [String: FieldChange] = [:]
         for field in Set(before.keys).union(after.keys) where !["created_at", "updated_at", "id", "user_id"].contains(field) {
             let oldValue = before[field] ?? nil, newValue = after[field] ?? nil
