@@ -25,6 +25,25 @@ struct UserScope: Sendable {
         return model
     }
 
+    /// Saves the changes made to one of the user's rows, with an audit event of the fields that changed
+    /// (`before`, and after as `view` shows the row). Answers whether there was anything to save.
+    @discardableResult
+    func save<M: UserOwnedModel, View: Encodable>(_ model: M, entityType: String, before: View, view: (M) throws -> View) async throws -> Bool {
+        guard model.hasChanges else { return false }
+        try await model.update(on: db)
+        try await audit.record(.update, entityType: entityType, entityID: model.id,
+                               changes: AuditChanges.between(old: before, new: try view(model)), on: db)
+        return true
+    }
+
+    /// Deletes one of the user's rows, with an audit event of what it held (as `view` shows it).
+    func delete<M: UserOwnedModel, View: Encodable>(_ model: M, entityType: String, view: (M) throws -> View) async throws {
+        let before = try view(model)
+        try await model.delete(on: db)
+        try await audit.record(.delete, entityType: entityType, entityID: model.id,
+                               changes: AuditChanges.between(old: before, new: nil as View?), on: db)
+    }
+
     /// Saves a new row as the user's own, with its audit event.
     func create<M: UserOwnedModel & Encodable>(_ model: M, entityType: String) async throws {
         model.userID = userID

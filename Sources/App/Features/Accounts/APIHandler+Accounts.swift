@@ -78,10 +78,7 @@ extension APIHandler {
             } else if details.opening != nil {
                 throw APIError.validation(["opening_balance": "is reported by the institution for linked accounts"])
             }
-            guard account.hasChanges else { return account }
-            try await account.update(on: scope.db)
-            try await scope.audit.record(.update, entityType: "account", entityID: account.id,
-                                         changes: AuditChanges.between(old: before, new: AccountRepresentation.auditView(account)), on: scope.db)
+            try await scope.save(account, entityType: "account", before: before, view: AccountRepresentation.auditView)
             return account
         }
         return .ok(.init(body: .json(try AccountRepresentation.make(account))))
@@ -91,10 +88,7 @@ extension APIHandler {
         let id = try PathID.parse(input.path.id)
         try await Authentication.withUser(app) { scope, _ in
             let account = try await scope.find(Account.self, id, name: "account")
-            let before = AccountRepresentation.auditView(account)
-            try await account.delete(on: scope.db)
-            try await scope.audit.record(.delete, entityType: "account", entityID: id,
-                                         changes: AuditChanges.between(old: before, new: nil as AccountAuditView?), on: scope.db)
+            try await scope.delete(account, entityType: "account", view: AccountRepresentation.auditView)
         }
         return .noContent(.init())
     }

@@ -47,10 +47,7 @@ extension APIHandler {
             let rule = try await scope.find(Rule.self, id, name: "rule")
             let before = try RuleRepresentation.make(rule)
             try await draft.apply(to: rule, in: scope)
-            guard rule.hasChanges else { return rule }
-            try await rule.update(on: scope.db)
-            try await scope.audit.record(.update, entityType: "rule", entityID: id,
-                                         changes: AuditChanges.between(old: before, new: try RuleRepresentation.make(rule)), on: scope.db)
+            try await scope.save(rule, entityType: "rule", before: before, view: RuleRepresentation.make)
             return rule
         }
         return .ok(.init(body: .json(try RuleRepresentation.make(rule))))
@@ -60,10 +57,7 @@ extension APIHandler {
         let id = try PathID.parse(input.path.id)
         try await Authentication.withUser(app) { scope, _ in
             let rule = try await scope.find(Rule.self, id, name: "rule")
-            let before = try RuleRepresentation.make(rule)
-            try await rule.delete(on: scope.db)
-            try await scope.audit.record(.delete, entityType: "rule", entityID: id,
-                                         changes: AuditChanges.between(old: before, new: nil as Components.Schemas.Rule?), on: scope.db)
+            try await scope.delete(rule, entityType: "rule", view: RuleRepresentation.make)
         }
         return .noContent(.init())
     }

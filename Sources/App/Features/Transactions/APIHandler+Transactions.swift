@@ -142,12 +142,9 @@ extension APIHandler {
                 transaction.category = category
                 transaction.categorySource = .user
             }
-            guard transaction.hasChanges else { return transaction }
-            try await transaction.update(on: scope.db)
-            try await LedgerBalances.recompute(accountIDs: touched, in: scope)
-            try await scope.audit.record(.update, entityType: "transaction", entityID: id,
-                                         changes: AuditChanges.between(old: before, new: TransactionRepresentation.auditView(transaction)),
-                                         on: scope.db)
+            if try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) {
+                try await LedgerBalances.recompute(accountIDs: touched, in: scope)
+            }
             return transaction
         }
         return .ok(.init(body: .json(try TransactionRepresentation.make(transaction))))
@@ -157,11 +154,8 @@ extension APIHandler {
         let id = try PathID.parse(input.path.id)
         try await Authentication.withUser(app) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
-            let before = TransactionRepresentation.auditView(transaction)
-            try await transaction.delete(on: scope.db)
+            try await scope.delete(transaction, entityType: "transaction", view: TransactionRepresentation.auditView)
             try await LedgerBalances.recompute(accountIDs: [transaction.accountID], in: scope)
-            try await scope.audit.record(.delete, entityType: "transaction", entityID: id,
-                                         changes: AuditChanges.between(old: before, new: nil as TransactionAuditView?), on: scope.db)
         }
         return .noContent(.init())
     }
@@ -189,11 +183,7 @@ extension APIHandler {
                     transaction.categorySource = .user
                 }
                 if let notes { transaction.notes = notes.isEmpty ? nil : notes }
-                guard transaction.hasChanges else { continue }
-                try await transaction.update(on: scope.db)
-                try await scope.audit.record(.update, entityType: "transaction", entityID: transaction.id,
-                                             changes: AuditChanges.between(old: before, new: TransactionRepresentation.auditView(transaction)),
-                                             on: scope.db)
+                guard try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) else { continue }
                 changed += 1
             }
             return changed
