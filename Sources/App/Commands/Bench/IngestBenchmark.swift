@@ -22,20 +22,9 @@ struct IngestBenchmark {
     }
 
     private func load(into database: any Database, engineName: String) async throws {
-        let user = User(email: "bench-\(UUID().uuidString.prefix(8).lowercased())@example.invalid", passwordHash: "!", fullName: "Benchmark")
         let shape = self.shape
-        let (userID, accounts) = try await database.asSystem { db in
-            try await user.save(on: db)
-            let userID = try user.requireID()
-            var accounts: [UUID] = []
-            for index in 0..<shape.accounts {
-                let type: AccountType = [.checking, .savings, .creditCard][index % 3]
-                let account = Account(userID: userID, name: "Account \(index + 1)", type: type, currency: .usd)
-                try await account.save(on: db)
-                accounts.append(try account.requireID())
-            }
-            return (userID, accounts)
-        }
+        let fixture = try await LedgerFixture.create(shape: shape, in: database)
+        let (userID, accounts) = (fixture.userID, fixture.accounts)
 
         var generator = LedgerGenerator(shape: shape)
         console.print("ingest: \(engineName)")
@@ -57,18 +46,8 @@ struct IngestBenchmark {
         }
         let seconds = Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) / 1e18
         console.print("  result: \(loaded.formatted()) rows in \(String(format: "%.2f", seconds)) s = \(Int(Double(loaded) / seconds).formatted()) rows/s (time spent in the database writes only)")
-        console.print("  peak memory (VmHWM): \(PeakMemory.megabytes().map { "\($0) MB" } ?? "unknown")")
+        console.print("  peak memory (VmHWM): \(ProcessMemory.peakMegabytes().map { "\($0) MB" } ?? "unknown")")
 
-        try await database.asSystem { db in try await User.query(on: db).filter(\.$id == userID).delete() }
-    }
-}
-
-enum PeakMemory {
-    /// The process's peak resident set size, from /proc/self/status (Linux).
-    static func megabytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kilobytes / 1024
+        try await fixture.remove(from: database)
     }
 }

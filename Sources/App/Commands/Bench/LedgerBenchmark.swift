@@ -138,9 +138,10 @@ struct LedgerFixture: Sendable {
     let accounts: [UUID]
     let importAccount: UUID
 
-    static func load(shape: LedgerShape, into database: any Database) async throws -> LedgerFixture {
+    /// A benchmark user with `shape.accounts` accounts and an empty one to import into; no transactions yet.
+    static func create(shape: LedgerShape, in database: any Database) async throws -> LedgerFixture {
         let user = User(email: "bench-\(UUID().uuidString.prefix(8).lowercased())@example.invalid", passwordHash: "!", fullName: "Benchmark")
-        let (userID, accounts, importAccount) = try await database.asSystem { db in
+        return try await database.asSystem { db in
             try await user.save(on: db)
             let userID = try user.requireID()
             var accounts: [UUID] = []
@@ -152,8 +153,14 @@ struct LedgerFixture: Sendable {
             }
             let target = Account(id: UUID.timeOrdered(), userID: userID, name: "Imported", type: .checking, currency: .usd)
             try await target.save(on: db)
-            return (userID, accounts, try target.requireID())
+            return LedgerFixture(userID: userID, accounts: accounts, importAccount: try target.requireID())
         }
+    }
+
+    /// A benchmark user with the generated ledger loaded and analyzed.
+    static func load(shape: LedgerShape, into database: any Database) async throws -> LedgerFixture {
+        let fixture = try await create(shape: shape, in: database)
+        let (userID, accounts) = (fixture.userID, fixture.accounts)
         var generator = LedgerGenerator(shape: shape)
         var loaded = 0
         while loaded < shape.transactions {
@@ -163,7 +170,7 @@ struct LedgerFixture: Sendable {
         // The planner's statistics, as the database's own maintenance (autovacuum) would have them
         // after a load this size.
         _ = try await database.sql.raw("ANALYZE transactions").all()
-        return LedgerFixture(userID: userID, accounts: accounts, importAccount: importAccount)
+        return fixture
     }
 
     func remove(from database: any Database) async throws {
@@ -197,10 +204,15 @@ enum BenchDatabase {
 }
 
 enum ProcessMemory {
-    /// The process's current resident set size, from /proc/self/status (Linux).
-    static func residentMegabytes() -> Int? {
+    /// The process's current resident set size (Linux).
+    static func residentMegabytes() -> Int? { megabytes("VmRSS") }
+
+    /// The process's peak resident set size (Linux).
+    static func peakMegabytes() -> Int? { megabytes("VmHWM") }
+
+    private static func megabytes(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
               let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
         return kilobytes / 1024
     }
