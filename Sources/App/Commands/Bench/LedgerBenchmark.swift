@@ -93,7 +93,7 @@ struct LedgerBenchmark {
         let again = try await database.asUser(userID) { db in
             try await importer.run(accountID: account, preview: false, in: UserScope(userID: userID, db: db, audit: audit))
         }
-        console.print("  import: CSV of \(importRows.formatted()) rows (\(bytes.count / 1024) KiB) into an account beside the 1M-row ledger")
+        console.print("  import: CSV of \(importRows.formatted()) rows (\(bytes.count / 1024) KiB) into an account beside the \(shape.transactions.formatted())-row ledger")
         console.print("    parse only: \(Self.rate(importRows, parseTime)); whole import (parse, dedupe, rules, write, balance, in one transaction): \(Self.rate(outcome.added, total))")
         console.print("    the same file again: \(again.added) added, \(again.skipped.formatted()) skipped")
     }
