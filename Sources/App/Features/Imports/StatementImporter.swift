@@ -57,7 +57,7 @@ struct StatementImporter: Sendable {
             throw APIError.validation(["file": "is a statement in \(currency), the account is in \(account.currency)"])
         }
 
-        let known = try await existingKeys(Set(statement.transactions.map(\.importKey)), accountID: accountID, in: scope)
+        let known = try await existingKeys(of: statement, accountID: accountID, in: scope)
         let fresh = statement.transactions.filter { !known.contains($0.importKey) }
         guard !preview else {
             return Outcome(format: format, parsed: statement.transactions.count, added: fresh.count,
@@ -102,17 +102,28 @@ struct StatementImporter: Sendable {
                        statement: statement, importID: record.id, newTransactions: fresh)
     }
 
-    /// The keys among `keys` that the account already has.
-    private func existingKeys(_ keys: Set<String>, accountID: UUID, in scope: UserScope) async throws -> Set<String> {
+    /// The keys of `statement` that the account already has. A CSV key fingerprints the row's day, so
+    /// one range read of the account's days in the file finds every earlier row it could match; an
+    /// OFX `FITID` is looked up by value, since a bank may re-date a transaction it already sent.
+    private func existingKeys(of statement: ImportedStatement, accountID: UUID, in scope: UserScope) async throws -> Set<String> {
         var found: Set<String> = []
-        let all = Array(keys)
+        if case .csv = source {
+            guard let first = statement.transactions.map(\.date).min(), let last = statement.transactions.map(\.date).max() else { return [] }
+            let rows = try await scope.db.sql.raw("""
+                SELECT import_key FROM transactions
+                WHERE account_id = \(bind: accountID) AND date >= \(bind: first) AND date <= \(bind: last) AND import_key IS NOT NULL
+                """).all()
+            for row in rows { found.insert(try row.decode(column: "import_key", as: String.self)) }
+            return found
+        }
+        let all = Array(Set(statement.transactions.map(\.importKey)))
         var start = 0
         while start < all.count {
             // Large batches: SQLite allows 32,766 parameters a statement, PostgreSQL 65,535.
             let slice = Array(all[start..<min(start + 10_000, all.count)])
             let rows = try await scope.db.sql.raw("""
                 SELECT import_key FROM transactions
-                WHERE user_id = \(bind: scope.userID) AND account_id = \(bind: accountID) AND import_key IN (\(binds: slice))
+                WHERE account_id = \(bind: accountID) AND import_key IN (\(binds: slice))
                 """).all()
             for row in rows { found.insert(try row.decode(column: "import_key", as: String.self)) }
             start += slice.count
