@@ -14,3 +14,23 @@ public enum AccountBalance {
         type.isLiability ? amount.negated : amount
     }
 }
+
+extension AccountBalance {
+    /// The balance at the end of each day that has entries, replaying the ledger from the opening
+    /// balance: the exact history that the daily balance snapshots must agree with. `nil` on overflow.
+    public static func daily(opening: Amount, entries: [(date: LocalDate, amount: Amount)], type: AccountType) -> [(date: LocalDate, balance: Amount)]? {
+        var byDay: [LocalDate: Amount] = [:]
+        for entry in entries {
+            guard let sum = (byDay[entry.date] ?? .zero).adding(effect(of: entry.amount, on: type)) else { return nil }
+            byDay[entry.date] = sum
+        }
+        var balance = opening
+        var series: [(date: LocalDate, balance: Amount)] = []
+        for day in byDay.keys.sorted() {
+            guard let next = balance.adding(byDay[day]!) else { return nil }
+            balance = next
+            series.append((day, balance))
+        }
+        return series
+    }
+}

@@ -27,3 +27,11 @@ public typealias Amount = FixedDecimal<AmountFormat>
 public typealias Quantity = FixedDecimal<QuantityFormat>
 public typealias Price = FixedDecimal<PriceFormat>
 public typealias ExchangeRate = FixedDecimal<RateFormat>
+
+/// A ratio such as a savings rate, a return or a weight: 0.1234 is 12.34%, to 8 places.
+public enum RatioFormat: DecimalFormat {
+    public static let scale = 8
+    public static let precision = 18
+}
+
+public typealias Ratio = FixedDecimal<RatioFormat>

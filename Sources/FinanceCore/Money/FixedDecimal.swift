@@ -94,6 +94,28 @@ public struct FixedDecimal<Format: DecimalFormat>: Sendable, Hashable, Comparabl
         return FixedDecimal<Result>(units: units)
     }
 
+    /// This value divided by another exact decimal, rounded to the scale of `Result`.
+    /// `nil` when `other` is zero or the quotient leaves the range of `Result`.
+    public func divided<Other: DecimalFormat, Result: DecimalFormat>(
+        by other: FixedDecimal<Other>,
+        rounding: RoundingRule = .toNearestOrEven,
+        as _: FixedDecimal<Result>.Type = FixedDecimal<Result>.self
+    ) -> FixedDecimal<Result>? {
+        guard other.units != 0 else { return nil }
+        // units / 10^s  ÷  o / 10^t  =  (units · 10^(t + r + 1 - s) / o) / 10^(r + 1): one extra digit
+        // to round from, and the remainder decides the ties that digit cannot.
+        let shift = Other.scale + Result.scale + 1 - Format.scale
+        guard shift >= 0 else { return nil }
+        let (numerator, overflow) = Int128(units).multipliedReportingOverflow(by: Pow10.int128(shift))
+        guard !overflow else { return nil }
+        let (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: Int128(other.units))
+        // A non-zero remainder means the true value lies beyond the extra digit: nudge it off a tie.
+        let sticky: Int128 = remainder == 0 ? 0 : ((numerator < 0) != (other.units < 0) ? -1 : 1)
+        guard let rescaled = Rescale.units(quotient * 10 + sticky, from: Result.scale + 2, to: Result.scale, rounding: rounding),
+              let result = Int64(exactly: rescaled) else { return nil }
+        return FixedDecimal<Result>(units: result)
+    }
+
     /// This value held in another format, rounded when that format keeps fewer fraction digits.
     public func converted<Other: DecimalFormat>(
         to _: FixedDecimal<Other>.Type,
