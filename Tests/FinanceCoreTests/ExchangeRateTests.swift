@@ -76,3 +76,29 @@ struct ExchangeRateTests {
         #expect(day("2024-01-31").adding(months: -2) == day("2023-11-30"))
     }
 }
+
+@Suite("Exchange rates from CSV")
+struct ExchangeRateCSVTests {
+    @Test("Reads the named columns in any order, with a BOM and semicolons")
+    func reads() throws {
+        let text = "\u{FEFF}Rate;Date;Quote;Base;Source\n1.0842;2024-01-02;USD;EUR;ECB\n0.79;2024-01-03;GBP;USD;ECB\n"
+        let quotes = try ExchangeRateCSV.parse(Array(text.utf8))
+        #expect(quotes == [
+            ExchangeRateQuote(date: LocalDate(iso8601: "2024-01-02")!, base: .eur, quote: .usd, rate: try ExchangeRate(parsing: "1.0842")),
+            ExchangeRateQuote(date: LocalDate(iso8601: "2024-01-03")!, base: .usd, quote: CurrencyCode("GBP")!, rate: try ExchangeRate(parsing: "0.79")),
+        ])
+    }
+
+    @Test("Every bad line is named, and a bad file gives nothing")
+    func problems() {
+        let text = "date,base,quote,rate\n2024-02-30,EUR,USD,1.1\n2024-03-01,EUR,EUR,1\n2024-03-02,EUR,XYZ,0\n2024-03-03,EUR,USD,1,5\n"
+        #expect {
+            try ExchangeRateCSV.parse(Array(text.utf8))
+        } throws: { error in
+            let problems = (error as? ImportFailure)?.problems ?? []
+            return problems.map(\.line) == [2, 3, 4, 4] && problems.map(\.field) == ["date", "quote", "quote", "rate"]
+        }
+        #expect(throws: ImportFailure.self) { try ExchangeRateCSV.parse(Array("date,base,rate\n".utf8)) }
+        #expect(throws: ImportFailure.self) { try ExchangeRateCSV.parse([]) }
+    }
+}

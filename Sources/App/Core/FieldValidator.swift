@@ -43,6 +43,18 @@ struct FieldValidator {
         }
     }
 
+    /// An exchange rate: a positive exact decimal.
+    mutating func rate(_ text: String, field: String) -> ExchangeRate? {
+        do {
+            let rate = try ExchangeRate(parsing: text)
+            guard !rate.isZero, !rate.isNegative else { fail(field, "must be positive"); return nil }
+            return rate
+        } catch {
+            fail(field, error.description)
+            return nil
+        }
+    }
+
     mutating func date(_ text: String?, field: String) -> LocalDate? {
         guard let text else { return nil }
         guard let date = LocalDate(iso8601: text) else { fail(field, "is not a valid date in the form YYYY-MM-DD"); return nil }

@@ -1,3 +1,4 @@
+import FinanceCore
 import Vapor
 
 /// The one error the API answers with: an HTTP status, a stable machine-readable code,
@@ -61,4 +62,19 @@ struct ErrorEnvelope: Content {
         }
     }
     let error: Body
+}
+
+extension APIError {
+    /// A file that cannot be imported: one `import_failed` error naming each problem by its line
+    /// (`line 12`), or `file` for the file as a whole. Nothing was imported.
+    static func importFailed(_ failure: ImportFailure) -> APIError {
+        var fields: [String: String] = [:]
+        for problem in failure.problems.prefix(100) {
+            let key = problem.line == 0 ? "file" : "line \(problem.line)"
+            let text = problem.field.map { "\($0): \(problem.message)" } ?? problem.message
+            fields[key] = fields[key].map { "\($0); \(text)" } ?? text
+        }
+        return APIError(.unprocessableEntity, code: "import_failed",
+                        message: "The file has \(failure.problems.count) problem(s); nothing was imported.", fields: fields)
+    }
 }

@@ -19,5 +19,7 @@ enum AppMigrations {
         AddTransactionCategorySourceAndImportKey(),
         CreateCategorizationRules(),
         CreateStatementImports(),
+        CreateFxRates(),
+        AddSnapshotChangeAndTransferFlag(),
     ]
 }

@@ -12,6 +12,8 @@ final class BalanceSnapshot: Model, @unchecked Sendable {
     @Field(key: "date") var date: LocalDate
     @Field(key: "current_balance") var currentBalance: Amount
     @OptionalField(key: "available_balance") var availableBalance: Amount?
+    /// The day's change: the sum of every row's change up to a day is the balance that day.
+    @Field(key: "change") var change: Amount
     @Field(key: "currency") var currency: CurrencyCode
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?

@@ -138,6 +138,13 @@ struct RawFixtures {
             """)
     }
 
+    func fxRate(user: UUID, date: String = "2024-01-02", base: String = "EUR", quote: String = "USD", rate: String = "1.1") async throws {
+        try await app.exec("""
+            INSERT INTO fx_rates (id, user_id, date, base, quote, rate)
+            VALUES (\(uuid(UUID())), \(uuid(user)), '\(date)', '\(base)', '\(quote)', \(decimal(rate, ExchangeRate.self)))
+            """)
+    }
+
     /// One of everything for a user: the rows a deletion must remove.
     @discardableResult
     func everything(for user: UUID) async throws -> (account: UUID, portfolio: UUID) {
@@ -153,6 +160,7 @@ struct RawFixtures {
         try await refreshToken(user: user)
         try await rule(user: user)
         try await statementImport(user: user, account: account)
+        try await fxRate(user: user)
         return (account, portfolio)
     }
 }

@@ -60,14 +60,17 @@ struct TableSchema: Sendable {
         columns.append(Column(name: name, type: type, nullable: nullable, defaultSQL: { _ in value }))
     }
 
+    /// The current time as each database stores a timestamp (SQLite: seconds since 1970 as REAL).
+    static func nowSQL(_ engine: DatabaseEngine) -> String {
+        switch engine {
+        case .postgres: "now()"
+        case .sqlite: "((julianday('now') - 2440587.5) * 86400.0)"
+        }
+    }
+
     /// `created_at` and `updated_at`, set by the application and defaulted by the database for raw inserts.
     mutating func timestamps(updated: Bool = true) {
-        let now: @Sendable (DatabaseEngine) -> String? = { engine in
-            switch engine {
-            case .postgres: "now()"
-            case .sqlite: "((julianday('now') - 2440587.5) * 86400.0)"
-            }
-        }
+        let now: @Sendable (DatabaseEngine) -> String? = { TableSchema.nowSQL($0) }
         columns.append(Column(name: "created_at", type: .timestamp, defaultSQL: now))
         if updated { columns.append(Column(name: "updated_at", type: .timestamp, defaultSQL: now)) }
     }

@@ -37,6 +37,7 @@ extension APIHandler {
             account.isClosed = body.isClosed ?? false
             account.balanceUpdatedAt = Date()
             try await scope.create(account, entityType: "account")
+            try await LedgerBalances.refreshHistory([LedgerChange(accountID: account.id!)], in: scope)
             return account
         }
         return .created(.init(body: .json(try AccountRepresentation.make(account))))
@@ -75,6 +76,8 @@ extension APIHandler {
             if let opening = details.opening, account.isManual {
                 account.openingBalance = opening
                 try await LedgerBalances.recompute(account, in: scope)
+                // The opening balance moves every day of the account's history.
+                try await LedgerBalances.refreshHistory([LedgerChange(accountID: id)], in: scope)
             } else if details.opening != nil {
                 throw APIError.validation(["opening_balance": "is reported by the institution for linked accounts"])
             }
@@ -117,35 +120,6 @@ struct AccountDetails: Sendable {
         if let mask { account.mask = mask }
         if let available { account.availableBalance = available }
         if let creditLimit { account.creditLimit = creditLimit }
-    }
-}
-
-/// Keeps manual accounts' balances equal to what their ledger says (see `AccountBalance`).
-enum LedgerBalances {
-    /// Recomputes `account`'s current balance from its opening balance and every transaction in it.
-    /// Call inside the transaction that changed the ledger, so the balance never disagrees with it.
-    static func recompute(_ account: Account, in scope: UserScope) async throws {
-        guard account.isManual, let id = account.id else { return }
-        let row = try await scope.db.sql.raw("""
-            SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: id) AND user_id = \(bind: scope.userID)
-            """).first()
-        let sum = try row?.decode(column: "total", as: Amount?.self) ?? .zero
-        guard let balance = AccountBalance.current(opening: account.openingBalance, ledgerSum: sum, type: account.type) else {
-            throw APIError.validation(["amount": "would take the account's balance beyond what can be recorded"])
-        }
-        if balance != account.currentBalance {
-            account.currentBalance = balance
-            account.balanceUpdatedAt = Date()
-        }
-    }
-
-    /// Recomputes and saves the balances of the accounts with these ids.
-    static func recompute(accountIDs: Set<UUID>, in scope: UserScope) async throws {
-        for id in accountIDs {
-            guard let account = try await scope.query(Account.self).filter(\.$id == id).first() else { continue }
-            try await recompute(account, in: scope)
-            if account.hasChanges { try await account.update(on: scope.db) }
-        }
     }
 }
 

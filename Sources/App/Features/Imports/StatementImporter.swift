@@ -35,14 +35,7 @@ struct StatementImporter: Sendable {
             case .csv(let mapping): return (.csv, try StatementParser.parseCSV(bytes, mapping: mapping))
             }
         } catch {
-            var fields: [String: String] = [:]
-            for problem in error.problems.prefix(100) {
-                let key = problem.line == 0 ? "file" : "line \(problem.line)"
-                let text = problem.field.map { "\($0): \(problem.message)" } ?? problem.message
-                fields[key] = fields[key].map { "\($0); \(text)" } ?? text
-            }
-            throw APIError(.unprocessableEntity, code: "import_failed",
-                           message: "The file has \(error.problems.count) problem(s); nothing was imported.", fields: fields)
+            throw APIError.importFailed(error)
         }
     }
 
@@ -81,7 +74,9 @@ struct StatementImporter: Sendable {
             written += try await TransactionBulkInsert.insert(Array(rows[written..<min(written + chunk, rows.count)]), on: scope.db)
             progress?(written, rows.count)
         }
-        try await LedgerBalances.recompute(accountIDs: [accountID], in: scope)
+        if let first = rows.map(\.date).min(), let last = rows.map(\.date).max() {
+            try await LedgerBalances.recompute([LedgerChange(accountID: accountID, days: first...last)], in: scope)
+        }
 
         let record = StatementImport()
         record.id = UUID.timeOrdered()

@@ -91,7 +91,7 @@ extension APIHandler {
             transaction.merchantName = merchantName
             transaction.notes = notes.flatMap { $0.isEmpty ? nil : $0 }
             try await scope.create(transaction, entityType: "transaction")
-            try await LedgerBalances.recompute(accountIDs: [accountID], in: scope)
+            try await LedgerBalances.recompute([LedgerChange(accountID: accountID, day: date)], in: scope)
             return transaction
         }
         return .created(.init(body: .json(try TransactionRepresentation.make(transaction))))
@@ -121,14 +121,13 @@ extension APIHandler {
         let transaction = try await Authentication.withUser(app) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
             let before = TransactionRepresentation.auditView(transaction)
-            var touched: Set<UUID> = [transaction.accountID]
+            let was = LedgerChange(accountID: transaction.accountID, day: transaction.date)
             if let accountID, accountID != transaction.accountID {
                 let target = try await scope.find(Account.self, accountID, name: "account")
                 guard target.currency == transaction.currency else {
                     throw APIError.validation(["account_id": "must be an account in \(transaction.currency)"])
                 }
                 transaction.accountID = accountID
-                touched.insert(accountID)
             }
             if let date { transaction.date = date }
             if let authorizedDate { transaction.authorizedDate = authorizedDate }
@@ -143,7 +142,7 @@ extension APIHandler {
                 transaction.categorySource = .user
             }
             if try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) {
-                try await LedgerBalances.recompute(accountIDs: touched, in: scope)
+                try await LedgerBalances.recompute([was, LedgerChange(accountID: transaction.accountID, day: transaction.date)], in: scope)
             }
             return transaction
         }
@@ -155,7 +154,7 @@ extension APIHandler {
         try await Authentication.withUser(app) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
             try await scope.delete(transaction, entityType: "transaction", view: TransactionRepresentation.auditView)
-            try await LedgerBalances.recompute(accountIDs: [transaction.accountID], in: scope)
+            try await LedgerBalances.recompute([LedgerChange(accountID: transaction.accountID, day: transaction.date)], in: scope)
         }
         return .noContent(.init())
     }

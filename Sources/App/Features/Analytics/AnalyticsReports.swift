@@ -1,0 +1,101 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// Spending, cash flow and recurring charges of one user, in the base currency. Transfers (by
+/// category, or flagged by `TransferFlags`) are left out of all three.
+///
+/// Sums run in SQL over `transactions_user_date_flow_idx`, which holds every column they read:
+///   PostgreSQL: Index Only Scan using transactions_user_date_flow_idx (user_id = $1 AND date range)
+///               → HashAggregate (key, currency)
+///   SQLite:     SEARCH transactions USING COVERING INDEX transactions_user_date_flow_idx (user_id=? AND date>? AND date<?)
+/// Amounts in the base currency are summed as they are; the others are summed per day and converted
+/// at each day's rate.
+struct AnalyticsReports: Sendable {
+    let userID: UUID
+    let db: any Database
+
+    enum Grouping: String, Sendable { case category, merchant, month }
+
+    struct Sums: Sendable {
+        var groups: [String: (total: Amount, count: Int)] = [:]
+        var unconverted: [CurrencyCode: (total: Amount, count: Int)] = [:]
+    }
+
+    /// Money out, as positive sums, per group.
+    func spending(from: LocalDate, to: LocalDate, by grouping: Grouping, base: CurrencyCode, rates: ExchangeRateTable) async throws -> Sums {
+        let key: SQLQueryString = switch grouping {
+        case .category: db.engine == .postgres ? "category::text" : "category"
+        case .merchant: "coalesce(merchant_name, description)"
+        case .month: monthKey
+        }
+        return try await sums(key: key, value: "-amount", extra: "AND amount < 0", from: from, to: to, base: base, rates: rates)
+    }
+
+    /// Per month: income (money in) and expenses (money out, positive).
+    func cashflow(from: LocalDate, to: LocalDate, base: CurrencyCode, rates: ExchangeRateTable) async throws -> (income: Sums, expenses: Sums) {
+        let income = try await sums(key: monthKey, value: "amount", extra: "AND amount > 0", from: from, to: to, base: base, rates: rates)
+        let expenses = try await sums(key: monthKey, value: "-amount", extra: "AND amount < 0", from: from, to: to, base: base, rates: rates)
+        return (income, expenses)
+    }
+
+    /// Charges (money out, not transfers) since `since`, one per merchant, currency and day.
+    func charges(since: LocalDate) async throws -> [RecurringCharges.Charge] {
+        let rows = try await db.sql.raw("""
+            SELECT coalesce(merchant_name, description) AS merchant, currency, date, -sum(amount) AS total
+            FROM transactions WHERE \(notTransfer(from: since, to: nil)) AND amount < 0
+            GROUP BY coalesce(merchant_name, description), currency, date
+            """).all()
+        return try rows.map { row in
+            RecurringCharges.Charge(
+                merchant: try row.decode(column: "merchant", as: String.self), date: try row.decode(column: "date", as: LocalDate.self),
+                amount: try row.decode(column: "total", as: Amount.self), currency: try row.decode(column: "currency", as: CurrencyCode.self))
+        }
+    }
+
+    private var monthKey: SQLQueryString {
+        db.engine == .postgres ? "to_char(date, 'YYYY-MM')" : "substr(date, 1, 7)"
+    }
+
+    private func notTransfer(from: LocalDate, to: LocalDate?) -> SQLQueryString {
+        var sql: SQLQueryString = "user_id = \(bind: userID) AND date >= \(bind: from)"
+        if let to { sql += " AND date <= \(bind: to)" }
+        sql += " AND is_transfer = \(bind: false) AND category NOT IN ('TRANSFER_IN', 'TRANSFER_OUT')"
+        return sql
+    }
+
+    private func sums(key: SQLQueryString, value: SQLQueryString, extra: SQLQueryString, from: LocalDate, to: LocalDate,
+                      base: CurrencyCode, rates: ExchangeRateTable) async throws -> Sums {
+        var result = Sums()
+        let filter = notTransfer(from: from, to: to) + " " + extra
+        let inBase = try await db.sql.raw("""
+            SELECT \(key) AS key, sum(\(value)) AS total, count(*) AS n FROM transactions
+            WHERE \(filter) AND currency = \(bind: base) GROUP BY \(key)
+            """).all()
+        for row in inBase {
+            try add(&result.groups, try row.decode(column: "key", as: String.self),
+                    try row.decode(column: "total", as: Amount.self), try row.decode(column: "n", as: Int.self))
+        }
+        let foreign = try await db.sql.raw("""
+            SELECT \(key) AS key, currency, date, sum(\(value)) AS total, count(*) AS n FROM transactions
+            WHERE \(filter) AND currency <> \(bind: base) GROUP BY \(key), currency, date
+            """).all()
+        for row in foreign {
+            let currency = try row.decode(column: "currency", as: CurrencyCode.self)
+            let total = try row.decode(column: "total", as: Amount.self), count = try row.decode(column: "n", as: Int.self)
+            if let converted = rates.convert(total, from: currency, to: base, on: try row.decode(column: "date", as: LocalDate.self)) {
+                try add(&result.groups, try row.decode(column: "key", as: String.self), converted, count)
+            } else {
+                try add(&result.unconverted, currency, total, count)
+            }
+        }
+        return result
+    }
+
+    private func add<Key: Hashable>(_ sums: inout [Key: (total: Amount, count: Int)], _ key: Key, _ amount: Amount, _ count: Int) throws {
+        let current = sums[key] ?? (.zero, 0)
+        guard let total = current.total.adding(amount) else { throw MoneyError.outOfRange }
+        sums[key] = (total, current.count + count)
+    }
+}

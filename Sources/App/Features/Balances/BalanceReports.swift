@@ -1,0 +1,160 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// The balance overview and net worth history of one user, read from accounts and the daily
+/// balance snapshots, in the user's base currency.
+struct BalanceReports: Sendable {
+    let userID: UUID
+    let db: any Database
+
+    struct Overview: Sendable {
+        let base: CurrencyCode
+        let asOf: LocalDate
+        let now: NetWorthPoint
+        let accounts: [(account: Account, inBase: Amount?, inTotals: Bool)]
+        let byType: [(type: AccountType, total: Amount?, accounts: Int)]
+        let changes: [(days: Int, since: LocalDate, then: NetWorthPoint)]
+    }
+
+    static let changeSpans = [1, 30, 365]
+
+    func baseCurrency() async throws -> CurrencyCode {
+        guard let user = try await User.find(userID, on: db) else { throw APIError.notFound("user") }
+        return user.baseCurrency
+    }
+
+    func rates() async throws -> ExchangeRateTable {
+        try await ExchangeRateStore(userID: userID, db: db).table()
+    }
+
+    /// Totals now and 1, 30 and 365 days ago. Past balances come from the latest snapshot on or
+    /// before each day: one probe of `balance_snapshots (account_id, date)` per account and day.
+    func overview(today: LocalDate, includeHidden: Bool, includeClosed: Bool) async throws -> Overview {
+        let base = try await baseCurrency()
+        let rates = try await rates()
+        let accounts = try await Account.query(on: db).filter(\.$userID == userID).sort(\.$name).sort(\.$id).all()
+        let counted = accounts.filter { !$0.isHidden && !$0.isClosed }
+        let now = try NetWorthHistory.point(
+            balances: counted.map { ($0.currency, BalanceSide($0.type), $0.currentBalance) }, on: today, base: base, rates: rates)
+
+        var changes: [(days: Int, since: LocalDate, then: NetWorthPoint)] = []
+        let days = Self.changeSpans.map { today.adding(days: -$0) }
+        var past: [[(currency: CurrencyCode, side: BalanceSide, amount: Amount)]] = Array(repeating: [], count: days.count)
+        if !counted.isEmpty {
+            var columns: SQLQueryString = ""
+            for (index, day) in days.enumerated() {
+                columns += """
+                    , (SELECT current_balance FROM balance_snapshots s WHERE s.account_id = a.id AND s.date <= \(bind: day)
+                       ORDER BY s.date DESC LIMIT 1) AS b\(unsafeRaw: String(index))
+                    """
+            }
+            let rows = try await db.sql.raw("""
+                SELECT a.id AS id\(columns) FROM accounts a WHERE a.user_id = \(bind: userID) AND a.id IN (\(binds: counted.map { $0.id! }))
+                """).all()
+            let byID = Dictionary(uniqueKeysWithValues: counted.map { ($0.id!, $0) })
+            for row in rows {
+                guard let account = byID[try row.decode(column: "id", as: UUID.self)] else { continue }
+                for index in days.indices {
+                    // No snapshot yet on that day: the account had no history, nothing to count.
+                    if let balance = try row.decode(column: "b\(index)", as: Amount?.self) {
+                        past[index].append((account.currency, BalanceSide(account.type), balance))
+                    }
+                }
+            }
+        }
+        for (index, day) in days.enumerated() {
+            changes.append((Self.changeSpans[index], day, try NetWorthHistory.point(balances: past[index], on: day, base: base, rates: rates)))
+        }
+
+        let listed = accounts.filter { (includeHidden || !$0.isHidden) && (includeClosed || !$0.isClosed) }
+        let converted = listed.map { account in
+            (account, rates.convert(account.currentBalance, from: account.currency, to: base, on: today), !account.isHidden && !account.isClosed)
+        }
+        var byType: [(type: AccountType, total: Amount?, accounts: Int)] = []
+        for type in AccountType.allCases {
+            let ofType = converted.filter { $0.0.type == type && $0.2 }
+            guard !ofType.isEmpty else { continue }
+            let total: Amount? = ofType.contains { $0.1 == nil } ? nil : Amount.sum(ofType.compactMap(\.1))
+            byType.append((type, total, ofType.count))
+        }
+        return Overview(base: base, asOf: today, now: now, accounts: converted, byType: byType, changes: changes)
+    }
+
+    /// Net worth at each point from `from` to `to`. The snapshots' daily changes are summed per day,
+    /// currency and side in SQL, and carried forward and converted in `NetWorthHistory`:
+    ///   PostgreSQL: Index Only Scan using balance_snapshots_user_date_change_idx → Hash Join accounts
+    ///               → HashAggregate (date, currency, side)
+    ///   SQLite:     SCAN s USING COVERING INDEX balance_snapshots_user_date_change_idx, accounts by primary key.
+    func netWorth(from: LocalDate, to: LocalDate, interval: SeriesInterval) async throws -> (CurrencyCode, [NetWorthPoint]) {
+        let base = try await baseCurrency()
+        let rates = try await rates()
+        let changes = try await dailyChanges(to: to, carryInBefore: from)
+        return (base, try NetWorthHistory.series(changes: changes, points: interval.points(from: from, to: to), base: base, rates: rates))
+    }
+
+    /// One account's balance at each point, in its currency (nil before its history starts), and
+    /// its value in the base currency.
+    func accountHistory(_ account: Account, from: LocalDate, to: LocalDate, interval: SeriesInterval) async throws
+        -> (CurrencyCode, [(balance: Amount?, point: NetWorthPoint)]) {
+        let base = try await baseCurrency()
+        let rates = try await rates()
+        let rows = try await db.sql.raw("""
+            SELECT date, change FROM balance_snapshots WHERE account_id = \(bind: account.id!) AND date <= \(bind: to) ORDER BY date
+            """).all()
+        let side = BalanceSide(account.type)
+        let changes = try rows.map { row in
+            BalanceChange(date: try row.decode(column: "date", as: LocalDate.self), currency: account.currency, side: side,
+                          amount: try row.decode(column: "change", as: Amount.self))
+        }
+        let points = interval.points(from: from, to: to)
+        let series = try NetWorthHistory.series(changes: changes, points: points, base: base, rates: rates)
+        var balances: [Amount?] = []
+        var running: Amount?
+        var next = 0
+        for point in points {
+            while next < changes.count, changes[next].date <= point {
+                guard let sum = (running ?? .zero).adding(changes[next].amount) else { throw MoneyError.outOfRange }
+                running = sum
+                next += 1
+            }
+            balances.append(running)
+        }
+        return (base, Array(zip(balances, series)).map { ($0.0, $0.1) })
+    }
+
+    /// The per-day change of the summed balances of the counted accounts (not hidden, not closed),
+    /// by currency and side, up to `to`; everything before `carryInBefore` folded into its eve.
+    func dailyChanges(to: LocalDate, carryInBefore from: LocalDate) async throws -> [BalanceChange] {
+        let liabilityTypes = AccountType.allCases.filter(\.isLiability).map(\.rawValue)
+        let typeColumn: SQLQueryString = db.engine == .postgres ? "a.type::text" : "a.type"
+        let scope: SQLQueryString = """
+            FROM balance_snapshots s JOIN accounts a ON a.id = s.account_id
+            WHERE s.user_id = \(bind: userID) AND a.is_hidden = \(bind: false) AND a.is_closed = \(bind: false)
+            """
+        let side: SQLQueryString = "CASE WHEN \(typeColumn) IN (\(binds: liabilityTypes)) THEN 1 ELSE 0 END"
+        let carried = try await db.sql.raw("""
+            SELECT a.currency AS currency, \(side) AS liability, sum(s.change) AS change \(scope) AND s.date < \(bind: from)
+            GROUP BY a.currency, \(side)
+            """).all()
+        let daily = try await db.sql.raw("""
+            SELECT s.date AS date, a.currency AS currency, \(side) AS liability, sum(s.change) AS change \(scope)
+              AND s.date >= \(bind: from) AND s.date <= \(bind: to)
+            GROUP BY s.date, a.currency, \(side)
+            """).all()
+        let eve = from.adding(days: -1)
+        var changes: [BalanceChange] = []
+        changes.reserveCapacity(carried.count + daily.count)
+        for (rows, fixedDate) in [(carried, Optional(eve)), (daily, nil)] {
+            for row in rows {
+                changes.append(BalanceChange(
+                    date: try fixedDate ?? row.decode(column: "date", as: LocalDate.self),
+                    currency: try row.decode(column: "currency", as: CurrencyCode.self),
+                    side: try row.decode(column: "liability", as: Int.self) == 1 ? .liability : .asset,
+                    amount: try row.decode(column: "change", as: Amount.self)))
+            }
+        }
+        return changes
+    }
+}

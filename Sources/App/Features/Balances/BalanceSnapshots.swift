@@ -1,0 +1,104 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// The daily balance snapshots: for each account, one row for each day its balance changed, holding
+/// the balance at the end of that day and the day's change. A day without a row kept the balance of
+/// the row before it. An account's history starts with a row the day before its first transaction
+/// (or on the day it was created, when it has none) holding its opening balance.
+///
+/// A manual account replays forward from its opening balance. An account whose institution reports
+/// its current balance replays backward from it: its opening is that balance minus every
+/// transaction's effect, and the same forward replay then ends at the reported balance.
+///
+/// Writing is one `INSERT ... SELECT` with a running sum over the account's days:
+///   SQLite:     SEARCH transactions USING INDEX transactions_account_date_idx (account_id=? AND date>?)
+///               then a window over the per-day totals.
+///   PostgreSQL: Index Only Scan on transactions_account_date_idx → GroupAggregate → WindowAgg.
+enum BalanceSnapshots {
+    /// Rewrites `account`'s snapshots from `from` on, or all of them when `from` is nil or not after
+    /// its first transaction. Rows before `from` are left exactly as they were.
+    static func refresh(_ account: Account, from: LocalDate?, on db: any Database) async throws {
+        guard let accountID = account.id else { return }
+        let sql = db.sql
+        let sign = account.type.isLiability ? -1 : 1
+        let bounds = try await sql.raw("""
+            SELECT min(date) AS first, sum(amount) AS total FROM transactions WHERE account_id = \(bind: accountID)
+            """).first()
+        let first = try bounds?.decode(column: "first", as: LocalDate?.self)
+        let ledgerSum = try bounds?.decode(column: "total", as: Amount?.self) ?? .zero
+        let opening = try self.opening(of: account, ledgerSum: ledgerSum)
+
+        guard let first else {
+            // No transactions: the history is the opening balance from the day the account was made.
+            try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
+            try await insertOpening(account, day: LocalDate.utcDay(of: account.createdAt ?? Date()), balance: opening, on: db)
+            return
+        }
+        let start: LocalDate
+        let base: Amount
+        if let from, from > first {
+            start = from
+            let before = try await sql.raw("""
+                SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: accountID) AND date < \(bind: from)
+                """).first()
+            let earlier = try before?.decode(column: "total", as: Amount?.self) ?? .zero
+            guard let value = AccountBalance.current(opening: opening, ledgerSum: earlier, type: account.type) else {
+                throw APIError.validation(["amount": "would take the account's balance beyond what can be recorded"])
+            }
+            base = value
+            try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date >= \(bind: from)").run()
+        } else {
+            start = first
+            base = opening
+            try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
+            try await insertOpening(account, day: first.adding(days: -1), balance: opening, on: db)
+        }
+        let id: SQLQueryString = db.engine == .postgres ? "gen_random_uuid()" : "randomblob(16)"
+        try await sql.raw("""
+            INSERT INTO balance_snapshots (id, user_id, account_id, date, current_balance, change, currency)
+            SELECT \(id), \(bind: account.userID), \(bind: accountID), date,
+                   \(bind: base) + sum(total) OVER (ORDER BY date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+                   total, \(bind: account.currency)
+            FROM (SELECT date, sum(amount) * \(literal: sign) AS total FROM transactions
+                  WHERE account_id = \(bind: accountID) AND date >= \(bind: start) GROUP BY date) AS days
+            """).run()
+    }
+
+    /// Rebuilds every snapshot of one user from the ledger.
+    static func rebuild(userID: UUID, on db: any Database) async throws -> Int {
+        let accounts = try await Account.query(on: db).filter(\.$userID == userID).all()
+        for account in accounts { try await refresh(account, from: nil, on: db) }
+        return accounts.count
+    }
+
+    /// The balance the account's history starts from (see the type's documentation).
+    static func opening(of account: Account, ledgerSum: Amount) throws -> Amount {
+        if account.isManual { return account.openingBalance }
+        let effect = account.type.isLiability ? ledgerSum.negated : ledgerSum
+        guard let opening = account.currentBalance.subtracting(effect) else {
+            throw APIError.validation(["amount": "would take the account's balance beyond what can be recorded"])
+        }
+        return opening
+    }
+
+    private static func insertOpening(_ account: Account, day: LocalDate, balance: Amount, on db: any Database) async throws {
+        let snapshot = BalanceSnapshot()
+        snapshot.id = UUID.timeOrdered()
+        snapshot.userID = account.userID
+        snapshot.accountID = account.id!
+        snapshot.date = day
+        snapshot.currentBalance = balance
+        snapshot.change = balance
+        snapshot.currency = account.currency
+        try await snapshot.create(on: db)
+    }
+}
+
+extension LocalDate {
+    /// The calendar day of `date` in UTC.
+    static func utcDay(of date: Date) -> LocalDate {
+        LocalDate(daysSinceEpoch: Int((date.timeIntervalSince1970 / 86_400).rounded(.down)))
+    }
+}

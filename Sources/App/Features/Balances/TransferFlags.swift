@@ -1,0 +1,57 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// Keeps `transactions.is_transfer` true exactly for the transactions that `TransferMatcher` pairs:
+/// after a write, the pairing is worked out again over the touched days and the `TransferMatcher.window`
+/// days either side (reading candidates three windows wide, so that every partner is seen), and the
+/// flags that changed are written.
+enum TransferFlags {
+    static func refresh(userID: UUID, around ranges: [ClosedRange<LocalDate>?], on db: any Database) async throws {
+        guard !ranges.isEmpty else { return }
+        let window = TransferMatcher.window
+        var inner: ClosedRange<LocalDate>?
+        if !ranges.contains(where: { $0 == nil }) {
+            let days = ranges.compactMap { $0 }
+            inner = days.map(\.lowerBound).min()!.adding(days: -window)...days.map(\.upperBound).max()!.adding(days: window)
+        }
+        var filter: SQLQueryString = "user_id = \(bind: userID)"
+        if let inner {
+            filter += " AND date >= \(bind: inner.lowerBound.adding(days: -window)) AND date <= \(bind: inner.upperBound.adding(days: window))"
+        }
+        // Only amounts that occur both as money out and as money in can pair; the rest stay out of
+        // memory (a whole imported history may hold a million rows, and few such amounts).
+        let rows = try await db.sql.raw("""
+            SELECT id, account_id, date, amount, currency, is_transfer FROM transactions
+            WHERE \(filter) AND (is_transfer = \(bind: true) OR (currency, abs(amount)) IN (
+                SELECT currency, abs(amount) FROM transactions WHERE \(filter)
+                GROUP BY currency, abs(amount) HAVING min(amount) < 0 AND max(amount) > 0))
+            """).all()
+        var entries: [TransferMatcher.Entry] = []
+        var flagged: [String: (date: LocalDate, flag: Bool)] = [:]
+        for row in rows {
+            let id = try row.decode(column: "id", as: UUID.self).uuidString
+            let date = try row.decode(column: "date", as: LocalDate.self)
+            entries.append(TransferMatcher.Entry(
+                id: id, accountID: try row.decode(column: "account_id", as: UUID.self).uuidString, date: date,
+                amount: try row.decode(column: "amount", as: Amount.self), currency: try row.decode(column: "currency", as: CurrencyCode.self)))
+            flagged[id] = (date, try row.decode(column: "is_transfer", as: Bool.self))
+        }
+        let paired = TransferMatcher.pairedIDs(entries, window: window)
+        var set: [UUID] = [], clear: [UUID] = []
+        for (id, state) in flagged where inner.map({ $0.contains(state.date) }) ?? true {
+            let should = paired.contains(id)
+            guard should != state.flag, let uuid = UUID(uuidString: id) else { continue }
+            if should { set.append(uuid) } else { clear.append(uuid) }
+        }
+        for (ids, flag) in [(set, true), (clear, false)] {
+            var start = 0
+            while start < ids.count {
+                let slice = Array(ids[start..<min(start + 1_000, ids.count)])
+                try await db.sql.raw("UPDATE transactions SET is_transfer = \(bind: flag) WHERE id IN (\(binds: slice))").run()
+                start += slice.count
+            }
+        }
+    }
+}
