@@ -1,5 +1,7 @@
 @testable import App
 import Foundation
+import HTTPTypes
+import OpenAPIRuntime
 import Testing
 import Vapor
 import VaporTesting
@@ -160,5 +162,21 @@ struct HTTPTests {
                 #expect(text.contains("finance_db_pool_max_connections"))
             }
         }
+    }
+}
+
+@Suite("Logs of unexpected errors")
+struct ErrorLogTests {
+    @Test("An unexpected error is logged with its operation and cause, never with the request's token")
+    func noTokenInLogs() {
+        struct Boom: Error, CustomDebugStringConvertible { var debugDescription: String { "boom" } }
+        var request = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/api/v1/accounts")
+        request.headerFields[.authorization] = "Bearer secret-token-value"
+        let error = ServerError(operationID: "listAccounts", request: request, requestBody: nil, requestMetadata: .init(),
+                                operationInput: nil, operationOutput: nil, causeDescription: "User handler threw an error.",
+                                underlyingError: Boom())
+        let logged = APIErrorMiddleware.loggable(error)
+        #expect(logged == "operation listAccounts: boom")
+        #expect(!logged.contains("secret-token-value"))
     }
 }

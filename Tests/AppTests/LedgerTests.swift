@@ -6,37 +6,18 @@ import Vapor
 
 @Suite("Accounts and transactions")
 struct LedgerTests {
-    func account(_ client: TestClient, _ user: TestClient.SignedIn, name: String, type: String, opening: String = "0",
-                 currency: String = "USD") async throws -> String {
-        let reply = try await client.send(.POST, "/api/v1/accounts", token: user.accessToken,
-                                          json: ["name": name, "type": type, "currency": currency, "opening_balance": opening])
-        #expect(reply.status == .created, "\(reply.json)")
-        return try #require(reply["id"] as? String)
-    }
-
-    @discardableResult
-    func transaction(_ client: TestClient, _ user: TestClient.SignedIn, account: String, date: String, amount: String,
-                     description: String, merchant: String? = nil, category: String? = nil) async throws -> String {
-        var json: [String: Any] = ["account_id": account, "date": date, "amount": amount, "description": description]
-        if let merchant { json["merchant_name"] = merchant }
-        if let category { json["category"] = category }
-        let reply = try await client.send(.POST, "/api/v1/transactions", token: user.accessToken, json: json)
-        #expect(reply.status == .created, "\(reply.json)")
-        return try #require(reply["id"] as? String)
-    }
-
     @Test("A manual account's balance follows its ledger; a liability's moves the other way", arguments: TestBackend.all)
     func balancesFollowTheLedger(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
             let client = TestClient(app: app)
             let ada = try await client.signUp()
-            let checking = try await account(client, ada, name: "Checking", type: "checking", opening: "1000.00")
-            let card = try await account(client, ada, name: "Visa", type: "credit_card", opening: "200")
+            let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "1000.00")
+            let card = try await client.account(ada, name: "Visa", type: "credit_card", opening: "200")
 
-            try await transaction(client, ada, account: checking, date: "2024-01-05", amount: "2500.00", description: "Salary")
-            let rent = try await transaction(client, ada, account: checking, date: "2024-01-06", amount: "-1200.50", description: "Rent")
-            try await transaction(client, ada, account: card, date: "2024-01-07", amount: "-45.99", description: "Groceries")
-            try await transaction(client, ada, account: card, date: "2024-01-20", amount: "100", description: "Card payment")
+            try await client.transaction(ada, account: checking, date: "2024-01-05", amount: "2500.00", description: "Salary")
+            let rent = try await client.transaction(ada, account: checking, date: "2024-01-06", amount: "-1200.50", description: "Rent")
+            try await client.transaction(ada, account: card, date: "2024-01-07", amount: "-45.99", description: "Groceries")
+            try await client.transaction(ada, account: card, date: "2024-01-20", amount: "100", description: "Card payment")
 
             var reply = try await client.send(.GET, "/api/v1/accounts/\(checking)", token: ada.accessToken)
             #expect(reply["current_balance"] as? String == "2299.50")
@@ -61,14 +42,14 @@ struct LedgerTests {
         try await withTestApp(backend) { app in
             let client = TestClient(app: app)
             let ada = try await client.signUp()
-            let checking = try await account(client, ada, name: "Checking", type: "checking")
-            let savings = try await account(client, ada, name: "Savings", type: "savings")
+            let checking = try await client.account(ada, name: "Checking", type: "checking")
+            let savings = try await client.account(ada, name: "Savings", type: "savings")
             for day in 1...9 {
-                try await transaction(client, ada, account: checking, date: "2024-03-0\(day)", amount: "-\(day).25",
+                try await client.transaction(ada, account: checking, date: "2024-03-0\(day)", amount: "-\(day).25",
                                       description: "Corner Coffee #\(day)", merchant: "Corner Coffee", category: "FOOD_AND_DRINK")
             }
-            try await transaction(client, ada, account: checking, date: "2024-03-05", amount: "3000", description: "Salary", category: "INCOME")
-            try await transaction(client, ada, account: savings, date: "2024-03-05", amount: "500",
+            try await client.transaction(ada, account: checking, date: "2024-03-05", amount: "3000", description: "Salary", category: "INCOME")
+            try await client.transaction(ada, account: savings, date: "2024-03-05", amount: "500",
                                   description: "Transfer 100% in_full", category: "TRANSFER_IN")
 
             // Everything, two by two.
@@ -112,8 +93,8 @@ struct LedgerTests {
         try await withTestApp(backend) { app in
             let client = TestClient(app: app)
             let ada = try await client.signUp(), bob = try await client.signUp()
-            let checking = try await account(client, ada, name: "Checking", type: "checking")
-            let bobs = try await account(client, bob, name: "Bob's", type: "checking")
+            let checking = try await client.account(ada, name: "Checking", type: "checking")
+            let bobs = try await client.account(bob, name: "Bob's", type: "checking")
             func create(_ json: [String: Any]) async throws -> TestClient.Reply {
                 try await client.send(.POST, "/api/v1/transactions", token: ada.accessToken, json: json)
             }
@@ -147,11 +128,11 @@ struct LedgerTests {
         try await withTestApp(backend) { app in
             let client = TestClient(app: app)
             let ada = try await client.signUp(), bob = try await client.signUp()
-            let checking = try await account(client, ada, name: "Checking", type: "checking")
-            let first = try await transaction(client, ada, account: checking, date: "2024-01-01", amount: "-3", description: "A")
-            let second = try await transaction(client, ada, account: checking, date: "2024-01-02", amount: "-4", description: "B")
-            let bobsAccount = try await account(client, bob, name: "B", type: "checking")
-            let bobs = try await transaction(client, bob, account: bobsAccount, date: "2024-01-02", amount: "-4", description: "B")
+            let checking = try await client.account(ada, name: "Checking", type: "checking")
+            let first = try await client.transaction(ada, account: checking, date: "2024-01-01", amount: "-3", description: "A")
+            let second = try await client.transaction(ada, account: checking, date: "2024-01-02", amount: "-4", description: "B")
+            let bobsAccount = try await client.account(bob, name: "B", type: "checking")
+            let bobs = try await client.transaction(bob, account: bobsAccount, date: "2024-01-02", amount: "-4", description: "B")
 
             let mixed = try await client.send(.POST, "/api/v1/transactions/bulk-update", token: ada.accessToken,
                                               json: ["ids": [first, second, bobs], "category": "TRAVEL"])
@@ -173,7 +154,7 @@ struct LedgerTests {
         try await withTestApp(backend) { app in
             let client = TestClient(app: app)
             let ada = try await client.signUp()
-            let checking = try await account(client, ada, name: "Checking, main", type: "checking")
+            let checking = try await client.account(ada, name: "Checking, main", type: "checking")
             let accountID = try #require(UUID(uuidString: checking))
             let start = try #require(LocalDate(iso8601: "2020-01-01"))
             let rows = try (0..<2_345).map { index in

@@ -10,7 +10,7 @@ struct APIErrorMiddleware: AsyncMiddleware {
         } catch {
             let apiError = Self.apiError(for: error)
             if apiError.status == .internalServerError {
-                request.logger.error("Unhandled error: \(String(reflecting: error))")
+                request.logger.error("Unhandled error: \(Self.loggable(error))")
             } else if apiError.status.code >= 500 {
                 request.logger.warning("\(apiError.code): \(error)")
             } else {
@@ -18,6 +18,16 @@ struct APIErrorMiddleware: AsyncMiddleware {
             }
             return Self.response(for: apiError, request: request)
         }
+    }
+
+    /// What a log may say about an unexpected error. The generated server's `ServerError` describes
+    /// the whole request, headers and all (bearer tokens included): only its operation and cause go
+    /// to the log.
+    static func loggable(_ error: any Error) -> String {
+        if let error = error as? ServerError {
+            return "operation \(error.operationID): \(loggable(error.underlyingError))"
+        }
+        return String(reflecting: error)
     }
 
     static func response(for error: APIError, request: Request) -> Response {

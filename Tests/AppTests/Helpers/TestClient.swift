@@ -20,7 +20,8 @@ struct TestClient {
 
     @discardableResult
     func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: [String: Any]? = nil,
-              headers extra: [(String, String)] = [], file: String? = nil) async throws -> Reply {
+              headers extra: [(String, String)] = [], file: String? = nil,
+              fileType: HTTPMediaType = HTTPMediaType(type: "application", subType: "octet-stream")) async throws -> Reply {
         var headers = HTTPHeaders()
         if let token { headers.add(name: .authorization, value: "Bearer \(token)") }
         for (name, value) in extra { headers.add(name: name, value: value) }
@@ -30,7 +31,7 @@ struct TestClient {
             body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
         }
         if let file {
-            headers.contentType = HTTPMediaType(type: "application", subType: "octet-stream")
+            headers.contentType = fileType
             body = ByteBuffer(string: file)
         }
         var reply: Reply?
@@ -61,5 +62,27 @@ struct TestClient {
         let password: String
         var accessToken: String
         var refreshToken: String
+    }
+}
+
+extension TestClient {
+    /// Creates a manual account through the API and answers its id.
+    func account(_ user: SignedIn, name: String, type: String, opening: String = "0", currency: String = "USD") async throws -> String {
+        let reply = try await send(.POST, "/api/v1/accounts", token: user.accessToken,
+                                   json: ["name": name, "type": type, "currency": currency, "opening_balance": opening])
+        #expect(reply.status == .created, "\(reply.json)")
+        return try #require(reply["id"] as? String)
+    }
+
+    /// Creates a transaction through the API and answers its id.
+    @discardableResult
+    func transaction(_ user: SignedIn, account: String, date: String, amount: String, description: String,
+                     merchant: String? = nil, category: String? = nil) async throws -> String {
+        var json: [String: Any] = ["account_id": account, "date": date, "amount": amount, "description": description]
+        if let merchant { json["merchant_name"] = merchant }
+        if let category { json["category"] = category }
+        let reply = try await send(.POST, "/api/v1/transactions", token: user.accessToken, json: json)
+        #expect(reply.status == .created, "\(reply.json)")
+        return try #require(reply["id"] as? String)
     }
 }

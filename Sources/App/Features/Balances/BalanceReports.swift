@@ -127,13 +127,15 @@ struct BalanceReports: Sendable {
     /// The per-day change of the summed balances of the counted accounts (not hidden, not closed),
     /// by currency and side, up to `to`; everything before `carryInBefore` folded into its eve.
     func dailyChanges(to: LocalDate, carryInBefore from: LocalDate) async throws -> [BalanceChange] {
-        let liabilityTypes = AccountType.allCases.filter(\.isLiability).map(\.rawValue)
+        // Written as literals (the program's own constants): PostgreSQL matches a GROUP BY expression
+        // to the SELECT list only when the two are the same text, which differently numbered binds are not.
+        let liabilityTypes = AccountType.allCases.filter(\.isLiability).map { "'\($0.rawValue)'" }.joined(separator: ", ")
         let typeColumn: SQLQueryString = db.engine == .postgres ? "a.type::text" : "a.type"
         let scope: SQLQueryString = """
             FROM balance_snapshots s JOIN accounts a ON a.id = s.account_id
             WHERE s.user_id = \(bind: userID) AND a.is_hidden = \(bind: false) AND a.is_closed = \(bind: false)
             """
-        let side: SQLQueryString = "CASE WHEN \(typeColumn) IN (\(binds: liabilityTypes)) THEN 1 ELSE 0 END"
+        let side: SQLQueryString = "CASE WHEN \(typeColumn) IN (\(unsafeRaw: liabilityTypes)) THEN 1 ELSE 0 END"
         let carried = try await db.sql.raw("""
             SELECT a.currency AS currency, \(side) AS liability, sum(s.change) AS change \(scope) AND s.date < \(bind: from)
             GROUP BY a.currency, \(side)

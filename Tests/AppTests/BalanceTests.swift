@@ -1,0 +1,294 @@
+@testable import App
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+
+@Suite("Balance overview, snapshots and net worth history")
+struct BalanceTests {
+    /// A checking account, a credit card and a loan over 2024, with a card payment and a loan payment
+    /// from checking. Worked by hand:
+    ///   checking 1000 +3000 (Jan 15) −1200 (Feb 1) −400 (Apr 1) −250 (Jun 30) −250 (Dec 1) = 1900
+    ///   card owes 200 +80.50 (Mar 10) −250 (Jun 30) = 30.50
+    ///   loan owes 10000 −400 (Apr 1) = 9600
+    struct Household {
+        let user: TestClient.SignedIn
+        let checking, card, loan: String
+    }
+
+    static func household(_ client: TestClient) async throws -> Household {
+        let user = try await client.signUp()
+        let checking = try await client.account(user, name: "Checking", type: "checking", opening: "1000")
+        let card = try await client.account(user, name: "Visa", type: "credit_card", opening: "200")
+        let loan = try await client.account(user, name: "Car loan", type: "loan", opening: "10000")
+        try await client.transaction(user, account: checking, date: "2024-01-15", amount: "3000", description: "Salary", category: "INCOME")
+        try await client.transaction(user, account: checking, date: "2024-02-01", amount: "-1200", description: "Rent", category: "RENT_AND_UTILITIES")
+        try await client.transaction(user, account: card, date: "2024-03-10", amount: "-80.50", description: "Groceries", category: "FOOD_AND_DRINK")
+        try await client.transaction(user, account: checking, date: "2024-04-01", amount: "-400", description: "Loan payment", category: "LOAN_PAYMENTS")
+        try await client.transaction(user, account: loan, date: "2024-04-01", amount: "400", description: "Payment received", category: "LOAN_PAYMENTS")
+        try await client.transaction(user, account: checking, date: "2024-06-30", amount: "-250", description: "Card payment", category: "LOAN_PAYMENTS")
+        try await client.transaction(user, account: card, date: "2024-06-30", amount: "250", description: "Payment, thank you", category: "LOAN_PAYMENTS")
+        try await client.transaction(user, account: checking, date: "2024-12-01", amount: "-250", description: "Hardware store", category: "GENERAL_MERCHANDISE")
+        return Household(user: user, checking: checking, card: card, loan: loan)
+    }
+
+    @Test("Checking, card and loan: the overview and the monthly history agree with the hand calculation", arguments: TestBackend.all)
+    func handCalculation(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let home = try await Self.household(client)
+
+            let overview = try await client.send(.GET, "/api/v1/balances/overview", token: home.user.accessToken)
+            #expect(overview.status == .ok, "\(overview.json)")
+            #expect(overview["assets"] as? String == "1900.00")
+            #expect(overview["liabilities"] as? String == "9630.50")
+            #expect(overview["net_worth"] as? String == "-7730.50")
+            #expect(overview["base_currency"] as? String == "USD")
+            let byType = try #require(overview["by_type"] as? [[String: Any]])
+            #expect(Dictionary(uniqueKeysWithValues: byType.map { ($0["type"] as! String, $0["total"] as? String) })
+                    == ["checking": "1900.00", "credit_card": "30.50", "loan": "9600.00"])
+            // The ledger ended in 2024: nothing moved in the last year.
+            let changes = try #require(overview["changes"] as? [[String: Any]])
+            #expect(changes.map { $0["days"] as? Int } == [1, 30, 365])
+            #expect(changes.allSatisfy { $0["change"] as? String == "0.00" && $0["net_worth_then"] as? String == "-7730.50" })
+
+            let history = try await client.send(.GET, "/api/v1/balances/history?from=2024-01-01&to=2024-12-31&interval=month",
+                                                 token: home.user.accessToken)
+            #expect(history.status == .ok, "\(history.json)")
+            let points = try #require(history["points"] as? [[String: Any]])
+            #expect(points.map { $0["date"] as? String } == (1...12).map { month in
+                LocalDate(year: 2024, month: month, day: 1)!.endOfMonth.description
+            })
+            #expect(points.map { $0["net_worth"] as? String } == [
+                "4000.00", "2800.00", "-7480.50", "-7480.50", "-7480.50", "-7480.50",
+                "-7480.50", "-7480.50", "-7480.50", "-7480.50", "-7480.50", "-7730.50",
+            ])
+            #expect(points[2]["assets"] as? String == "2800.00")
+            #expect(points[2]["liabilities"] as? String == "10280.50")
+            #expect(points[5]["liabilities"] as? String == "9630.50")
+
+            // One account's own history: the card before its first transaction had no history.
+            let card = try await client.send(.GET, "/api/v1/balances/history?from=2024-03-08&to=2024-03-11&account_id=\(home.card)",
+                                             token: home.user.accessToken)
+            #expect((card["points"] as? [[String: Any]])?.map { $0["balance"] as? String } == [nil, "200.00", "280.50", "280.50"])
+        }
+    }
+
+    @Test("Spending and cash flow leave transfers out; savings rate is net over income", arguments: TestBackend.all)
+    func analytics(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let home = try await Self.household(client)
+            let token = home.user.accessToken
+
+            let spending = try await client.send(.GET, "/api/v1/analytics/spending?from=2024-01-01&to=2024-12-31&group_by=category", token: token)
+            #expect(spending.status == .ok, "\(spending.json)")
+            let groups = try #require(spending["groups"] as? [[String: Any]])
+            // The loan and card payments pair with their other halves: transfers, not spending.
+            #expect(groups.map { $0["key"] as? String } == ["RENT_AND_UTILITIES", "GENERAL_MERCHANDISE", "FOOD_AND_DRINK"])
+            #expect(groups.map { $0["total"] as? String } == ["1200.00", "250.00", "80.50"])
+            #expect(spending["total"] as? String == "1530.50")
+            #expect(spending["count"] as? Int == 3)
+
+            let months = try await client.send(.GET, "/api/v1/analytics/spending?from=2024-01-01&to=2024-12-31&group_by=month", token: token)
+            #expect((months["groups"] as? [[String: Any]])?.map { $0["key"] as? String } == ["2024-02", "2024-03", "2024-12"])
+
+            let flow = try await client.send(.GET, "/api/v1/analytics/cashflow?from=2024-01-01&to=2024-03-31", token: token)
+            #expect(flow.status == .ok, "\(flow.json)")
+            let periods = try #require(flow["periods"] as? [[String: Any]])
+            #expect(periods.map { $0["income"] as? String } == ["3000.00", "0.00", "0.00"])
+            #expect(periods.map { $0["expenses"] as? String } == ["0.00", "1200.00", "80.50"])
+            #expect(periods.map { $0["net"] as? String } == ["3000.00", "-1200.00", "-80.50"])
+            #expect(periods.map { $0["savings_rate"] as? String } == ["1", nil, nil])
+
+            // Moving the card payment a week away breaks the pair: both halves count again.
+            let page = try await client.send(.GET, "/api/v1/transactions?q=thank", token: token)
+            let payment = try #require((page["items"] as? [[String: Any]])?.first?["id"] as? String)
+            #expect(try await client.send(.PATCH, "/api/v1/transactions/\(payment)", token: token, json: ["date": "2024-07-08"]).status == .ok)
+            let after = try await client.send(.GET, "/api/v1/analytics/spending?from=2024-01-01&to=2024-12-31", token: token)
+            #expect(after["total"] as? String == "1780.50")
+        }
+    }
+
+    @Test("A EUR account of a USD user converts each day at that day's rate, and says when it cannot", arguments: TestBackend.all)
+    func conversion(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            let euros = try await client.account(user, name: "Girokonto", type: "checking", currency: "EUR")
+            try await client.transaction(user, account: euros, date: "2023-12-31", amount: "100", description: "Transfer in")
+            let saved = try await client.send(.POST, "/api/v1/fx-rates", token: user.accessToken, json: ["rates": [
+                ["date": "2024-01-01", "base": "EUR", "quote": "USD", "rate": "1.10"],
+                ["date": "2024-01-03", "base": "USD", "quote": "EUR", "rate": "0.8"],
+            ]])
+            #expect(saved.status == .ok, "\(saved.json)")
+            #expect(saved["saved"] as? Int == 2)
+
+            let history = try await client.send(.GET, "/api/v1/balances/history?from=2023-12-30&to=2024-01-04", token: user.accessToken)
+            let points = try #require(history["points"] as? [[String: Any]])
+            // Dec 30: no balance yet (zero needs no rate); Dec 31: 100 EUR and no rate; then 1.10, then 1 / 0.8.
+            #expect(points.map { $0["net_worth"] as? String } == ["0.00", nil, "110.00", "110.00", "125.00", "125.00"])
+            #expect(points.map { $0["unconverted"] as? [String] } == [[], ["EUR"], [], [], [], []])
+
+            let overview = try await client.send(.GET, "/api/v1/balances/overview", token: user.accessToken)
+            #expect(overview["net_worth"] as? String == "125.00")
+            #expect((overview["accounts"] as? [[String: Any]])?.first?["balance"] as? String == "100.00")
+            #expect((overview["accounts"] as? [[String: Any]])?.first?["balance_in_base"] as? String == "125.00")
+        }
+    }
+
+    @Test("Rates from CSV: a file with a bad line saves nothing and names the line", arguments: TestBackend.all)
+    func rateImport(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            let csv = HTTPMediaType(type: "text", subType: "csv")
+            let bad = try await client.send(.POST, "/api/v1/fx-rates/import", token: user.accessToken,
+                                            file: "date,base,quote,rate\n2024-01-02,EUR,USD,1.1\n2024-02-30,EUR,USD,1.2\n", fileType: csv)
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.errorCode == "import_failed")
+            #expect(bad.errorFields["line 3"]?.contains("date") == true)
+            #expect(try await app.scalar("SELECT count(*) FROM fx_rates") == 0)
+
+            let good = try await client.send(.POST, "/api/v1/fx-rates/import", token: user.accessToken,
+                                             file: "date,base,quote,rate\n2024-01-02,EUR,USD,1.1\n2024-01-02,EUR,USD,1.15\n2024-01-03,GBP,USD,1.27\n",
+                                             fileType: csv)
+            #expect(good.status == .ok, "\(good.json)")
+            #expect(good["saved"] as? Int == 2)
+            let listed = try await client.send(.GET, "/api/v1/fx-rates?base=EUR", token: user.accessToken)
+            #expect((listed["items"] as? [[String: Any]])?.map { $0["rate"] as? String } == ["1.15"])
+
+            let invalid = try await client.send(.POST, "/api/v1/fx-rates", token: user.accessToken, json: ["rates": [
+                ["date": "2024-01-02", "base": "EUR", "quote": "EUR", "rate": "1"],
+                ["date": "2024-01-02", "base": "EUR", "quote": "USD", "rate": "-1"],
+            ]])
+            #expect(invalid.status == .unprocessableEntity)
+            #expect(Set(invalid.errorFields.keys) == ["rates[0].quote", "rates[1].rate"])
+            #expect(try await app.scalar("SELECT count(*) FROM fx_rates") == 2)
+        }
+    }
+
+    @Test("Editing a transaction from three months ago moves every later snapshot by the difference, and none before", arguments: TestBackend.all)
+    func pastEdit(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            let account = try await client.account(user, name: "Checking", type: "checking", opening: "500")
+            var edited = ""
+            for month in 1...6 {
+                for day in [3, 17] {
+                    let id = try await client.transaction(user, account: account, date: String(format: "2024-%02d-%02d", month, day),
+                                                          amount: "-\(month * 10 + day).25", description: "Shop")
+                    if month == 3, day == 17 { edited = id }
+                }
+            }
+            let before = try await Self.snapshots(app, account: account)
+            #expect(try await client.send(.PATCH, "/api/v1/transactions/\(edited)", token: user.accessToken, json: ["amount": "-100.00"]).status == .ok)
+            let after = try await Self.snapshots(app, account: account)
+
+            #expect(before.map(\.date) == after.map(\.date))
+            let difference = try Amount(parsing: "-100.00").subtracting(try Amount(parsing: "-47.25"))!
+            let editDay = LocalDate(iso8601: "2024-03-17")!
+            for (old, new) in zip(before, after) {
+                let expected = old.date >= editDay ? old.balance.adding(difference)! : old.balance
+                #expect(new.balance == expected, "\(old.date)")
+            }
+            // The opening row and five earlier days stayed as they were.
+            #expect(before.filter { $0.date < editDay }.count == 6)
+            let current = try await client.send(.GET, "/api/v1/accounts/\(account)", token: user.accessToken)
+            #expect((current["current_balance"] as? String).flatMap { try? Amount(parsing: $0) } == after.last?.balance)
+        }
+    }
+
+    @Test("Snapshots rebuilt from the ledger equal the ones kept along the way, over random ledgers", arguments: TestBackend.all)
+    func rebuildEqualsIncremental(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            var random = SeededRandom(seed: 2024)
+            let types = ["checking", "savings", "credit_card", "mortgage"]
+            var accounts: [(id: String, type: AccountType)] = []
+            for (index, type) in types.enumerated() {
+                accounts.append((try await client.account(user, name: "Account \(index)", type: type, opening: "\(random.next(below: 5000)).\(random.next(below: 100))"),
+                                 AccountType(rawValue: type)!))
+            }
+            var ids: [String] = []
+            for step in 0..<60 {
+                let account = accounts[random.next(below: accounts.count)]
+                let date = LocalDate(iso8601: "2023-01-01")!.adding(days: random.next(below: 700)).description
+                let amount = "\(random.next(below: 2) == 0 ? "-" : "")\(random.next(below: 900)).\(random.next(below: 100))"
+                switch (step, random.next(below: 5)) {
+                case (10..., 0) where !ids.isEmpty:
+                    let id = ids.remove(at: random.next(below: ids.count))
+                    #expect(try await client.send(.DELETE, "/api/v1/transactions/\(id)", token: user.accessToken).status == .noContent)
+                case (10..., 1) where !ids.isEmpty:
+                    let id = ids[random.next(below: ids.count)]
+                    #expect(try await client.send(.PATCH, "/api/v1/transactions/\(id)", token: user.accessToken,
+                                                  json: ["date": date, "amount": amount]).status == .ok)
+                default:
+                    ids.append(try await client.transaction(user, account: account.id, date: date, amount: amount, description: "Step \(step)"))
+                }
+            }
+
+            var kept: [String: [Snapshot]] = [:]
+            for account in accounts { kept[account.id] = try await Self.snapshots(app, account: account.id) }
+            let rebuilt = try await app.db.asSystem { db in try await BalanceSnapshots.rebuild(userID: user.id, on: db) }
+            #expect(rebuilt == accounts.count)
+            for account in accounts {
+                let fresh = try await Self.snapshots(app, account: account.id)
+                #expect(fresh == kept[account.id], "\(account.type)")
+                // And both are the ledger replayed from the opening balance, exactly.
+                let reply = try await client.send(.GET, "/api/v1/accounts/\(account.id)", token: user.accessToken)
+                let opening = try Amount(parsing: reply["opening_balance"] as? String ?? "")
+                let entries = try await app.transactions().filter { $0.accountID.uuidString == account.id.uppercased() }
+                let replay = try #require(AccountBalance.daily(opening: opening, entries: entries.map { ($0.date, $0.amount) }, type: account.type))
+                #expect(fresh.dropFirst().map { Snapshot(date: $0.date, balance: $0.balance) } == replay.map { Snapshot(date: $0.date, balance: $0.balance) })
+                #expect(fresh.first?.balance == opening)
+                #expect(fresh.last?.balance.description == (reply["current_balance"] as? String).flatMap { try? Amount(parsing: $0) }?.description)
+            }
+        }
+    }
+
+    @Test("Somebody else's account has no history", arguments: TestBackend.all)
+    func isolation(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp(), bob = try await client.signUp()
+            let account = try await client.account(ada, name: "Ada's", type: "checking", opening: "10")
+            let reply = try await client.send(.GET, "/api/v1/balances/history?account_id=\(account)", token: bob.accessToken)
+            #expect(reply.status == .notFound)
+            let overview = try await client.send(.GET, "/api/v1/balances/overview", token: bob.accessToken)
+            #expect(overview["net_worth"] as? String == "0.00")
+            #expect((overview["accounts"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    struct Snapshot: Equatable {
+        let date: LocalDate
+        let balance: Amount
+    }
+
+    static func snapshots(_ app: Application, account: String) async throws -> [Snapshot] {
+        let id = try #require(UUID(uuidString: account))
+        return try await app.db.asSystem { db in
+            try await db.sql.raw("SELECT date, current_balance FROM balance_snapshots WHERE account_id = \(bind: id) ORDER BY date").all().map {
+                Snapshot(date: try $0.decode(column: "date", as: LocalDate.self), balance: try $0.decode(column: "current_balance", as: Amount.self))
+            }
+        }
+    }
+}
+
+/// A deterministic generator for tests that need varied data (SplitMix64).
+struct SeededRandom {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(below bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(bound))
+    }
+}
