@@ -37,6 +37,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
     app.asyncCommands.use(BenchCommand(), as: "bench")
     app.asyncCommands.use(ImportCommand(), as: "import")
+    app.asyncCommands.use(SnapshotsCommand(), as: "snapshots")
 }
 
 private func configureDatabase(_ app: Application, settings: Settings) async throws {

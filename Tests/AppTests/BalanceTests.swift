@@ -251,6 +251,32 @@ struct BalanceTests {
         }
     }
 
+    @Test("A monthly subscription in the recent ledger is found, with the day it is next expected", arguments: TestBackend.all)
+    func recurring(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            let account = try await client.account(user, name: "Checking", type: "checking", opening: "1000")
+            let today = LocalDate.utcDay(of: Date())
+            for months in 1...5 {
+                try await client.transaction(user, account: account, date: today.adding(months: -months).description, amount: "-15.99",
+                                             description: "STREAMFLIX.COM", merchant: "Streamflix")
+            }
+            for (days, amount) in [(3, "-12.00"), (40, "-230.10"), (41, "-7.45")] {
+                try await client.transaction(user, account: account, date: today.adding(days: -days).description, amount: amount,
+                                             description: "Mega Mart", merchant: "Mega Mart")
+            }
+            let reply = try await client.send(.GET, "/api/v1/analytics/recurring", token: user.accessToken)
+            #expect(reply.status == .ok, "\(reply.json)")
+            let items = try #require(reply["items"] as? [[String: Any]])
+            #expect(items.map { $0["merchant"] as? String } == ["Streamflix"])
+            #expect(items.first?["cadence"] as? String == "monthly")
+            #expect(items.first?["occurrences"] as? Int == 5)
+            #expect(items.first?["typical_amount"] as? String == "15.99")
+            #expect(items.first?["next_expected_date"] as? String == today.adding(months: -1).adding(months: 1).description)
+        }
+    }
+
     @Test("Somebody else's account has no history", arguments: TestBackend.all)
     func isolation(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
