@@ -207,7 +207,7 @@ struct BalanceTests {
         try await withTestApp(backend) { app in
             let client = TestClient(app: app)
             let user = try await client.signUp()
-            var random = SeededRandom(seed: 2024)
+            var random = SplitMix64(seed: 2024)
             let types = ["checking", "savings", "credit_card", "mortgage"]
             var accounts: [(id: String, type: AccountType)] = []
             for (index, type) in types.enumerated() {
@@ -306,15 +306,7 @@ struct BalanceTests {
     }
 }
 
-/// A deterministic generator for tests that need varied data (SplitMix64).
-struct SeededRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(below bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(bound))
-    }
+extension SplitMix64 {
+    /// A value from 0 up to, not including, `bound`.
+    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

@@ -5,7 +5,7 @@ import SQLKit
 import Vapor
 
 /// `finance snapshots rebuild [--user E]`: rewrites the daily balance snapshots (and the transfer
-/// flags) from the ledger, for one user or everyone, and reports any account whose rebuilt history
+/// flags and daily totals) from the ledger, for one user or everyone, and reports any account whose rebuilt history
 /// differs from the one kept along the way (there should be none).
 struct SnapshotsCommand: AsyncCommand {
     struct Signature: CommandSignature {
@@ -37,6 +37,7 @@ struct SnapshotsCommand: AsyncCommand {
                 let before = try await Self.history(userID: userID, on: db)
                 let count = try await BalanceSnapshots.rebuild(userID: userID, on: db)
                 try await TransferFlags.refresh(userID: userID, around: [nil], on: db)
+                try await DailyTotals.refresh(userID: userID, around: [nil], on: db)
                 let after = try await Self.history(userID: userID, on: db)
                 let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
                 return (count, after.values.reduce(0) { $0 + $1.count }, changed.count)

@@ -53,5 +53,5 @@ struct EnableRowLevelSecurity: AsyncMigration {
 
 /// Every table whose rows belong to one user, each with a `user_id` column and row-level security.
 enum UserOwnedTable {
-    static let all = EnableRowLevelSecurity.tables + ["categorization_rules", "statement_imports", "fx_rates"]
+    static let all = EnableRowLevelSecurity.tables + ["categorization_rules", "statement_imports", "fx_rates", "daily_totals"]
 }

@@ -15,15 +15,12 @@ struct AddSnapshotChangeAndTransferFlag: AsyncMigration {
                     "ALTER TABLE transactions ADD COLUMN is_transfer boolean NOT NULL DEFAULT false",
                     // History: an index-only scan of (user, day) with what it sums.
                     "CREATE INDEX balance_snapshots_user_date_change_idx ON balance_snapshots (user_id, date) INCLUDE (account_id, change)",
-                    // Analytics: an index-only scan of a user's days with what spending and cash flow sum.
-                    "CREATE INDEX transactions_user_date_flow_idx ON transactions (user_id, date) INCLUDE (category, amount, currency, is_transfer)",
                 ])
             case .sqlite:
                 try await db.sql.execute([
                     "ALTER TABLE balance_snapshots ADD COLUMN change \(amount) NOT NULL DEFAULT 0",
                     "ALTER TABLE transactions ADD COLUMN is_transfer INTEGER NOT NULL DEFAULT 0 CHECK (is_transfer IN (0, 1))",
                     "CREATE INDEX balance_snapshots_user_date_change_idx ON balance_snapshots (user_id, date, account_id, change)",
-                    "CREATE INDEX transactions_user_date_flow_idx ON transactions (user_id, date, category, amount, currency, is_transfer)",
                 ])
             }
         }
@@ -32,7 +29,6 @@ struct AddSnapshotChangeAndTransferFlag: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.transaction { db in
             try await db.sql.execute([
-                "DROP INDEX transactions_user_date_flow_idx",
                 "DROP INDEX balance_snapshots_user_date_change_idx",
                 "ALTER TABLE transactions DROP COLUMN is_transfer",
                 "ALTER TABLE balance_snapshots DROP COLUMN change",

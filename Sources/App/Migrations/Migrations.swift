@@ -21,5 +21,6 @@ enum AppMigrations {
         CreateStatementImports(),
         CreateFxRates(),
         AddSnapshotChangeAndTransferFlag(),
+        CreateDailyTotals(),
     ]
 }

@@ -38,8 +38,9 @@ struct LedgerChange: Sendable, Hashable {
 }
 
 /// Keeps what follows from the ledger in step with it, inside the transaction that changed it:
-/// manual accounts' current balances (see `AccountBalance`), the daily balance snapshots, and the
-/// transfer flags. Every write to transactions ends by calling `recompute`.
+/// manual accounts' current balances (see `AccountBalance`), the daily balance snapshots, the
+/// transfer flags and the daily totals. Every write to transactions ends by calling `recompute`
+/// (or, for changes of category alone, `DailyTotals.refresh`).
 enum LedgerBalances {
     /// Recomputes `account`'s current balance from its opening balance and every transaction in it.
     static func recompute(_ account: Account, in scope: UserScope) async throws {
@@ -78,5 +79,6 @@ enum LedgerBalances {
             try await BalanceSnapshots.refresh(account, from: change.days?.lowerBound, on: scope.db)
         }
         try await TransferFlags.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
+        try await DailyTotals.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
     }
 }

@@ -175,6 +175,7 @@ extension APIHandler {
                 throw APIError(.notFound, code: "not_found", message: "\(ids.count - found.count) of the ids name no transaction of yours; nothing changed.")
             }
             var changed = 0
+            var days: [ClosedRange<LocalDate>] = []
             for transaction in found {
                 let before = TransactionRepresentation.auditView(transaction)
                 if let category {
@@ -184,6 +185,11 @@ extension APIHandler {
                 if let notes { transaction.notes = notes.isEmpty ? nil : notes }
                 guard try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) else { continue }
                 changed += 1
+                days.append(transaction.date...transaction.date)
+            }
+            // A new category moves the day's spending from one category to another.
+            if category != nil, !days.isEmpty {
+                try await DailyTotals.refresh(userID: scope.userID, around: days, on: scope.db)
             }
             return changed
         }
