@@ -15,6 +15,8 @@ final class BalanceSnapshot: Model, @unchecked Sendable {
     /// The day's change: the sum of every row's change up to a day is the balance that day.
     @Field(key: "change") var change: Amount
     @Field(key: "currency") var currency: CurrencyCode
+    /// Whether the account is a liability (its type, which never changes).
+    @Field(key: "liability") var liability: Bool
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

@@ -83,7 +83,7 @@ struct AnalyticsReports: Sendable {
                       base: CurrencyCode, rates: ExchangeRateTable) async throws -> Sums {
         var result = Sums()
         let inBase = try await db.sql.raw("""
-            SELECT \(key) AS key, sum(\(value)) AS total, sum(\(count)) AS n FROM \(unsafeRaw: table)
+            SELECT \(key) AS key, sum(\(value)) AS total, CAST(sum(\(count)) AS BIGINT) AS n FROM \(unsafeRaw: table)
             WHERE \(filter) AND currency = \(bind: base) GROUP BY \(key)
             """).all()
         for row in inBase {
@@ -91,7 +91,7 @@ struct AnalyticsReports: Sendable {
                     try row.decode(column: "total", as: Amount.self), try row.decode(column: "n", as: Int.self))
         }
         let foreign = try await db.sql.raw("""
-            SELECT \(key) AS key, currency, date, sum(\(value)) AS total, sum(\(count)) AS n FROM \(unsafeRaw: table)
+            SELECT \(key) AS key, currency, date, sum(\(value)) AS total, CAST(sum(\(count)) AS BIGINT) AS n FROM \(unsafeRaw: table)
             WHERE \(filter) AND currency <> \(bind: base) GROUP BY \(key), currency, date
             """).all()
         for row in foreign {

@@ -126,41 +126,33 @@ struct BalanceReports: Sendable {
 
     /// The per-day change of the summed balances of the counted accounts (not hidden, not closed),
     /// by currency and side, up to `to`; everything before `carryInBefore` folded into its eve.
-    ///
-    /// One query per currency, each a range of the covering index grouped in its own (date) order,
-    /// with the side told apart by account id, so no join and no sort:
-    ///   PostgreSQL: Index Only Scan using balance_snapshots_user_date_change_idx → GroupAggregate
+    /// Hidden and closed accounts are named to be left out only when there are any:
+    ///   PostgreSQL: Index Only Scan using balance_snapshots_user_date_change_idx → HashAggregate (date, currency, liability)
     ///   SQLite:     SEARCH balance_snapshots USING COVERING INDEX balance_snapshots_user_date_change_idx (user_id=? AND date>?)
     func dailyChanges(to: LocalDate, carryInBefore from: LocalDate) async throws -> [BalanceChange] {
-        let accounts = try await Account.query(on: db).filter(\.$userID == userID)
-            .filter(\.$isHidden == false).filter(\.$isClosed == false).all()
+        let excluded = try await Account.query(on: db).filter(\.$userID == userID)
+            .group(.or) { $0.filter(\.$isHidden == true).filter(\.$isClosed == true) }.all().compactMap(\.id)
+        var owned: SQLQueryString = "user_id = \(bind: userID)"
+        if !excluded.isEmpty { owned += " AND account_id NOT IN (\(binds: excluded))" }
+        let carried = try await db.sql.raw("""
+            SELECT currency, liability, sum(change) AS change FROM balance_snapshots WHERE \(owned) AND date < \(bind: from)
+            GROUP BY currency, liability
+            """).all()
+        let daily = try await db.sql.raw("""
+            SELECT date, currency, liability, sum(change) AS change FROM balance_snapshots
+            WHERE \(owned) AND date >= \(bind: from) AND date <= \(bind: to)
+            GROUP BY date, currency, liability
+            """).all()
         let eve = from.adding(days: -1)
         var changes: [BalanceChange] = []
-        for currency in Set(accounts.map(\.currency)).sorted(by: { $0.code < $1.code }) {
-            let ofCurrency = accounts.filter { $0.currency == currency }
-            let ids = ofCurrency.compactMap(\.id)
-            let liabilities = ofCurrency.filter { $0.type.isLiability }.compactMap(\.id)
-            let isLiability: SQLQueryString = liabilities.isEmpty ? "1 = 0" : "account_id IN (\(binds: liabilities))"
-            let sums: SQLQueryString = """
-                sum(CASE WHEN \(isLiability) THEN change ELSE 0 END) AS liabilities,
-                sum(CASE WHEN \(isLiability) THEN 0 ELSE change END) AS assets
-                """
-            let owned: SQLQueryString = "user_id = \(bind: userID) AND account_id IN (\(binds: ids))"
-            let carried = try await db.sql.raw("""
-                SELECT \(sums) FROM balance_snapshots WHERE \(owned) AND date < \(bind: from)
-                """).all()
-            let daily = try await db.sql.raw("""
-                SELECT date, \(sums) FROM balance_snapshots WHERE \(owned) AND date >= \(bind: from) AND date <= \(bind: to)
-                GROUP BY date ORDER BY date
-                """).all()
-            for (rows, fixedDate) in [(carried, Optional(eve)), (daily, nil)] {
-                for row in rows {
-                    let date = try fixedDate ?? row.decode(column: "date", as: LocalDate.self)
-                    for (column, side) in [("assets", BalanceSide.asset), ("liabilities", .liability)] {
-                        guard let amount = try row.decode(column: column, as: Amount?.self), !amount.isZero else { continue }
-                        changes.append(BalanceChange(date: date, currency: currency, side: side, amount: amount))
-                    }
-                }
+        changes.reserveCapacity(carried.count + daily.count)
+        for (rows, fixedDate) in [(carried, Optional(eve)), (daily, nil)] {
+            for row in rows {
+                changes.append(BalanceChange(
+                    date: try fixedDate ?? row.decode(column: "date", as: LocalDate.self),
+                    currency: try row.decode(column: "currency", as: CurrencyCode.self),
+                    side: try row.decode(column: "liability", as: Bool.self) ? .liability : .asset,
+                    amount: try row.decode(column: "change", as: Amount.self)))
             }
         }
         return changes

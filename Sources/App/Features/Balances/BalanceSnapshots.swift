@@ -57,10 +57,10 @@ enum BalanceSnapshots {
         }
         let id: SQLQueryString = db.engine == .postgres ? "gen_random_uuid()" : "randomblob(16)"
         try await sql.raw("""
-            INSERT INTO balance_snapshots (id, user_id, account_id, date, current_balance, change, currency)
+            INSERT INTO balance_snapshots (id, user_id, account_id, date, current_balance, change, currency, liability)
             SELECT \(id), \(bind: account.userID), \(bind: accountID), date,
                    \(bind: base) + sum(total) OVER (ORDER BY date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-                   total, \(bind: account.currency)
+                   total, \(bind: account.currency), \(bind: account.type.isLiability)
             FROM (SELECT date, sum(amount) * \(literal: sign) AS total FROM transactions
                   WHERE account_id = \(bind: accountID) AND date >= \(bind: start) GROUP BY date) AS days
             """).run()
@@ -92,6 +92,7 @@ enum BalanceSnapshots {
         snapshot.currentBalance = balance
         snapshot.change = balance
         snapshot.currency = account.currency
+        snapshot.liability = account.type.isLiability
         try await snapshot.create(on: db)
     }
 }
