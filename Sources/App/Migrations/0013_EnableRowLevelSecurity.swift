@@ -34,7 +34,7 @@ struct EnableRowLevelSecurity: AsyncMigration {
         }
     }
 
-    static func enableStatements(_ table: String) -> [String] {
+    static func enableStatements(_ table: String, rule: String = EnableRowLevelSecurity.rule) -> [String] {
         [
             "ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(table) FORCE ROW LEVEL SECURITY",
@@ -53,5 +53,5 @@ struct EnableRowLevelSecurity: AsyncMigration {
 
 /// Every table whose rows belong to one user, each with a `user_id` column and row-level security.
 enum UserOwnedTable {
-    static let all = EnableRowLevelSecurity.tables + ["categorization_rules", "statement_imports", "fx_rates", "daily_totals"]
+    static let all = EvaluateRowLevelSecuritySettingsOnce.tables
 }

@@ -22,5 +22,6 @@ enum AppMigrations {
         CreateFxRates(),
         AddSnapshotChangeAndTransferFlag(),
         CreateDailyTotals(),
+        EvaluateRowLevelSecuritySettingsOnce(),
     ]
 }

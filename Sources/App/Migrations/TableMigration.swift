@@ -16,7 +16,7 @@ extension TableMigration {
         try await database.transaction { db in
             try await db.sql.execute(Self.table.createStatements(db.engine))
             if Self.isUserOwned, db.engine == .postgres {
-                try await db.sql.execute(EnableRowLevelSecurity.enableStatements(Self.table.name))
+                try await db.sql.execute(EnableRowLevelSecurity.enableStatements(Self.table.name, rule: EvaluateRowLevelSecuritySettingsOnce.rule))
             }
         }
     }
