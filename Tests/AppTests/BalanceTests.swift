@@ -277,6 +277,47 @@ struct BalanceTests {
         }
     }
 
+    @Test("An import adds to the daily totals exactly what summing every day again gives, transfers it pairs included", arguments: TestBackend.all)
+    func importedTotals(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            let checking = try await client.account(user, name: "Checking", type: "checking", opening: "500")
+            let card = try await client.account(user, name: "Visa", type: "credit_card")
+            try await client.transaction(user, account: checking, date: "2024-03-01", amount: "-100", description: "Card payment")
+            try await client.transaction(user, account: card, date: "2024-03-05", amount: "-7.50", description: "Bakery", category: "FOOD_AND_DRINK")
+            let csv = "Date,Description,Amount\n2024-03-02,Payment thank you,100\n2024-03-05,Coffee,-20.00\n2024-03-05,Coffee,-20.00\n2024-03-06,Refund,5\n"
+            let path = "/api/v1/accounts/\(card)/imports?format=csv&date_column=Date&description_column=Description&amount_column=Amount"
+            let reply = try await client.send(.POST, path, token: user.accessToken, file: csv)
+            #expect(reply.status == .created, "\(reply.json)")
+            #expect(reply["added"] as? Int == 4)
+
+            let kept = try await Self.dailyTotals(app)
+            try await app.db.asSystem { db in try await DailyTotals.refresh(userID: user.id, around: [nil], on: db) }
+            let summed = try await Self.dailyTotals(app)
+            #expect(kept == summed)
+            // The card payment and its other half are a transfer: neither day counts them.
+            #expect(kept == [
+                "2024-03-05 FOOD_AND_DRINK USD in 0 out 7.5 (0/1)",
+                "2024-03-05 UNCATEGORIZED USD in 0 out 40 (0/2)",
+                "2024-03-06 UNCATEGORIZED USD in 5 out 0 (1/0)",
+            ])
+        }
+    }
+
+    static func dailyTotals(_ app: Application) async throws -> [String] {
+        try await app.db.asSystem { db in
+            try await db.sql.raw("""
+                SELECT date, category, currency, money_in, money_out, count_in, count_out FROM daily_totals ORDER BY date, category
+                """).all().map { row in
+                let day = try row.decode(column: "date", as: LocalDate.self), category = try row.decode(column: "category", as: String.self)
+                let moneyIn = try row.decode(column: "money_in", as: Amount.self), moneyOut = try row.decode(column: "money_out", as: Amount.self)
+                return "\(day) \(category) \(try row.decode(column: "currency", as: String.self)) in \(moneyIn) out \(moneyOut) "
+                    + "(\(try row.decode(column: "count_in", as: Int.self))/\(try row.decode(column: "count_out", as: Int.self)))"
+            }
+        }
+    }
+
     @Test("Somebody else's account has no history", arguments: TestBackend.all)
     func isolation(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in

@@ -55,13 +55,13 @@ struct BalancesBenchmark {
                     _ = try await BalanceReports(userID: userID, db: db).netWorth(from: first, to: last, interval: .month)
                 }),
                 ("spending by category, \(shape.years) years", { db in
-                    _ = try await AnalyticsReports(userID: userID, db: db).spending(from: first, to: last, by: .category, base: .usd, rates: ExchangeRateTable([]))
+                    _ = try await AnalyticsReports(userID: userID, db: db).spending(from: first, to: last, by: .category, base: .usd, rates: { ExchangeRateTable([]) })
                 }),
                 ("spending by month, \(shape.years) years", { db in
-                    _ = try await AnalyticsReports(userID: userID, db: db).spending(from: first, to: last, by: .month, base: .usd, rates: ExchangeRateTable([]))
+                    _ = try await AnalyticsReports(userID: userID, db: db).spending(from: first, to: last, by: .month, base: .usd, rates: { ExchangeRateTable([]) })
                 }),
                 ("cash flow by month, \(shape.years) years", { db in
-                    _ = try await AnalyticsReports(userID: userID, db: db).cashflow(from: first, to: last, base: .usd, rates: ExchangeRateTable([]))
+                    _ = try await AnalyticsReports(userID: userID, db: db).cashflow(from: first, to: last, base: .usd, rates: { ExchangeRateTable([]) })
                 }),
                 ("recurring charges, last 2 years", { db in
                     let charges = try await AnalyticsReports(userID: userID, db: db).charges(since: last.adding(days: -730))

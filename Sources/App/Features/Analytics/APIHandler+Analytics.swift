@@ -11,7 +11,7 @@ extension APIHandler {
             let balances = BalanceReports(userID: scope.userID, db: scope.db)
             let base = try await balances.baseCurrency()
             let reports = AnalyticsReports(userID: scope.userID, db: scope.db)
-            return (base, try await reports.spending(from: from, to: to, by: grouping, base: base, rates: try await balances.rates()))
+            return (base, try await reports.spending(from: from, to: to, by: grouping, base: base, rates: { try await ExchangeRateStore(userID: balances.userID, db: balances.db).table() }))
         }
         var groups = sums.groups.map { (key: $0.key, total: $0.value.total, count: $0.value.count) }
         // Months in order; otherwise the largest first.
@@ -30,7 +30,7 @@ extension APIHandler {
             let balances = BalanceReports(userID: scope.userID, db: scope.db)
             let base = try await balances.baseCurrency()
             let reports = AnalyticsReports(userID: scope.userID, db: scope.db)
-            return (base, try await reports.cashflow(from: from, to: to, base: base, rates: try await balances.rates()))
+            return (base, try await reports.cashflow(from: from, to: to, base: base, rates: { try await ExchangeRateStore(userID: balances.userID, db: balances.db).table() }))
         }
         var periods: [Components.Schemas.CashflowPeriod] = []
         var start = from

@@ -25,7 +25,7 @@ struct AnalyticsReports: Sendable {
     }
 
     /// Money out, as positive sums, per group.
-    func spending(from: LocalDate, to: LocalDate, by grouping: Grouping, base: CurrencyCode, rates: ExchangeRateTable) async throws -> Sums {
+    func spending(from: LocalDate, to: LocalDate, by grouping: Grouping, base: CurrencyCode, rates: @Sendable () async throws -> ExchangeRateTable) async throws -> Sums {
         switch grouping {
         case .category:
             let key: SQLQueryString = db.engine == .postgres ? "category::text" : "category"
@@ -41,7 +41,7 @@ struct AnalyticsReports: Sendable {
     }
 
     /// Per month: income (money in) and expenses (money out, positive).
-    func cashflow(from: LocalDate, to: LocalDate, base: CurrencyCode, rates: ExchangeRateTable) async throws -> (income: Sums, expenses: Sums) {
+    func cashflow(from: LocalDate, to: LocalDate, base: CurrencyCode, rates: @Sendable () async throws -> ExchangeRateTable) async throws -> (income: Sums, expenses: Sums) {
         let income = try await sums(key: monthKey, value: "money_in", count: "count_in", table: "daily_totals",
                                     filter: period(from, to) + " AND count_in > 0", base: base, rates: rates)
         let expenses = try await sums(key: monthKey, value: "money_out", count: "count_out", table: "daily_totals",
@@ -80,7 +80,7 @@ struct AnalyticsReports: Sendable {
 
     /// `sum(value)` and `sum(count)` of `table`'s rows matching `filter`, per `key`, in the base currency.
     private func sums(key: SQLQueryString, value: SQLQueryString, count: SQLQueryString, table: String, filter: SQLQueryString,
-                      base: CurrencyCode, rates: ExchangeRateTable) async throws -> Sums {
+                      base: CurrencyCode, rates: @Sendable () async throws -> ExchangeRateTable) async throws -> Sums {
         var result = Sums()
         let inBase = try await db.sql.raw("""
             SELECT \(key) AS key, sum(\(value)) AS total, CAST(sum(\(count)) AS BIGINT) AS n FROM \(unsafeRaw: table)
@@ -94,10 +94,12 @@ struct AnalyticsReports: Sendable {
             SELECT \(key) AS key, currency, date, sum(\(value)) AS total, CAST(sum(\(count)) AS BIGINT) AS n FROM \(unsafeRaw: table)
             WHERE \(filter) AND currency <> \(bind: base) GROUP BY \(key), currency, date
             """).all()
+        // Rates are read only when some amount needs converting.
+        let table = foreign.isEmpty ? ExchangeRateTable([]) : try await rates()
         for row in foreign {
             let currency = try row.decode(column: "currency", as: CurrencyCode.self)
             let total = try row.decode(column: "total", as: Amount.self), count = try row.decode(column: "n", as: Int.self)
-            if let converted = rates.convert(total, from: currency, to: base, on: try row.decode(column: "date", as: LocalDate.self)) {
+            if let converted = table.convert(total, from: currency, to: base, on: try row.decode(column: "date", as: LocalDate.self)) {
                 try add(&result.groups, try row.decode(column: "key", as: String.self), converted, count)
             } else {
                 try add(&result.unconverted, currency, total, count)

@@ -25,16 +25,18 @@ struct BalanceReports: Sendable {
         return user.baseCurrency
     }
 
-    func rates() async throws -> ExchangeRateTable {
-        try await ExchangeRateStore(userID: userID, db: db).table()
+    /// The user's exchange rates, read only when some currency is not the base one.
+    func rates(for currencies: some Sequence<CurrencyCode>, base: CurrencyCode) async throws -> ExchangeRateTable {
+        guard currencies.contains(where: { $0 != base }) else { return ExchangeRateTable([]) }
+        return try await ExchangeRateStore(userID: userID, db: db).table()
     }
 
     /// Totals now and 1, 30 and 365 days ago. Past balances come from the latest snapshot on or
     /// before each day: one probe of `balance_snapshots (account_id, date)` per account and day.
     func overview(today: LocalDate, includeHidden: Bool, includeClosed: Bool) async throws -> Overview {
         let base = try await baseCurrency()
-        let rates = try await rates()
         let accounts = try await Account.query(on: db).filter(\.$userID == userID).sort(\.$name).sort(\.$id).all()
+        let rates = try await rates(for: accounts.map(\.currency), base: base)
         let counted = accounts.filter { !$0.isHidden && !$0.isClosed }
         let now = try NetWorthHistory.point(
             balances: counted.map { ($0.currency, BalanceSide($0.type), $0.currentBalance) }, on: today, base: base, rates: rates)
@@ -89,8 +91,8 @@ struct BalanceReports: Sendable {
     ///   SQLite:     SCAN s USING COVERING INDEX balance_snapshots_user_date_change_idx, accounts by primary key.
     func netWorth(from: LocalDate, to: LocalDate, interval: SeriesInterval) async throws -> (CurrencyCode, [NetWorthPoint]) {
         let base = try await baseCurrency()
-        let rates = try await rates()
         let changes = try await dailyChanges(to: to, carryInBefore: from)
+        let rates = try await rates(for: changes.map(\.currency), base: base)
         return (base, try NetWorthHistory.series(changes: changes, points: interval.points(from: from, to: to), base: base, rates: rates))
     }
 
@@ -99,7 +101,7 @@ struct BalanceReports: Sendable {
     func accountHistory(_ account: Account, from: LocalDate, to: LocalDate, interval: SeriesInterval) async throws
         -> (CurrencyCode, [(balance: Amount?, point: NetWorthPoint)]) {
         let base = try await baseCurrency()
-        let rates = try await rates()
+        let rates = try await rates(for: [account.currency], base: base)
         let rows = try await db.sql.raw("""
             SELECT date, change FROM balance_snapshots WHERE account_id = \(bind: account.id!) AND date <= \(bind: to) ORDER BY date
             """).all()
@@ -127,32 +129,37 @@ struct BalanceReports: Sendable {
     /// The per-day change of the summed balances of the counted accounts (not hidden, not closed),
     /// by currency and side, up to `to`; everything before `carryInBefore` folded into its eve.
     /// Hidden and closed accounts are named to be left out only when there are any:
-    ///   PostgreSQL: Index Only Scan using balance_snapshots_user_date_change_idx → HashAggregate (date, currency, liability)
+    ///   PostgreSQL: Seq Scan (or Index Only Scan using balance_snapshots_user_date_change_idx) → HashAggregate (date, currency)
     ///   SQLite:     SEARCH balance_snapshots USING COVERING INDEX balance_snapshots_user_date_change_idx (user_id=? AND date>?)
     func dailyChanges(to: LocalDate, carryInBefore from: LocalDate) async throws -> [BalanceChange] {
         let excluded = try await Account.query(on: db).filter(\.$userID == userID)
             .group(.or) { $0.filter(\.$isHidden == true).filter(\.$isClosed == true) }.all().compactMap(\.id)
         var owned: SQLQueryString = "user_id = \(bind: userID)"
         if !excluded.isEmpty { owned += " AND account_id NOT IN (\(binds: excluded))" }
+        // The two sides in columns of one row per day and currency: half the rows to read.
+        let sums: SQLQueryString = """
+            sum(CASE WHEN liability = \(bind: true) THEN change ELSE 0 END) AS liabilities,
+            sum(CASE WHEN liability = \(bind: true) THEN 0 ELSE change END) AS assets
+            """
         let carried = try await db.sql.raw("""
-            SELECT currency, liability, sum(change) AS change FROM balance_snapshots WHERE \(owned) AND date < \(bind: from)
-            GROUP BY currency, liability
+            SELECT currency, \(sums) FROM balance_snapshots WHERE \(owned) AND date < \(bind: from) GROUP BY currency
             """).all()
         let daily = try await db.sql.raw("""
-            SELECT date, currency, liability, sum(change) AS change FROM balance_snapshots
+            SELECT date, currency, \(sums) FROM balance_snapshots
             WHERE \(owned) AND date >= \(bind: from) AND date <= \(bind: to)
-            GROUP BY date, currency, liability
+            GROUP BY date, currency
             """).all()
         let eve = from.adding(days: -1)
         var changes: [BalanceChange] = []
-        changes.reserveCapacity(carried.count + daily.count)
+        changes.reserveCapacity(2 * (carried.count + daily.count))
         for (rows, fixedDate) in [(carried, Optional(eve)), (daily, nil)] {
             for row in rows {
-                changes.append(BalanceChange(
-                    date: try fixedDate ?? row.decode(column: "date", as: LocalDate.self),
-                    currency: try row.decode(column: "currency", as: CurrencyCode.self),
-                    side: try row.decode(column: "liability", as: Bool.self) ? .liability : .asset,
-                    amount: try row.decode(column: "change", as: Amount.self)))
+                let date = try fixedDate ?? row.decode(column: "date", as: LocalDate.self)
+                let currency = try row.decode(column: "currency", as: CurrencyCode.self)
+                for (column, side) in [("assets", BalanceSide.asset), ("liabilities", .liability)] {
+                    let amount = try row.decode(column: column, as: Amount.self)
+                    if !amount.isZero { changes.append(BalanceChange(date: date, currency: currency, side: side, amount: amount)) }
+                }
             }
         }
         return changes

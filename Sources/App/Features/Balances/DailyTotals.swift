@@ -16,6 +16,65 @@ enum DailyTotals {
             let first = known.map(\.lowerBound).min()!.adding(days: -window), last = known.map(\.upperBound).max()!.adding(days: window)
             days = " AND date >= \(bind: first) AND date <= \(bind: last)"
         }
+        try await resum(userID: userID, where: days, on: db)
+    }
+
+    /// Sums exactly these days again.
+    static func refresh(userID: UUID, days: Set<LocalDate>, on db: any Database) async throws {
+        let sorted = days.sorted()
+        var start = 0
+        while start < sorted.count {
+            let slice = Array(sorted[start..<min(start + 1_000, sorted.count)])
+            try await resum(userID: userID, where: " AND date IN (\(binds: slice))", on: db)
+            start += slice.count
+        }
+    }
+
+    /// Adds rows just inserted (none of them a transfer yet) to their days' totals: work in
+    /// proportion to the rows, not to the ledger they join.
+    static func add(_ rows: [NewTransactionRow], userID: UUID, on db: any Database) async throws {
+        struct Key: Hashable { let date: LocalDate; let category: TransactionCategory; let currency: CurrencyCode }
+        var sums: [Key: (moneyIn: Amount, moneyOut: Amount, countIn: Int, countOut: Int)] = [:]
+        for row in rows where !row.category.isTransfer && !row.amount.isZero {
+            let key = Key(date: row.date, category: row.category, currency: row.currency)
+            var sum = sums[key] ?? (.zero, .zero, 0, 0)
+            if row.amount > .zero {
+                guard let total = sum.moneyIn.adding(row.amount) else { throw MoneyError.outOfRange }
+                sum.moneyIn = total
+                sum.countIn += 1
+            } else {
+                guard let total = sum.moneyOut.adding(row.amount.magnitude) else { throw MoneyError.outOfRange }
+                sum.moneyOut = total
+                sum.countOut += 1
+            }
+            sums[key] = sum
+        }
+        let cast = db.engine == .postgres ? "::transaction_category" : ""
+        let entries = Array(sums)
+        var start = 0
+        while start < entries.count {
+            let chunk = entries[start..<min(start + 500, entries.count)]
+            var values: SQLQueryString = ""
+            for (index, entry) in chunk.enumerated() {
+                if index > 0 { values += ", " }
+                values += """
+                    (\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: entry.key.date), \(bind: entry.key.category.rawValue)\(unsafeRaw: cast),
+                     \(bind: entry.key.currency), \(bind: entry.value.moneyIn), \(bind: entry.value.moneyOut), \(bind: entry.value.countIn),
+                     \(bind: entry.value.countOut))
+                    """
+            }
+            try await db.sql.raw("""
+                INSERT INTO daily_totals (id, user_id, date, category, currency, money_in, money_out, count_in, count_out) VALUES \(values)
+                ON CONFLICT (user_id, date, category, currency) DO UPDATE SET
+                    money_in = daily_totals.money_in + excluded.money_in, money_out = daily_totals.money_out + excluded.money_out,
+                    count_in = daily_totals.count_in + excluded.count_in, count_out = daily_totals.count_out + excluded.count_out,
+                    updated_at = \(unsafeRaw: TableSchema.nowSQL(db.engine))
+                """).run()
+            start += chunk.count
+        }
+    }
+
+    private static func resum(userID: UUID, where days: SQLQueryString, on db: any Database) async throws {
         try await db.sql.raw("DELETE FROM daily_totals WHERE user_id = \(bind: userID)\(days)").run()
         let id: SQLQueryString = db.engine == .postgres ? "gen_random_uuid()" : "randomblob(16)"
         try await db.sql.raw("""

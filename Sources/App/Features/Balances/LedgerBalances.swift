@@ -60,25 +60,33 @@ enum LedgerBalances {
 
     /// After transactions changed: the touched accounts' balances, their snapshots from the first
     /// touched day on, and the transfer flags around the touched days.
-    static func recompute(_ changes: [LedgerChange], in scope: UserScope) async throws {
+    ///
+    /// When the write only inserted rows, `inserted` names them: their daily totals are added rather
+    /// than every touched day summed again (an import of years beside a large ledger).
+    static func recompute(_ changes: [LedgerChange], inserted: [NewTransactionRow]? = nil, in scope: UserScope) async throws {
         let merged = LedgerChange.merged(changes)
         for change in merged {
             guard let account = try await scope.query(Account.self).filter(\.$id == change.accountID).first() else { continue }
             try await recompute(account, in: scope)
             if account.hasChanges { try await account.update(on: scope.db) }
         }
-        try await refreshHistory(merged, in: scope)
+        try await refreshHistory(merged, inserted: inserted, in: scope)
     }
 
-    /// The snapshots and transfer flags alone, for changes that leave current balances as they are
-    /// (or that the caller has already saved).
-    static func refreshHistory(_ changes: [LedgerChange], in scope: UserScope) async throws {
+    /// The snapshots, transfer flags and daily totals alone, for changes that leave current balances
+    /// as they are (or that the caller has already saved).
+    static func refreshHistory(_ changes: [LedgerChange], inserted: [NewTransactionRow]? = nil, in scope: UserScope) async throws {
         let merged = LedgerChange.merged(changes)
         for change in merged {
             guard let account = try await scope.query(Account.self).filter(\.$id == change.accountID).first() else { continue }
             try await BalanceSnapshots.refresh(account, from: change.days?.lowerBound, on: scope.db)
         }
-        try await TransferFlags.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
-        try await DailyTotals.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
+        let flipped = try await TransferFlags.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
+        if let inserted {
+            try await DailyTotals.add(inserted, userID: scope.userID, on: scope.db)
+            try await DailyTotals.refresh(userID: scope.userID, days: flipped, on: scope.db)
+        } else {
+            try await DailyTotals.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
+        }
     }
 }

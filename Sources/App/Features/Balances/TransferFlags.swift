@@ -8,8 +8,10 @@ import SQLKit
 /// days either side (reading candidates three windows wide, so that every partner is seen), and the
 /// flags that changed are written.
 enum TransferFlags {
-    static func refresh(userID: UUID, around ranges: [ClosedRange<LocalDate>?], on db: any Database) async throws {
-        guard !ranges.isEmpty else { return }
+    /// Answers the days on which some transaction's flag changed.
+    @discardableResult
+    static func refresh(userID: UUID, around ranges: [ClosedRange<LocalDate>?], on db: any Database) async throws -> Set<LocalDate> {
+        guard !ranges.isEmpty else { return [] }
         let window = TransferMatcher.window
         var inner: ClosedRange<LocalDate>?
         if !ranges.contains(where: { $0 == nil }) {
@@ -40,10 +42,12 @@ enum TransferFlags {
         }
         let paired = TransferMatcher.pairedIDs(entries, window: window)
         var set: [UUID] = [], clear: [UUID] = []
+        var days: Set<LocalDate> = []
         for (id, state) in flagged where inner.map({ $0.contains(state.date) }) ?? true {
             let should = paired.contains(id)
             guard should != state.flag, let uuid = UUID(uuidString: id) else { continue }
             if should { set.append(uuid) } else { clear.append(uuid) }
+            days.insert(state.date)
         }
         for (ids, flag) in [(set, true), (clear, false)] {
             var start = 0
@@ -53,5 +57,6 @@ enum TransferFlags {
                 start += slice.count
             }
         }
+        return days
     }
 }

@@ -75,7 +75,7 @@ struct StatementImporter: Sendable {
             progress?(written, rows.count)
         }
         if let first = rows.map(\.date).min(), let last = rows.map(\.date).max() {
-            try await LedgerBalances.recompute([LedgerChange(accountID: accountID, days: first...last)], in: scope)
+            try await LedgerBalances.recompute([LedgerChange(accountID: accountID, days: first...last)], inserted: rows, in: scope)
         }
 
         let record = StatementImport()

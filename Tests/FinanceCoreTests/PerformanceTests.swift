@@ -1,0 +1,198 @@
+import FinanceCore
+import Testing
+
+@Suite("Investment performance")
+struct PerformanceTests {
+    private func day(_ text: String) -> LocalDate { LocalDate(iso8601: text)! }
+    private func amount(_ text: String) -> Amount { try! Amount(parsing: text) }
+    private func quantity(_ text: String) -> Quantity { try! Quantity(parsing: text) }
+    private func price(_ text: String) -> Price { try! Price(parsing: text) }
+    private func ratio(_ text: String) -> Ratio { try! Ratio(parsing: text) }
+
+    private func event(_ id: String, _ date: String, _ activity: InvestmentActivity, _ security: String? = "ACME",
+                       quantity: String? = nil, price: String? = nil, amount: String? = nil, fees: String = "0",
+                       currency: CurrencyCode = .usd) -> InvestmentEvent {
+        InvestmentEvent(id: id, date: day(date), activity: activity, security: security, quantity: quantity.map(self.quantity),
+                        price: price.map(self.price), amount: amount.map(self.amount), fees: self.amount(fees), currency: currency)
+    }
+
+    private func book(_ closes: [(String, String, String)], currencies: [String: CurrencyCode] = ["ACME": .usd]) -> PriceBook {
+        PriceBook(currencies: currencies, closes: closes.map { ($0.0, day($0.1), price($0.2)) })
+    }
+
+    private func report(_ events: [InvestmentEvent], _ prices: PriceBook, from: String, to: String, method: CostBasisMethod = .fifo,
+                        rates: ExchangeRateTable = ExchangeRateTable([])) throws -> PerformanceReport {
+        try PortfolioPerformance.report(events: events, method: method, currency: .usd, prices: prices, rates: rates, from: day(from), to: day(to))
+    }
+
+    @Test("A buy, a price rise, a purchase with new money mid-period: TWR 21%, and XIRR known by hand")
+    func textbook() throws {
+        // 1000 in on 1 Jan, worth 1100 by the 2nd; 550 more goes in on the 3rd at 11, and the whole
+        // grows another 10% on the 4th: the manager earned 10% twice, whatever the deposits.
+        let events = [event("1", "2024-01-01", .buy, quantity: "100", price: "10"),
+                      event("2", "2024-01-03", .transferIn, nil, amount: "500"),
+                      event("3", "2024-01-03", .buy, quantity: "50", price: "11")]
+        let prices = book([("ACME", "2024-01-01", "10"), ("ACME", "2024-01-02", "11"), ("ACME", "2024-01-04", "12.1")])
+        let result = try report(events, prices, from: "2024-01-01", to: "2024-01-04")
+        #expect(result.timeWeightedReturn == .value(ratio("0.21")))
+        #expect(result.endValue == .value(amount("1815")))
+        #expect(result.startValue == .value(.zero))
+        #expect(result.netFlows == .value(amount("1550")))
+        #expect(!result.annualized)
+        // Money-weighted: −1000 at the start of the 1st, −550 at the close of the 3rd, +1815 at the
+        // close of the 4th. Per day g: 1000·g⁴ + 550·g = 1815.
+        let mwr = try #require(result.moneyWeightedReturn.value)
+        let g = root { 1000 * $0 * $0 * $0 * $0 + 550 * $0 - 1815 }
+        #expect(abs(Double(mwr.units) / 1e8 - (g * g * g * g - 1)) < 2e-8)
+        #expect(result.series.map(\.value) == [.value(amount("1000")), .value(amount("1100")), .value(amount("1650")), .value(amount("1815"))])
+    }
+
+    @Test("Over two years at 10% a year, both returns are 10% a year, annualized")
+    func annualized() throws {
+        let events = [event("1", "2022-01-01", .buy, quantity: "10", price: "100"),
+                      event("2", "2023-01-01", .buy, quantity: "10", price: "110")]
+        let prices = book([("ACME", "2022-01-01", "100"), ("ACME", "2023-01-01", "110"), ("ACME", "2024-01-01", "121")])
+        // From the close of 1 Jan 2022 (worth 1000) to the close of 1 Jan 2024 (worth 2420): 730 days.
+        let result = try report(events, prices, from: "2022-01-02", to: "2024-01-01")
+        #expect(result.annualized)
+        #expect(result.startValue == .value(amount("1000")))
+        #expect(result.timeWeightedReturn == .value(ratio("0.1")))
+        #expect(result.moneyWeightedReturn == .value(ratio("0.1")))
+        #expect(result.unrealizedGain == .value(amount("320")))
+    }
+
+    @Test("Partial sales: FIFO takes the oldest lots, average cost the mean")
+    func costBasis() throws {
+        let events = [event("1", "2024-01-10", .buy, quantity: "10", price: "100"),
+                      event("2", "2024-02-10", .buy, quantity: "10", price: "200", fees: "5"),
+                      event("3", "2024-03-10", .sell, quantity: "15", price: "300", fees: "10")]
+        let prices = book([("ACME", "2024-01-10", "100"), ("ACME", "2024-03-10", "300")])
+        let fifo = try report(events, prices, from: "2024-01-01", to: "2024-03-31")
+        // FIFO: 10 at 100 and 5 of the lot that cost 2005 → 1000 + 1002.50; proceeds 4500 − 10.
+        #expect(fifo.realized.map(\.cost) == [amount("2002.5")])
+        #expect(fifo.realizedGain == amount("2487.5"))
+        #expect(fifo.costBasis == amount("1002.5"))
+        #expect(fifo.holdings.map(\.quantity) == [quantity("5")])
+        #expect(fifo.fees == amount("15"))
+        let average = try report(events, prices, from: "2024-01-01", to: "2024-03-31", method: .average)
+        // Average: 3005 for 20 units, 15 of them take 2253.75.
+        #expect(average.realized.map(\.cost) == [amount("2253.75")])
+        #expect(average.realizedGain == amount("2236.25"))
+        #expect(average.costBasis == amount("751.25"))
+        #expect(fifo.endValue == average.endValue)
+    }
+
+    @Test("A 2-for-1 split doubles the units and keeps the cost; the value does not jump")
+    func split() throws {
+        let events = [event("1", "2024-01-02", .buy, quantity: "10", price: "100"),
+                      event("2", "2024-02-01", .split, quantity: "2"),
+                      event("3", "2024-02-02", .sell, quantity: "5", price: "60")]
+        let prices = book([("ACME", "2024-01-02", "100"), ("ACME", "2024-02-01", "50"), ("ACME", "2024-02-02", "60")])
+        let result = try report(events, prices, from: "2024-01-01", to: "2024-02-02")
+        #expect(result.realized.map(\.cost) == [amount("250")])
+        #expect(result.realizedGain == amount("50"))
+        #expect(result.holdings.map(\.quantity) == [quantity("15")])
+        #expect(result.costBasis == amount("750"))
+        // 1000 → 1000 across the split → 1200: 20%.
+        #expect(result.timeWeightedReturn == .value(ratio("0.2")))
+    }
+
+    @Test("A reinvested dividend is income and return, not new money")
+    func reinvestedDividend() throws {
+        let events = [event("1", "2024-01-02", .buy, quantity: "10", price: "100"),
+                      event("2", "2024-06-28", .dividend, amount: "50"),
+                      event("3", "2024-06-28", .buy, quantity: "0.5", price: "100")]
+        let prices = book([("ACME", "2024-01-02", "100")])
+        let result = try report(events, prices, from: "2024-01-01", to: "2024-12-31")
+        #expect(result.income == amount("50"))
+        #expect(result.netFlows == .value(amount("1000")))
+        #expect(result.holdings.map(\.quantity) == [quantity("10.5")])
+        #expect(result.timeWeightedReturn == .value(ratio("0.05")))
+        #expect(result.moneyWeightedReturn.value.map { abs($0.units - 5_000_000) < 100 } == true)
+    }
+
+    @Test("A fee-only period loses the fee")
+    func feeOnly() throws {
+        let events = [event("1", "2023-12-01", .buy, quantity: "10", price: "100"),
+                      event("2", "2024-03-01", .fee, nil, amount: "10")]
+        let prices = book([("ACME", "2023-12-01", "100")])
+        let result = try report(events, prices, from: "2024-01-01", to: "2024-06-30")
+        #expect(result.timeWeightedReturn == .value(ratio("-0.01")))
+        #expect(result.fees == amount("10"))
+        #expect(result.income == .zero)
+        #expect(result.realizedGain == .zero)
+    }
+
+    @Test("A EUR holding in a USD portfolio is valued at each day's rate")
+    func multiCurrency() throws {
+        let events = [event("1", "2024-01-02", .buy, "SAP", quantity: "10", price: "100", currency: .eur)]
+        let prices = book([("SAP", "2024-01-02", "100"), ("SAP", "2024-01-04", "110")], currencies: ["SAP": .eur])
+        let rates = ExchangeRateTable([
+            ExchangeRateQuote(date: day("2024-01-02"), base: .eur, quote: .usd, rate: try ExchangeRate(parsing: "1.1")),
+            ExchangeRateQuote(date: day("2024-01-03"), base: .eur, quote: .usd, rate: try ExchangeRate(parsing: "1.2")),
+        ])
+        let result = try report(events, prices, from: "2024-01-02", to: "2024-01-04", rates: rates)
+        #expect(result.series.map(\.value) == [.value(amount("1100")), .value(amount("1200")), .value(amount("1320"))])
+        #expect(result.costBasis == amount("1100"))
+        #expect(result.unrealizedGain == .value(amount("220")))
+        #expect(result.timeWeightedReturn == .value(ratio("0.2")))
+    }
+
+    @Test("What cannot be computed says why, and is never 0")
+    func notComputable() throws {
+        // A held security with no price on a needed day.
+        let unpriced = try report([event("1", "2024-01-02", .buy, "NEW", quantity: "1", price: "10")],
+                                  book([], currencies: ["NEW": .usd]), from: "2024-01-01", to: "2024-01-31")
+        #expect(unpriced.endValue.reason == "no price for NEW on or before 2024-01-31")
+        #expect(unpriced.timeWeightedReturn.reason == "no price for NEW on or before 2024-01-02")
+        #expect(unpriced.timeWeightedReturn.value == nil)
+        #expect(unpriced.moneyWeightedReturn.value == nil)
+        // Nothing held, nothing moved.
+        let empty = try report([], book([]), from: "2024-01-01", to: "2024-01-31")
+        #expect(empty.timeWeightedReturn == .unavailable("nothing was invested in the period"))
+        #expect(empty.moneyWeightedReturn == .unavailable("the cash flows never change sign"))
+        // Value out of nothing: a dividend on nothing held.
+        let fromNothing = try report([event("1", "2024-01-05", .dividend, nil, amount: "5")], book([]), from: "2024-01-01", to: "2024-01-31")
+        #expect(fromNothing.timeWeightedReturn.reason == "the value on 2024-01-05 came from a zero starting value")
+        // Everything lost: money went in and nothing came back.
+        let lost = try report([event("1", "2024-01-02", .buy, quantity: "1", price: "10")],
+                              book([("ACME", "2024-01-02", "10"), ("ACME", "2024-01-03", "0")]), from: "2024-01-01", to: "2024-01-31")
+        #expect(lost.moneyWeightedReturn == .unavailable("the cash flows never change sign"))
+        #expect(lost.timeWeightedReturn == .value(ratio("-1")))
+    }
+
+    @Test("Selling more than is held is refused, naming the event")
+    func oversell() {
+        let events = [event("1", "2024-01-02", .buy, quantity: "1", price: "10"), event("2", "2024-01-03", .sell, quantity: "1.5", price: "10")]
+        #expect(throws: InvestmentError.oversold(eventID: "2", security: "ACME", held: quantity("1"), requested: quantity("1.5"))) {
+            try report(events, book([("ACME", "2024-01-02", "10")]), from: "2024-01-01", to: "2024-01-31")
+        }
+        #expect(throws: InvestmentError.overdrawn(eventID: "1", cash: .zero, requested: amount("5"))) {
+            try report([event("1", "2024-01-02", .transferOut, nil, amount: "5")], book([]), from: "2024-01-01", to: "2024-01-31")
+        }
+    }
+
+    @Test("Weights sum to exactly 1 at four places, the leftovers to the largest remainders")
+    func allocation() {
+        let thirds = Allocation.weights([("a", amount("1")), ("b", amount("1")), ("c", amount("1"))])
+        #expect(thirds.map(\.weight) == [ratio("0.3334"), ratio("0.3333"), ratio("0.3333")])
+        let mixed = Allocation.weights([("x", amount("2")), ("y", amount("1")), ("z", .zero)])
+        #expect(mixed.map(\.key) == ["x", "y"])
+        #expect(mixed.map(\.weight) == [ratio("0.6667"), ratio("0.3333")])
+        #expect(Allocation.weights([("x", Amount.zero)]).isEmpty)
+        for count in 1...13 {
+            let weights = Allocation.weights((0..<count).map { (String($0), Amount(units: Int64($0 * 7 + 3))!) })
+            #expect(weights.reduce(Int64(0)) { $0 + $1.weight.units } == 100_000_000)
+        }
+    }
+
+    /// The root in (0.5, 2) of an increasing function, by bisection.
+    private func root(_ f: (Double) -> Double) -> Double {
+        var low = 0.5, high = 2.0
+        for _ in 0..<200 {
+            let middle = (low + high) / 2
+            if f(middle) < 0 { low = middle } else { high = middle }
+        }
+        return (low + high) / 2
+    }
+}
