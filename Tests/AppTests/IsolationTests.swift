@@ -17,6 +17,19 @@ struct IsolationTests {
         "accounts": { db, user in try await db.account(user: user) },
         "transactions": { db, user in try await db.transaction(user: user, account: db.account(user: user)) },
         "rules": { db, user in try await db.rule(user: user) },
+        "investments": { db, user in try await db.investment(user: user) },
+        "portfolios": { db, user in try await db.portfolio(user: user) },
+    ]
+
+    /// For a route with a second id (`/portfolios/{id}/items/{item_id}`), how to make a child object
+    /// of the first, keyed by the two collections.
+    static let childFixtures: [String: @Sendable (RawFixtures, UUID, UUID) async throws -> UUID] = [
+        "portfolios/items": { db, user, portfolio in
+            try await db.holding(user: user, portfolio: portfolio, investment: db.investment(user: user))
+        },
+        "portfolios/transactions": { db, user, portfolio in
+            try await db.investmentTransaction(user: user, portfolio: portfolio, investment: db.investment(user: user))
+        },
     ]
 
     static func describe(_ route: Route) -> String { AuthenticationGate.operation(route) }
@@ -54,8 +67,16 @@ struct IsolationTests {
                 let collection = route.path[index - 1].description
                 let make = try #require(Self.fixtures[collection], "no fixture makes an object for \(Self.describe(route))")
                 let adasObject = try await make(fixtures, ada.id)
+                var ids = [adasObject]
+                for (position, component) in route.path.enumerated() where position > index {
+                    guard case .parameter = component else { continue }
+                    let key = "\(collection)/\(route.path[position - 1].description)"
+                    let makeChild = try #require(Self.childFixtures[key], "no child fixture makes an object for \(Self.describe(route))")
+                    ids.append(try await makeChild(fixtures, ada.id, adasObject))
+                }
+                var next = ids.makeIterator()
                 let path = "/" + route.path.map { component in
-                    if case .parameter = component { return adasObject.uuidString }
+                    if case .parameter = component { return next.next()!.uuidString }
                     return component.description
                 }.joined(separator: "/")
                 let asBob = try await client.send(route.method, path, token: bob.accessToken, json: [:])

@@ -43,6 +43,32 @@ struct FieldValidator {
         }
     }
 
+    /// A price: a non-negative exact decimal of up to 8 places.
+    mutating func price(_ text: String?, field: String) -> Price? {
+        guard let text else { return nil }
+        do {
+            let price = try Price(parsing: text)
+            guard !price.isNegative else { fail(field, "must not be negative"); return nil }
+            return price
+        } catch {
+            fail(field, error.description)
+            return nil
+        }
+    }
+
+    /// A quantity of units: a positive exact decimal of up to 8 places.
+    mutating func quantity(_ text: String?, field: String) -> Quantity? {
+        guard let text else { return nil }
+        do {
+            let quantity = try Quantity(parsing: text)
+            guard quantity > .zero else { fail(field, "must be positive"); return nil }
+            return quantity
+        } catch {
+            fail(field, error.description)
+            return nil
+        }
+    }
+
     /// An exchange rate: a positive exact decimal.
     mutating func rate(_ text: String, field: String) -> ExchangeRate? {
         do {

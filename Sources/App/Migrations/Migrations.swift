@@ -23,5 +23,8 @@ enum AppMigrations {
         AddSnapshotChangeAndTransferFlag(),
         CreateDailyTotals(),
         EvaluateRowLevelSecuritySettingsOnce(),
+        CreateSecurityPrices(),
+        CreateInvestmentTransactions(),
+        AddPortfolioCostBasisMethod(),
     ]
 }

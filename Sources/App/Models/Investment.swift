@@ -3,7 +3,7 @@ import Fluent
 import Foundation
 
 /// A security (stock, fund, bond, coin...) as one user knows it.
-final class Investment: Model, @unchecked Sendable {
+final class Investment: UserOwnedModel, @unchecked Sendable {
     static let schema = "investments"
 
     @ID(key: .id) var id: UUID?

@@ -3,7 +3,7 @@ import Fluent
 import Foundation
 
 /// A set of holdings, possibly the mirror of one investment account.
-final class Portfolio: Model, @unchecked Sendable {
+final class Portfolio: UserOwnedModel, @unchecked Sendable {
     static let schema = "portfolios"
 
     @ID(key: .id) var id: UUID?
@@ -11,12 +11,14 @@ final class Portfolio: Model, @unchecked Sendable {
     @Field(key: "name") var name: String
     @OptionalField(key: "account_id") var accountID: UUID?
     @Field(key: "currency") var currency: CurrencyCode
+    @Field(key: "cost_basis_method") var costBasisMethod: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
     init() {}
 
     init(id: UUID? = nil, userID: UUID, name: String, accountID: UUID? = nil, currency: CurrencyCode) {
+        self.costBasisMethod = CostBasisMethod.fifo.rawValue
         self.id = id
         self.userID = userID
         self.name = name
@@ -26,7 +28,7 @@ final class Portfolio: Model, @unchecked Sendable {
 }
 
 /// A holding: a quantity of one security in one portfolio, and what it cost.
-final class PortfolioItem: Model, @unchecked Sendable {
+final class PortfolioItem: UserOwnedModel, @unchecked Sendable {
     static let schema = "portfolio_items"
 
     @ID(key: .id) var id: UUID?

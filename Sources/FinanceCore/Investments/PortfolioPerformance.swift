@@ -16,6 +16,15 @@ public enum Computed<Value: Sendable & Equatable>: Sendable, Equatable {
 
 /// A holding's worth on a day.
 public struct HoldingValue: Sendable, Equatable {
+    public init(security: String, quantity: Quantity, cost: Amount, price: Price?, priceDate: LocalDate?, marketValue: Computed<Amount>) {
+        self.security = security
+        self.quantity = quantity
+        self.cost = cost
+        self.price = price
+        self.priceDate = priceDate
+        self.marketValue = marketValue
+    }
+
     public let security: String
     public let quantity: Quantity
     /// Cost basis in the portfolio's currency.
@@ -53,6 +62,30 @@ public struct PerformanceReport: Sendable {
     public let annualized: Bool
     /// The value at the close of each day of the period.
     public let series: [(date: LocalDate, value: Computed<Amount>)]
+
+    public init(from: LocalDate, to: LocalDate, startValue: Computed<Amount>, endValue: Computed<Amount>, cash: Amount,
+                holdings: [HoldingValue], costBasis: Amount, unrealizedGain: Computed<Amount>, realizedGain: Amount,
+                realized: [RealizedGain], income: Amount, fees: Amount, netFlows: Computed<Amount>,
+                timeWeightedReturn: Computed<Ratio>, moneyWeightedReturn: Computed<Ratio>, annualized: Bool,
+                series: [(date: LocalDate, value: Computed<Amount>)]) {
+        self.from = from
+        self.to = to
+        self.startValue = startValue
+        self.endValue = endValue
+        self.cash = cash
+        self.holdings = holdings
+        self.costBasis = costBasis
+        self.unrealizedGain = unrealizedGain
+        self.realizedGain = realizedGain
+        self.realized = realized
+        self.income = income
+        self.fees = fees
+        self.netFlows = netFlows
+        self.timeWeightedReturn = timeWeightedReturn
+        self.moneyWeightedReturn = moneyWeightedReturn
+        self.annualized = annualized
+        self.series = series
+    }
 }
 
 /// Performance from a portfolio's transactions, prices and exchange rates.
@@ -178,7 +211,7 @@ public enum PortfolioPerformance {
     }
 
     /// `quantity` units at `price` (in the security's currency) in the portfolio's currency on `date`.
-    static func worth(_ quantity: Quantity, of security: String, at price: Price?, priceCurrency: CurrencyCode? = nil, on date: LocalDate,
+    public static func worth(_ quantity: Quantity, of security: String, at price: Price?, priceCurrency: CurrencyCode? = nil, on date: LocalDate,
                       prices: PriceBook, rates: ExchangeRateTable, currency: CurrencyCode) -> Computed<Amount> {
         guard let price else { return .unavailable("no price for \(security) on or before \(date)") }
         let from = priceCurrency ?? prices.currencies[security] ?? currency

@@ -145,6 +145,23 @@ struct RawFixtures {
             """)
     }
 
+    @discardableResult
+    func investmentTransaction(user: UUID, portfolio: UUID, investment: UUID, id: UUID = UUID()) async throws -> UUID {
+        try await app.exec("""
+            INSERT INTO investment_transactions (id, user_id, portfolio_id, investment_id, date, activity, quantity, price, currency)
+            VALUES (\(uuid(id)), \(uuid(user)), \(uuid(portfolio)), \(uuid(investment)), '2024-01-02', 'buy',
+                    \(decimal("2", Quantity.self)), \(decimal("100", Price.self)), 'USD')
+            """)
+        return id
+    }
+
+    func securityPrice(user: UUID, investment: UUID, date: String = "2024-01-02", close: String = "101.5") async throws {
+        try await app.exec("""
+            INSERT INTO security_prices (id, user_id, investment_id, date, close)
+            VALUES (\(uuid(UUID())), \(uuid(user)), \(uuid(investment)), '\(date)', \(decimal(close, Price.self)))
+            """)
+    }
+
     /// One of everything for a user: the rows a deletion must remove.
     @discardableResult
     func everything(for user: UUID) async throws -> (account: UUID, portfolio: UUID) {
@@ -156,6 +173,8 @@ struct RawFixtures {
         let investment = try await investment(user: user)
         let portfolio = try await portfolio(user: user)
         try await holding(user: user, portfolio: portfolio, investment: investment)
+        try await investmentTransaction(user: user, portfolio: try await self.portfolio(user: user), investment: investment)
+        try await securityPrice(user: user, investment: investment)
         try await auditEvent(user: user)
         try await refreshToken(user: user)
         try await rule(user: user)
