@@ -143,3 +143,51 @@ struct InvestmentTests {
         }
     }
 }
+
+@Suite("Investment accounts follow their portfolios")
+struct InvestmentAccountTests {
+    @Test("A portfolio tied to an investment account sets its balance and its history, in the overview too", arguments: TestBackend.all)
+    func tiedAccount(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            let token = user.accessToken
+            let checking = try await client.account(user, name: "Checking", type: "checking", opening: "1000")
+            let brokerage = try await client.account(user, name: "Brokerage", type: "investment")
+            let acme = try #require(try await client.send(.POST, "/api/v1/investments", token: token,
+                                                          json: ["symbol": "ACME", "name": "Acme", "type": "stock", "currency": "USD"])["id"] as? String)
+            let notInvestment = try await client.send(.POST, "/api/v1/portfolios", token: token,
+                                                      json: ["name": "Wrong", "currency": "USD", "account_id": checking])
+            #expect(notInvestment.status == .unprocessableEntity)
+            let portfolio = try #require(try await client.send(.POST, "/api/v1/portfolios", token: token,
+                                                               json: ["name": "Brokerage", "currency": "USD", "account_id": brokerage])["id"] as? String)
+            let taken = try await client.send(.POST, "/api/v1/portfolios", token: token, json: ["name": "Again", "currency": "USD", "account_id": brokerage])
+            #expect(taken.status == .conflict)
+
+            #expect(try await client.send(.POST, "/api/v1/investments/\(acme)/prices", token: token,
+                                          json: ["prices": [["date": "2024-01-02", "close": "10"], ["date": "2024-01-05", "close": "12"]]]).status == .ok)
+            let buy = try await client.send(.POST, "/api/v1/portfolios/\(portfolio)/transactions", token: token,
+                                            json: ["date": "2024-01-02", "activity": "buy", "investment_id": acme, "quantity": "100", "price": "10"])
+            #expect(buy.status == .created, "\(buy.json)")
+            let dividend = try await client.send(.POST, "/api/v1/portfolios/\(portfolio)/transactions", token: token,
+                                                 json: ["date": "2024-01-03", "activity": "dividend", "investment_id": acme, "amount": "25"])
+            #expect(dividend.status == .created, "\(dividend.json)")
+
+            // Holdings at market value plus cash: 100 × 12 + 25.
+            let account = try await client.send(.GET, "/api/v1/accounts/\(brokerage)", token: token)
+            #expect(account["current_balance"] as? String == "1225.00")
+            let overview = try await client.send(.GET, "/api/v1/balances/overview", token: token)
+            #expect(overview["net_worth"] as? String == "2225.00")
+            let history = try await client.send(.GET, "/api/v1/balances/history?from=2024-01-01&to=2024-01-06&account_id=\(brokerage)", token: token)
+            #expect((history["points"] as? [[String: Any]])?.map { $0["balance"] as? String }
+                    == [nil, "1000.00", "1025.00", "1025.00", "1225.00", "1225.00"])
+
+            // A new price moves the account; untying the portfolio gives the account back its own ledger.
+            #expect(try await client.send(.POST, "/api/v1/investments/\(acme)/prices", token: token,
+                                          json: ["prices": [["date": "2024-01-08", "close": "13"]]]).status == .ok)
+            #expect(try await client.send(.GET, "/api/v1/accounts/\(brokerage)", token: token)["current_balance"] as? String == "1325.00")
+            #expect(try await client.send(.PATCH, "/api/v1/portfolios/\(portfolio)", token: token, json: ["account_id": ""]).status == .ok)
+            #expect(try await client.send(.GET, "/api/v1/accounts/\(brokerage)", token: token)["current_balance"] as? String == "0.00")
+        }
+    }
+}

@@ -35,7 +35,12 @@ struct SnapshotsCommand: AsyncCommand {
             guard let userID = user.id else { continue }
             let outcome = try await app.db.asUser(userID) { db in
                 let before = try await Self.history(userID: userID, on: db)
-                let count = try await BalanceSnapshots.rebuild(userID: userID, on: db)
+                var count = try await BalanceSnapshots.rebuild(userID: userID, on: db)
+                let scope = UserScope(userID: userID, db: db, audit: AuditContext(userID: userID, requestID: "cli-snapshots", clientAddress: nil))
+                for portfolio in try await scope.query(Portfolio.self).filter(\.$accountID != nil).all() {
+                    try await PortfolioAccounts.revalue(portfolio, in: scope)
+                    count += 1
+                }
                 try await TransferFlags.refresh(userID: userID, around: [nil], on: db)
                 try await DailyTotals.refresh(userID: userID, around: [nil], on: db)
                 let after = try await Self.history(userID: userID, on: db)

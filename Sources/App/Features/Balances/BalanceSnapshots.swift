@@ -66,9 +66,11 @@ enum BalanceSnapshots {
             """).run()
     }
 
-    /// Rebuilds every snapshot of one user from the ledger.
+    /// Rebuilds every snapshot of one user from the ledger (accounts tied to a portfolio follow its
+    /// valuation instead: see `PortfolioAccounts`). Answers how many accounts it rebuilt.
     static func rebuild(userID: UUID, on db: any Database) async throws -> Int {
-        let accounts = try await Account.query(on: db).filter(\.$userID == userID).all()
+        let tied = Set(try await Portfolio.query(on: db).filter(\.$userID == userID).all().compactMap(\.accountID))
+        let accounts = try await Account.query(on: db).filter(\.$userID == userID).all().filter { !tied.contains($0.id!) }
         for account in accounts { try await refresh(account, from: nil, on: db) }
         return accounts.count
     }

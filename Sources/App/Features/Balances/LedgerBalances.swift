@@ -67,6 +67,8 @@ enum LedgerBalances {
         let merged = LedgerChange.merged(changes)
         for change in merged {
             guard let account = try await scope.query(Account.self).filter(\.$id == change.accountID).first() else { continue }
+            // An account tied to a portfolio is worth what the portfolio is worth, whatever its ledger.
+            guard try await !PortfolioAccounts.isTied(change.accountID, in: scope) else { continue }
             try await recompute(account, in: scope)
             if account.hasChanges { try await account.update(on: scope.db) }
         }
@@ -78,7 +80,8 @@ enum LedgerBalances {
     static func refreshHistory(_ changes: [LedgerChange], inserted: [NewTransactionRow]? = nil, in scope: UserScope) async throws {
         let merged = LedgerChange.merged(changes)
         for change in merged {
-            guard let account = try await scope.query(Account.self).filter(\.$id == change.accountID).first() else { continue }
+            guard let account = try await scope.query(Account.self).filter(\.$id == change.accountID).first(),
+                  try await !PortfolioAccounts.isTied(change.accountID, in: scope) else { continue }
             try await BalanceSnapshots.refresh(account, from: change.days?.lowerBound, on: scope.db)
         }
         let flipped = try await TransferFlags.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)

@@ -1,0 +1,72 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// An investment account tied to a portfolio holds what the portfolio is worth: its holdings at
+/// market value plus its cash. Its current balance and its daily balance snapshots follow the
+/// portfolio's daily valuation (not a ledger), so the balance overview and net worth history count
+/// the investments at their value. Revalued whenever the portfolio's transactions, holdings,
+/// prices or exchange rates change. A day whose value cannot be computed (a missing price or rate)
+/// keeps the last value known.
+enum PortfolioAccounts {
+    /// Revalues the account `portfolio` is tied to, if any.
+    static func revalue(_ portfolio: Portfolio, in scope: UserScope, today: LocalDate = LocalDate.utcDay(of: Date())) async throws {
+        guard let accountID = portfolio.accountID,
+              let account = try await scope.query(Account.self).filter(\.$id == accountID).first() else { return }
+        let book = try await PortfolioBook.load(portfolio, in: scope)
+        var values: [(date: LocalDate, value: Amount)] = []
+        if let first = book.transactions.map(\.date).min(), first <= today {
+            let report = try book.performance(from: first, to: today)
+            values = report.series.compactMap { point in point.value.value.map { (point.date, $0) } }
+        } else if !book.items.isEmpty, let value = PortfolioFigures.total(try book.valuation(on: today).holdings, cash: .zero).value {
+            values = [(today, value)]
+        }
+        // In the account's currency (the portfolio's, converted at each day's rate when they differ).
+        var converted: [(date: LocalDate, value: Amount)] = []
+        for point in values {
+            if let value = book.rates.convert(point.value, from: portfolio.currency, to: account.currency, on: point.date) {
+                converted.append((point.date, value))
+            }
+        }
+        try await scope.db.sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
+        var previous = Amount.zero
+        for point in converted where point.value != previous || point.date == converted.first?.date {
+            let snapshot = BalanceSnapshot()
+            snapshot.id = UUID.timeOrdered()
+            snapshot.userID = scope.userID
+            snapshot.accountID = accountID
+            snapshot.date = point.date
+            snapshot.currentBalance = point.value
+            guard let change = point.value.subtracting(previous) else { throw MoneyError.outOfRange }
+            snapshot.change = change
+            snapshot.currency = account.currency
+            snapshot.liability = account.type.isLiability
+            try await snapshot.create(on: scope.db)
+            previous = point.value
+        }
+        let balance = converted.last?.value ?? .zero
+        if balance != account.currentBalance {
+            account.currentBalance = balance
+            account.balanceUpdatedAt = Date()
+            try await account.update(on: scope.db)
+        }
+    }
+
+    /// Revalues every tied portfolio that holds or trades `investmentID` (after its prices changed),
+    /// or every tied portfolio of the user when `investmentID` is nil (after exchange rates changed).
+    static func revalue(holding investmentID: UUID?, in scope: UserScope) async throws {
+        var portfolios = try await scope.query(Portfolio.self).filter(\.$accountID != nil).all()
+        if let investmentID {
+            let trading = Set(try await scope.query(InvestmentTransaction.self).filter(\.$investmentID == investmentID).all().map(\.portfolioID))
+            let holding = Set(try await scope.query(PortfolioItem.self).filter(\.$investmentID == investmentID).all().map(\.portfolioID))
+            portfolios = portfolios.filter { trading.contains($0.id!) || holding.contains($0.id!) }
+        }
+        for portfolio in portfolios { try await revalue(portfolio, in: scope) }
+    }
+
+    /// Whether `accountID` follows a portfolio rather than its own ledger.
+    static func isTied(_ accountID: UUID, in scope: UserScope) async throws -> Bool {
+        try await scope.query(Portfolio.self).filter(\.$accountID == accountID).first() != nil
+    }
+}
