@@ -56,6 +56,10 @@ struct InvestmentTests {
             #expect((performance["unrealized_gain"] as? [String: Any])?["value"] as? String == "265.00")
             #expect((performance["series"] as? [[String: Any]])?.map { $0["value"] as? String } == ["1000.00", "1100.00", "1650.00", "1815.00"])
             #expect((performance["money_weighted_return"] as? [String: Any])?["value"] != nil)
+            // "ALL" starts with the first transaction.
+            let all = try await client.send(.GET, "/api/v1/portfolios/\(portfolio)/performance?period=ALL&to=2024-01-04", token: user.accessToken)
+            #expect(all["from"] as? String == "2024-01-01")
+            #expect((all["time_weighted_return"] as? [String: Any])?["value"] as? String == "0.21")
 
             // Not computable: a period before any price of a held security.
             let early = try await client.send(.GET, "/api/v1/portfolios/\(portfolio)/performance?from=2023-12-01&to=2023-12-31", token: user.accessToken)

@@ -23,13 +23,35 @@ enum TransferFlags {
             filter += " AND date >= \(bind: inner.lowerBound.adding(days: -window)) AND date <= \(bind: inner.upperBound.adding(days: window))"
         }
         // Only amounts that occur both as money out and as money in can pair; the rest stay out of
-        // memory (a whole imported history may hold a million rows, and few such amounts).
-        let rows = try await db.sql.raw("""
-            SELECT id, account_id, date, amount, currency, is_transfer FROM transactions
-            WHERE \(filter) AND (is_transfer = \(bind: true) OR (currency, abs(amount)) IN (
-                SELECT currency, abs(amount) FROM transactions WHERE \(filter)
-                GROUP BY currency, abs(amount) HAVING min(amount) < 0 AND max(amount) > 0))
+        // memory (a whole imported history may hold a million rows, and few such amounts). Money in
+        // is the rarer side, so the outflows are matched against it, then the inflows against them.
+        let columns: SQLQueryString = "id, account_id, date, amount, currency, is_transfer"
+        var rows = try await db.sql.raw("""
+            SELECT \(columns) FROM transactions
+            WHERE \(filter) AND (is_transfer = \(bind: true) OR (amount < 0 AND (currency, -amount) IN (
+                SELECT currency, amount FROM transactions WHERE \(filter) AND amount > 0)))
             """).all()
+        var matched: Set<String> = []
+        for row in rows where try row.decode(column: "amount", as: Amount.self) < .zero {
+            let amount = try row.decode(column: "amount", as: Amount.self).magnitude
+            matched.insert("\(try row.decode(column: "currency", as: CurrencyCode.self).code) \(amount)")
+        }
+        let keys = Array(matched)
+        var start = 0
+        while start < keys.count {
+            let slice = keys[start..<min(start + 500, keys.count)]
+            var pairs: SQLQueryString = ""
+            for (index, key) in slice.enumerated() {
+                let parts = key.split(separator: " ")
+                guard let currency = CurrencyCode(parts[0]), let amount = Amount(String(parts[1])) else { continue }
+                if index > 0 { pairs += " OR " }
+                pairs += "(currency = \(bind: currency) AND amount = \(bind: amount))"
+            }
+            rows += try await db.sql.raw("""
+                SELECT \(columns) FROM transactions WHERE \(filter) AND amount > 0 AND is_transfer = \(bind: false) AND (\(pairs))
+                """).all()
+            start += slice.count
+        }
         var entries: [TransferMatcher.Entry] = []
         var flagged: [String: (date: LocalDate, flag: Bool)] = [:]
         for row in rows {
