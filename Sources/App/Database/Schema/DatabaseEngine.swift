@@ -32,3 +32,22 @@ extension SQLDatabase {
         }
     }
 }
+
+extension SQLDatabase {
+    /// Runs one statement per chunk of `rows` (500 at a time, well inside both databases' limits on
+    /// bound parameters), each given the chunk's rows rendered by `row` and joined with commas: a
+    /// multi-row `VALUES` list, or an `IN` list.
+    func runInChunks<Row>(_ rows: [Row], of size: Int = 500, row: (Row) -> SQLQueryString,
+                          statement: (SQLQueryString) -> SQLQueryString) async throws {
+        var start = 0
+        while start < rows.count {
+            var list: SQLQueryString = ""
+            for (index, element) in rows[start..<min(start + size, rows.count)].enumerated() {
+                if index > 0 { list += ", " }
+                list += row(element)
+            }
+            try await raw(statement(list)).run()
+            start += size
+        }
+    }
+}

@@ -50,28 +50,22 @@ enum DailyTotals {
             sums[key] = sum
         }
         let cast = db.engine == .postgres ? "::transaction_category" : ""
-        let entries = Array(sums)
-        var start = 0
-        while start < entries.count {
-            let chunk = entries[start..<min(start + 500, entries.count)]
-            var values: SQLQueryString = ""
-            for (index, entry) in chunk.enumerated() {
-                if index > 0 { values += ", " }
-                values += """
-                    (\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: entry.key.date), \(bind: entry.key.category.rawValue)\(unsafeRaw: cast),
-                     \(bind: entry.key.currency), \(bind: entry.value.moneyIn), \(bind: entry.value.moneyOut), \(bind: entry.value.countIn),
-                     \(bind: entry.value.countOut))
-                    """
-            }
-            try await db.sql.raw("""
-                INSERT INTO daily_totals (id, user_id, date, category, currency, money_in, money_out, count_in, count_out) VALUES \(values)
-                ON CONFLICT (user_id, date, category, currency) DO UPDATE SET
-                    money_in = daily_totals.money_in + excluded.money_in, money_out = daily_totals.money_out + excluded.money_out,
-                    count_in = daily_totals.count_in + excluded.count_in, count_out = daily_totals.count_out + excluded.count_out,
-                    updated_at = \(unsafeRaw: TableSchema.nowSQL(db.engine))
-                """).run()
-            start += chunk.count
-        }
+        let now = TableSchema.nowSQL(db.engine)
+        try await db.sql.runInChunks(Array(sums), row: { entry in
+            """
+            (\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: entry.key.date), \(bind: entry.key.category.rawValue)\(unsafeRaw: cast),
+             \(bind: entry.key.currency), \(bind: entry.value.moneyIn), \(bind: entry.value.moneyOut), \(bind: entry.value.countIn),
+             \(bind: entry.value.countOut))
+            """
+        }, statement: { values in
+            """
+            INSERT INTO daily_totals (id, user_id, date, category, currency, money_in, money_out, count_in, count_out) VALUES \(values)
+            ON CONFLICT (user_id, date, category, currency) DO UPDATE SET
+                money_in = daily_totals.money_in + excluded.money_in, money_out = daily_totals.money_out + excluded.money_out,
+                count_in = daily_totals.count_in + excluded.count_in, count_out = daily_totals.count_out + excluded.count_out,
+                updated_at = \(unsafeRaw: now)
+            """
+        })
     }
 
     private static func resum(userID: UUID, where days: SQLQueryString, on db: any Database) async throws {

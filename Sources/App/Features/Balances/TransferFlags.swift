@@ -26,31 +26,35 @@ enum TransferFlags {
         // memory (a whole imported history may hold a million rows, and few such amounts). Money in
         // is the rarer side, so the outflows are matched against it, then the inflows against them.
         let columns: SQLQueryString = "id, account_id, date, amount, currency, is_transfer"
+        // Two statements rather than one with OR: PostgreSQL turns a lone IN (subquery) into a hash
+        // semi-join, but with an OR beside it re-runs the subquery for every row. SQLite builds an
+        // index of the subquery's rows once either way.
         var rows = try await db.sql.raw("""
-            SELECT \(columns) FROM transactions
-            WHERE \(filter) AND (is_transfer = \(bind: true) OR (amount < 0 AND (currency, -amount) IN (
-                SELECT currency, amount FROM transactions WHERE \(filter) AND amount > 0)))
+            SELECT \(columns) FROM transactions WHERE \(filter) AND is_transfer = \(bind: true)
             """).all()
-        var matched: Set<String> = []
+        rows += try await db.sql.raw("""
+            SELECT \(columns) FROM transactions
+            WHERE \(filter) AND is_transfer = \(bind: false) AND amount < 0 AND (currency, -amount) IN (
+                SELECT currency, amount FROM transactions WHERE \(filter) AND amount > 0)
+            """).all()
+        var matched: Set<Money> = []
         for row in rows where try row.decode(column: "amount", as: Amount.self) < .zero {
-            let amount = try row.decode(column: "amount", as: Amount.self).magnitude
-            matched.insert("\(try row.decode(column: "currency", as: CurrencyCode.self).code) \(amount)")
+            matched.insert(Money(try row.decode(column: "amount", as: Amount.self).magnitude,
+                                 try row.decode(column: "currency", as: CurrencyCode.self)))
         }
         let keys = Array(matched)
         var start = 0
         while start < keys.count {
-            let slice = keys[start..<min(start + 500, keys.count)]
             var pairs: SQLQueryString = ""
-            for (index, key) in slice.enumerated() {
-                let parts = key.split(separator: " ")
-                guard let currency = CurrencyCode(parts[0]), let amount = Amount(String(parts[1])) else { continue }
-                if index > 0 { pairs += " OR " }
-                pairs += "(currency = \(bind: currency) AND amount = \(bind: amount))"
+            for (index, key) in keys[start..<min(start + 500, keys.count)].enumerated() {
+                if index > 0 { pairs += ", " }
+                pairs += "(\(bind: key.currency), \(bind: key.amount))"
             }
             rows += try await db.sql.raw("""
-                SELECT \(columns) FROM transactions WHERE \(filter) AND amount > 0 AND is_transfer = \(bind: false) AND (\(pairs))
+                SELECT \(columns) FROM transactions
+                WHERE \(filter) AND is_transfer = \(bind: false) AND amount > 0 AND (currency, amount) IN (VALUES \(pairs))
                 """).all()
-            start += slice.count
+            start += 500
         }
         var entries: [TransferMatcher.Entry] = []
         var flagged: [String: (date: LocalDate, flag: Bool)] = [:]
@@ -72,12 +76,9 @@ enum TransferFlags {
             days.insert(state.date)
         }
         for (ids, flag) in [(set, true), (clear, false)] {
-            var start = 0
-            while start < ids.count {
-                let slice = Array(ids[start..<min(start + 1_000, ids.count)])
-                try await db.sql.raw("UPDATE transactions SET is_transfer = \(bind: flag) WHERE id IN (\(binds: slice))").run()
-                start += slice.count
-            }
+            try await db.sql.runInChunks(ids, row: { "\(bind: $0)" }, statement: { list in
+                "UPDATE transactions SET is_transfer = \(bind: flag) WHERE id IN (\(list))"
+            })
         }
         return days
     }

@@ -39,20 +39,15 @@ struct ExchangeRateStore: Sendable {
             unique[key] = quote
         }
         let rows = order.map { unique[$0]! }
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + 500, rows.count)]
-            var values: SQLQueryString = ""
-            for (index, quote) in chunk.enumerated() {
-                if index > 0 { values += ", " }
-                values += "(\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: quote.date), \(bind: quote.base), \(bind: quote.quote), \(bind: quote.rate))"
-            }
-            try await db.sql.raw("""
-                INSERT INTO fx_rates (id, user_id, date, base, quote, rate) VALUES \(values)
-                ON CONFLICT (user_id, base, quote, date) DO UPDATE SET rate = excluded.rate, updated_at = \(unsafeRaw: TableSchema.nowSQL(db.engine))
-                """).run()
-            start += chunk.count
-        }
+        let now = TableSchema.nowSQL(db.engine)
+        try await db.sql.runInChunks(rows, row: { quote in
+            "(\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: quote.date), \(bind: quote.base), \(bind: quote.quote), \(bind: quote.rate))"
+        }, statement: { values in
+            """
+            INSERT INTO fx_rates (id, user_id, date, base, quote, rate) VALUES \(values)
+            ON CONFLICT (user_id, base, quote, date) DO UPDATE SET rate = excluded.rate, updated_at = \(unsafeRaw: now)
+            """
+        })
         return rows.count
     }
 }

@@ -148,20 +148,15 @@ enum SecurityPrices {
         var byDay: [LocalDate: Price] = [:]
         for price in prices { byDay[price.date] = price.close }
         let days = byDay.keys.sorted()
-        var start = 0
-        while start < days.count {
-            let chunk = days[start..<min(start + 500, days.count)]
-            var values: SQLQueryString = ""
-            for (index, day) in chunk.enumerated() {
-                if index > 0 { values += ", " }
-                values += "(\(bind: UUID.timeOrdered()), \(bind: scope.userID), \(bind: id), \(bind: day), \(bind: byDay[day]!))"
-            }
-            try await scope.db.sql.raw("""
-                INSERT INTO security_prices (id, user_id, investment_id, date, close) VALUES \(values)
-                ON CONFLICT (investment_id, date) DO UPDATE SET close = excluded.close, updated_at = \(unsafeRaw: TableSchema.nowSQL(scope.db.engine))
-                """).run()
-            start += chunk.count
-        }
+        let now = TableSchema.nowSQL(scope.db.engine)
+        try await scope.db.sql.runInChunks(days, row: { day in
+            "(\(bind: UUID.timeOrdered()), \(bind: scope.userID), \(bind: id), \(bind: day), \(bind: byDay[day]!))"
+        }, statement: { values in
+            """
+            INSERT INTO security_prices (id, user_id, investment_id, date, close) VALUES \(values)
+            ON CONFLICT (investment_id, date) DO UPDATE SET close = excluded.close, updated_at = \(unsafeRaw: now)
+            """
+        })
         let latest = try await scope.db.sql.raw("""
             SELECT date, close FROM security_prices WHERE investment_id = \(bind: id) ORDER BY date DESC LIMIT 1
             """).first()
