@@ -318,6 +318,43 @@ struct BalanceTests {
         }
     }
 
+    @Test("A ledger written before snapshots were kept gets its history when the server upgrades", arguments: TestBackend.all)
+    func backfill(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let db = RawFixtures(app: app)
+            let user = try await db.user()
+            let account = try await db.account(user: user)
+            try await db.transaction(user: user, account: account, amount: "-12.34", date: "2024-02-29")
+            try await db.transaction(user: user, account: account, amount: "50", date: "2024-03-02", category: "INCOME")
+            #expect(try await app.scalar("SELECT count(*) FROM balance_snapshots") == 0)
+
+            try await BackfillLedgerHistory().prepare(on: app.db)
+
+            let history = try await Self.snapshots(app, account: account.uuidString)
+            #expect(history == [
+                Snapshot(date: LocalDate(iso8601: "2024-02-28")!, balance: .zero),
+                Snapshot(date: LocalDate(iso8601: "2024-02-29")!, balance: try Amount(parsing: "-12.34")),
+                Snapshot(date: LocalDate(iso8601: "2024-03-02")!, balance: try Amount(parsing: "37.66")),
+            ])
+            #expect(try await Self.dailyTotals(app) == [
+                "2024-02-29 FOOD_AND_DRINK USD in 0 out 12.34 (0/1)",
+                "2024-03-02 INCOME USD in 50 out 0 (1/0)",
+            ])
+        }
+    }
+
+    @Test("Changing the opening balance moves every day of the history", arguments: TestBackend.all)
+    func openingChange(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            let account = try await client.account(user, name: "Checking", type: "checking", opening: "100")
+            try await client.transaction(user, account: account, date: "2024-01-10", amount: "50", description: "Gift")
+            #expect(try await client.send(.PATCH, "/api/v1/accounts/\(account)", token: user.accessToken, json: ["opening_balance": "1000"]).status == .ok)
+            #expect(try await Self.snapshots(app, account: account).map(\.balance) == [try Amount(parsing: "1000"), try Amount(parsing: "1050")])
+        }
+    }
+
     @Test("Somebody else's account has no history", arguments: TestBackend.all)
     func isolation(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in

@@ -196,3 +196,49 @@ struct PerformanceTests {
         return (low + high) / 2
     }
 }
+
+@Suite("Same-day order and settlement of investment transactions")
+struct SameDayTests {
+    private func day(_ text: String) -> LocalDate { LocalDate(iso8601: text)! }
+    private func amount(_ text: String) -> Amount { try! Amount(parsing: text) }
+
+    private func event(_ id: String, _ activity: InvestmentActivity, _ security: String, quantity: String, price: String) -> InvestmentEvent {
+        InvestmentEvent(id: id, date: day("2024-05-02"), activity: activity, security: security, quantity: try! Quantity(parsing: quantity),
+                        price: try! Price(parsing: price), currency: .usd)
+    }
+
+    @Test("A day's sale funds its purchase whatever order they were entered in; a day trade is not an oversell")
+    func settlement() throws {
+        let start = InvestmentEvent(id: "0", date: day("2024-05-01"), activity: .buy, security: "A", quantity: try Quantity(parsing: "10"),
+                                    price: try Price(parsing: "100"), currency: .usd)
+        // The purchase of B was entered before the sale of A that pays for it.
+        var ledger = PortfolioLedger(currency: .usd, method: .fifo)
+        _ = try ledger.applyDay([start], rates: ExchangeRateTable([]))
+        let flows = try ledger.applyDay([event("2", .buy, "B", quantity: "5", price: "100"), event("3", .sell, "A", quantity: "10", price: "110")],
+                                        rates: ExchangeRateTable([]))
+        #expect(flows.isEmpty)
+        #expect(ledger.cash == amount("600"))
+        // A purchase and sale of the same security on one day, the sale entered first.
+        var trader = PortfolioLedger(currency: .usd, method: .fifo)
+        let trade = try trader.applyDay([event("9", .sell, "C", quantity: "1", price: "12"), event("8", .buy, "C", quantity: "1", price: "10")],
+                                        rates: ExchangeRateTable([]))
+        #expect(trade.isEmpty)
+        #expect(trader.cash == amount("2"))
+        #expect(trader.realized.map(\.gain) == [amount("2")])
+    }
+
+    @Test("Fees beyond a sale's worth are paid like a charge, and a lot too large to multiply still sells in part")
+    func largeAndNegative() throws {
+        var ledger = PortfolioLedger(currency: .usd, method: .fifo)
+        let buy = InvestmentEvent(id: "1", date: day("2024-01-02"), activity: .buy, security: "T", quantity: try Quantity(parsing: "5000000000"),
+                                  amount: amount("50000"), currency: .usd)
+        _ = try ledger.applyDay([buy], rates: ExchangeRateTable([]))
+        let sell = InvestmentEvent(id: "2", date: day("2024-01-03"), activity: .sell, security: "T", quantity: try Quantity(parsing: "2500000000"),
+                                   amount: amount("1"), fees: amount("5"), currency: .usd)
+        let flows = try ledger.applyDay([sell], rates: ExchangeRateTable([]))
+        #expect(ledger.realized.map(\.cost) == [amount("25000")])
+        #expect(ledger.cash == .zero)
+        #expect(flows.map(\.kind) == [.cash(amount("4"))])
+        #expect(flows.map(\.incoming) == [true])
+    }
+}

@@ -84,8 +84,16 @@ struct FieldValidator {
     mutating func date(_ text: String?, field: String) -> LocalDate? {
         guard let text else { return nil }
         guard let date = LocalDate(iso8601: text) else { fail(field, "is not a valid date in the form YYYY-MM-DD"); return nil }
+        guard FieldValidator.years.contains(date.year) else {
+            fail(field, "must be in the years \(FieldValidator.years.lowerBound) to \(FieldValidator.years.upperBound)")
+            return nil
+        }
         return date
     }
+
+    /// The years a day given to the API may fall in: room for any real ledger, and for the date
+    /// arithmetic of periods around it.
+    static let years = 1900...2200
 
     mutating func uuid(_ text: String?, field: String) -> UUID? {
         guard let text else { return nil }

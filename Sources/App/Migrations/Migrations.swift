@@ -26,5 +26,6 @@ enum AppMigrations {
         CreateSecurityPrices(),
         CreateInvestmentTransactions(),
         AddPortfolioCostBasisMethod(),
+        BackfillLedgerHistory(),
     ]
 }

@@ -17,8 +17,9 @@ extension LocalDate {
 
     /// The same day `months` months later (or earlier), clamped to the end of a shorter month:
     /// one month after 31 January is 29 February in a leap year.
+    /// Clamped to the calendar's range, years 1 to 9999.
     public func adding(months: Int) -> LocalDate {
-        let index = year * 12 + (month - 1) + months
+        let index = min(max(year * 12 + (month - 1) + months, 12), 9999 * 12 + 11)
         let newYear = index / 12, newMonth = index % 12 + 1
         return LocalDate(year: newYear, month: newMonth, day: min(day, LocalDate.daysIn(month: newMonth, year: newYear)))!
     }

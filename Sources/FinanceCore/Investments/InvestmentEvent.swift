@@ -21,6 +21,22 @@ public enum InvestmentActivity: String, Sendable, CaseIterable, Codable {
 
     /// Whether the activity names a security and a quantity of it.
     public var movesUnits: Bool { self == .buy || self == .sell || self == .split }
+
+    /// The order of a day's events, whatever order they were entered in: what arrives before what
+    /// leaves, a purchase before a sale of the same day (a day trade), cash taken out last. Cash a
+    /// day's purchases borrow from its later sales is settled at the day's end (`PortfolioLedger.settle`).
+    var sameDayRank: Int {
+        switch self {
+        case .transferIn: 0
+        case .split: 1
+        case .buy: 2
+        case .sell: 3
+        case .dividend: 4
+        case .interest: 5
+        case .fee: 6
+        case .transferOut: 7
+        }
+    }
 }
 
 /// How the cost of units sold is found.
@@ -57,6 +73,12 @@ public struct InvestmentEvent: Sendable, Hashable {
         self.currency = currency
     }
 
+    /// Events in the order they are replayed: by day; within a day, money and units in before they
+    /// go out (`InvestmentActivity.sameDayRank`); then by id.
+    public static func ordered(_ events: [InvestmentEvent]) -> [InvestmentEvent] {
+        events.sorted { ($0.date, $0.activity.sameDayRank, $0.id) < ($1.date, $1.activity.sameDayRank, $1.id) }
+    }
+
     /// What is wrong with the event on its own, field by field; empty when it is well formed.
     public var problems: [String: String] {
         var problems: [String: String] = [:]
@@ -79,6 +101,8 @@ public struct InvestmentEvent: Sendable, Hashable {
                 if amount == nil { problems["amount"] = "is required for a cash transfer" }
             } else if quantity == nil {
                 problems["quantity"] = "is required for a transfer of units"
+            } else if activity == .transferIn, price == nil, amount == nil {
+                problems["price"] = "or amount (the units' cost basis) is required for a transfer in of units"
             }
         }
         return problems

@@ -45,10 +45,11 @@ public struct ExternalFlow: Sendable, Equatable {
 /// realized gains, income, fees, and the flows in and out.
 ///
 /// Cash is kept in the portfolio's currency; an event in another currency converts at its day's
-/// rate. A purchase (or fee) that needs more cash than the portfolio holds is paid from outside:
-/// the shortfall counts as money brought in that day. So a portfolio whose owner records only trades
-/// measures the same as one that records every deposit. Proceeds, dividends and interest stay in the
-/// portfolio as cash until a transfer out takes them.
+/// rate. Purchases and fees that need more cash than the day leaves in the portfolio are paid from
+/// outside: at the day's end (`settle`) the shortfall counts as money brought in that day, whatever
+/// order the day's trades came in. So a portfolio whose owner records only trades measures the same
+/// as one that records every deposit. Proceeds, dividends and interest stay in the portfolio as cash
+/// until a transfer out takes them.
 public struct PortfolioLedger: Sendable {
     public let currency: CurrencyCode
     public let method: CostBasisMethod
@@ -90,15 +91,9 @@ public struct PortfolioLedger: Sendable {
         }
 
         var flows: [ExternalFlow] = []
-        /// Pays `need` from cash, bringing in from outside what cash lacks.
+        /// Pays `need` from cash, which may run below zero until the day is settled.
         func pay(_ need: Amount) throws(InvestmentError) {
-            if need > cash {
-                let shortfall = try minus(need, cash)
-                flows.append(ExternalFlow(date: event.date, kind: .cash(shortfall), incoming: true))
-                cash = .zero
-            } else {
-                cash = try minus(cash, need)
-            }
+            cash = try minus(cash, need)
         }
 
         switch event.activity {
@@ -113,11 +108,12 @@ public struct PortfolioLedger: Sendable {
             let proceeds = try inPortfolioCurrency(try minus(try gross(), event.fees))
             let cost = try remove(quantity, of: security, eventID: id)
             realized.append(RealizedGain(eventID: id, date: event.date, security: security, quantity: quantity, proceeds: proceeds, cost: cost))
-            cash = try sum(cash, proceeds)
+            // Fees beyond the sale's worth are paid like any other charge.
+            if proceeds.isNegative { try pay(proceeds.negated) } else { cash = try sum(cash, proceeds) }
             if !event.fees.isZero { fees.append((event.date, try inPortfolioCurrency(event.fees))) }
         case .dividend, .interest:
             let net = try inPortfolioCurrency(try minus(event.amount ?? .zero, event.fees))
-            cash = try sum(cash, net)
+            if net.isNegative { try pay(net.negated) } else { cash = try sum(cash, net) }
             income.append((event.date, net))
         case .fee:
             let charge = try inPortfolioCurrency(try sum(event.amount ?? .zero, event.fees))
@@ -156,6 +152,22 @@ public struct PortfolioLedger: Sendable {
         return flows
     }
 
+    /// Ends a day: cash below zero was paid from outside, and comes in as money brought in.
+    public mutating func settle(on date: LocalDate) -> ExternalFlow? {
+        guard cash.isNegative else { return nil }
+        let shortfall = cash.negated
+        cash = .zero
+        return ExternalFlow(date: date, kind: .cash(shortfall), incoming: true)
+    }
+
+    /// Applies one day's events in replay order (see `InvestmentEvent.ordered`) and settles the day.
+    public mutating func applyDay(_ events: [InvestmentEvent], rates: ExchangeRateTable) throws(InvestmentError) -> [ExternalFlow] {
+        var flows: [ExternalFlow] = []
+        for event in InvestmentEvent.ordered(events) { flows += try apply(event, rates: rates) }
+        if let date = events.first?.date, let shortfall = settle(on: date) { flows.append(shortfall) }
+        return flows
+    }
+
     private mutating func add(_ lot: Lot, to security: String) {
         var holding = holdings[security] ?? Holding(security: security, lots: [])
         switch method {
@@ -185,8 +197,13 @@ public struct PortfolioLedger: Sendable {
                 left = left.subtracting(lot.quantity) ?? .zero
                 holding.lots.removeFirst()
             } else {
-                // Part of it: its share of the lot's cost, rounded half to even.
-                guard let share = lot.cost.multiplied(by: left, as: Amount.self)?.divided(by: lot.quantity, as: Amount.self),
+                // Part of it: its share of the lot's cost, cost × part ÷ whole, rounded once, half to even
+                // (in 128-bit integers, so a large lot cannot overflow on the way).
+                let product = Int128(lot.cost.units) * Int128(left.units), whole = Int128(lot.quantity.units)
+                let (quotient, remainder) = product.quotientAndRemainder(dividingBy: whole)
+                let twice = remainder.magnitude * 2
+                let units = twice > whole.magnitude || (twice == whole.magnitude && quotient % 2 != 0) ? quotient + 1 : quotient
+                guard let share = Int64(exactly: units).flatMap(Amount.init(units:)),
                       let remaining = lot.quantity.subtracting(left), let remainingCost = lot.cost.subtracting(share) else {
                     throw .outOfRange(eventID: eventID)
                 }

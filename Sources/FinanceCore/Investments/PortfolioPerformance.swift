@@ -111,12 +111,20 @@ public enum PortfolioPerformance {
         events: [InvestmentEvent], method: CostBasisMethod, currency: CurrencyCode, prices: PriceBook, rates: ExchangeRateTable,
         from: LocalDate, to: LocalDate
     ) throws(InvestmentError) -> PerformanceReport {
-        let ordered = events.sorted { ($0.date, $0.id) < ($1.date, $1.id) }
+        let ordered = InvestmentEvent.ordered(events)
         var ledger = PortfolioLedger(currency: currency, method: method)
         var next = 0
+        /// The events of the day at `next`, which it moves past.
+        func eventsOn(_ date: LocalDate) -> [InvestmentEvent] {
+            var events: [InvestmentEvent] = []
+            while next < ordered.count, ordered[next].date == date {
+                events.append(ordered[next])
+                next += 1
+            }
+            return events
+        }
         while next < ordered.count, ordered[next].date < from {
-            _ = try ledger.apply(ordered[next], rates: rates)
-            next += 1
+            _ = try ledger.applyDay(eventsOn(ordered[next].date), rates: rates)
         }
         let eve = from.adding(days: -1)
         let startValue = value(of: ledger, on: eve, prices: prices, rates: rates)
@@ -129,11 +137,7 @@ public enum PortfolioPerformance {
 
         var day = from
         while day <= to {
-            var flows: [ExternalFlow] = []
-            while next < ordered.count, ordered[next].date == day {
-                flows += try ledger.apply(ordered[next], rates: rates)
-                next += 1
-            }
+            let flows = try ledger.applyDay(eventsOn(day), rates: rates)
             let dayValue = value(of: ledger, on: day, prices: prices, rates: rates)
             let flow = total(of: flows, on: day, prices: prices, rates: rates, currency: currency)
             series.append((day, dayValue))
@@ -162,7 +166,10 @@ public enum PortfolioPerformance {
         case .unavailable(let reason): twr = .unavailable(reason)
         }
         let mwr: Computed<Ratio>
-        if let end = endValue.value {
+        if let reason = startValue.reason {
+            // Without the money that was in at the start, the flows do not add up to the period.
+            mwr = .unavailable(reason)
+        } else if let end = endValue.value {
             if !end.isZero { cashFlows.append((to.daysSinceEpoch, end)) }
             mwr = moneyWeighted(cashFlows, days: days, annualized: annualized)
         } else {

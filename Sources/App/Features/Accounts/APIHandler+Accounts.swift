@@ -1,6 +1,7 @@
 import FinanceAPI
 import FinanceCore
 import Fluent
+import SQLKit
 import Vapor
 
 extension APIHandler {
@@ -68,20 +69,25 @@ extension APIHandler {
             details.apply(to: account)
             if let hidden = body.isHidden { account.isHidden = hidden }
             if let closed = body.isClosed { account.isClosed = closed }
+            var historyMoves = false
             if let currency, currency != account.currency {
                 let used = try await scope.query(Transaction.self).filter(\.$accountID == id).first() != nil
                 if used { throw APIError.validation(["currency": "cannot change while the account has transactions"]) }
                 account.currency = currency
+                historyMoves = true
             }
             if let opening = details.opening, account.isManual {
                 account.openingBalance = opening
-                try await LedgerBalances.recompute(account, in: scope)
-                // The opening balance moves every day of the account's history.
-                try await LedgerBalances.refreshHistory([LedgerChange(accountID: id)], in: scope)
+                // An account tied to a portfolio is worth what the portfolio is worth.
+                if try await !PortfolioAccounts.isTied(id, in: scope) { try await LedgerBalances.recompute(account, in: scope) }
+                historyMoves = true
             } else if details.opening != nil {
                 throw APIError.validation(["opening_balance": "is reported by the institution for linked accounts"])
             }
             try await scope.save(account, entityType: "account", before: before, view: AccountRepresentation.auditView)
+            // The opening balance (or the currency) is in every day of the account's history: saved
+            // first, then the history rewritten from it.
+            if historyMoves { try await LedgerBalances.refreshHistory([LedgerChange(accountID: id)], in: scope) }
             return account
         }
         return .ok(.init(body: .json(try AccountRepresentation.make(account))))
@@ -91,7 +97,16 @@ extension APIHandler {
         let id = try PathID.parse(input.path.id)
         try await Authentication.withUser(app) { scope, _ in
             let account = try await scope.find(Account.self, id, name: "account")
+            let span = try await scope.db.sql.raw("""
+                SELECT min(date) AS first, max(date) AS last FROM transactions WHERE account_id = \(bind: id)
+                """).first()
+            let first = try span?.decode(column: "first", as: LocalDate?.self), last = try span?.decode(column: "last", as: LocalDate?.self)
             try await scope.delete(account, entityType: "account", view: AccountRepresentation.auditView)
+            // Its transactions went with it: the transfers they paired and the days they were summed in change.
+            if let first, let last {
+                try await TransferFlags.refresh(userID: scope.userID, around: [first...last], on: scope.db)
+                try await DailyTotals.refresh(userID: scope.userID, around: [first...last], on: scope.db)
+            }
         }
         return .noContent(.init())
     }

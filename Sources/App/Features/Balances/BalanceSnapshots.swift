@@ -38,7 +38,9 @@ enum BalanceSnapshots {
         }
         let start: LocalDate
         let base: Amount
-        if let from, from > first {
+        // A manual account's earlier days stay as they were; an account replayed backward from a
+        // reported balance moves on every day when any transaction changes.
+        if let from, from > first, account.isManual {
             start = from
             let before = try await sql.raw("""
                 SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: accountID) AND date < \(bind: from)

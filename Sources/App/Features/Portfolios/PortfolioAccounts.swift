@@ -23,9 +23,10 @@ enum PortfolioAccounts {
             values = [(today, value)]
         }
         // In the account's currency (the portfolio's, converted at each day's rate when they differ).
+        let rates = account.currency == portfolio.currency ? book.rates : try await ExchangeRateStore(userID: scope.userID, db: scope.db).table()
         var converted: [(date: LocalDate, value: Amount)] = []
         for point in values {
-            if let value = book.rates.convert(point.value, from: portfolio.currency, to: account.currency, on: point.date) {
+            if let value = rates.convert(point.value, from: portfolio.currency, to: account.currency, on: point.date) {
                 converted.append((point.date, value))
             }
         }

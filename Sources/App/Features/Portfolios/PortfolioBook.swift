@@ -47,9 +47,9 @@ struct PortfolioBook: Sendable {
     /// The ledger replayed from every transaction; a replay that fails is a 422 naming the transaction.
     func ledger() throws -> PortfolioLedger {
         var ledger = PortfolioLedger(currency: currency, method: method)
-        for event in events.sorted(by: { ($0.date, $0.id) < ($1.date, $1.id) }) {
+        for (_, day) in Dictionary(grouping: events, by: \.date).sorted(by: { $0.key < $1.key }) {
             do {
-                _ = try ledger.apply(event, rates: rates)
+                _ = try ledger.applyDay(day, rates: rates)
             } catch {
                 throw Self.apiError(error)
             }
