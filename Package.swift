@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
         .package(url: "https://github.com/vapor/jwt.git", from: "5.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
     ],
     targets: [
         // Money, dates, enums and (later) the calculations and parsers: no Vapor, no database.
@@ -54,9 +55,24 @@ let package = Package(
             ]
         ),
 
+        // A client for Plaid's API on AsyncHTTPClient: no Vapor, no database.
+        .target(
+            name: "PlaidKit",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+
         .executableTarget(name: "finance", dependencies: ["App"]),
 
         .testTarget(name: "FinanceCoreTests", dependencies: ["FinanceCore"]),
+        .testTarget(
+            name: "PlaidKitTests",
+            dependencies: [
+                "PlaidKit",
+                .product(name: "Vapor", package: "vapor"),
+            ]
+        ),
         .testTarget(
             name: "AppTests",
             dependencies: [
