@@ -100,7 +100,8 @@ public struct PerformanceReport: Sendable {
 /// - Time-weighted return chain-links daily returns, r = (V − F) ÷ V₋₁ (or V ÷ F on a first day),
 ///   which splits the period into sub-periods at every flow; computed in exact decimals to 15 places.
 /// - Money-weighted return is the XIRR of the flows: the start value in, each flow, the end value out,
-///   dated as above, at an annual rate on a 365-day year, found by bisection to 1e-13; as a period
+///   dated as above, at an annual rate on a 365-day year, found by bisection to 1e-13 (the money
+///   weighed in integers against discount factors fixed to 12 places); as a period
 ///   return it is compounded over the time money was in (first flow to the end).
 /// - Both are period returns for periods of a year or less (up to the start's first anniversary),
 ///   and annual rates beyond, on an actual/365 basis. Raising to a
@@ -317,9 +318,10 @@ public enum PortfolioPerformance {
         return rounded(Double.pow(factor, 365.0 / Double(days)) - 1)
     }
 
-    static func rounded(_ value: Double) -> Computed<Ratio> {
-        guard value.isFinite, abs(value) < 9e9 else { return .unavailable("out of range") }
-        return Ratio(units: Int64((value * 1e8).rounded(.toNearestOrEven))).map(Computed.value) ?? .unavailable("out of range")
+    /// A rate as an exact ratio of 8 places.
+    static func rounded(_ rate: Double) -> Computed<Ratio> {
+        guard rate.isFinite, abs(rate) < 9e9 else { return .unavailable("out of range") }
+        return Ratio(units: Int64((rate * 1e8).rounded(.toNearestOrEven))).map(Computed.value) ?? .unavailable("out of range")
     }
 
     /// The XIRR of dated flows, as a period return over `days` or an annual rate beyond a year.
@@ -328,16 +330,29 @@ public enum PortfolioPerformance {
             return .unavailable("the cash flows never change sign")
         }
         let first = flows.map(\.day).min()!
-        let points = flows.map { (years: Double($0.day - first) / 365, amount: Double($0.amount.units)) }
-        func presentValue(_ rate: Double) -> Double {
-            points.reduce(0) { $0 + $1.amount / Double.pow(1 + rate, $1.years) }
+        let points = flows.map { flow in
+            let years = Double(flow.day - first) / 365
+            return (years: years, units: Int128(flow.amount.units))
+        }
+        /// The sign of Σ flow × (1 + rate)^−years. Only the discount factors, which are plain numbers,
+        /// are binary floating point; each is fixed to 12 places and the money multiplied in integers.
+        func sign(_ rate: Double) -> Int {
+            var total: Int128 = 0
+            for point in points {
+                let factor = min(Double.pow(1 + rate, -point.years), 1e6)
+                let (product, overflow) = point.units.multipliedReportingOverflow(by: Int128((factor * 1e12).rounded()))
+                let (sum, sumOverflow) = total.addingReportingOverflow(product)
+                if overflow || sumOverflow { return point.units < 0 ? -1 : 1 }
+                total = sum
+            }
+            return total == 0 ? 0 : (total < 0 ? -1 : 1)
         }
         var low = -0.999_999_999, high = 1.0
-        while presentValue(high) * presentValue(low) > 0, high < 1e9 { high *= 10 }
-        guard presentValue(high) * presentValue(low) <= 0 else { return .unavailable("no rate makes the cash flows balance") }
+        while sign(high) * sign(low) > 0, high < 1e9 { high *= 10 }
+        guard sign(high) * sign(low) <= 0 else { return .unavailable("no rate makes the cash flows balance") }
         for _ in 0..<300 {
             let middle = (low + high) / 2
-            if (presentValue(low) < 0) == (presentValue(middle) < 0) { low = middle } else { high = middle }
+            if sign(low) == sign(middle) { low = middle } else { high = middle }
             if high - low < 1e-13 { break }
         }
         let annual = (low + high) / 2
