@@ -150,7 +150,7 @@ enum PortfolioRepresentation {
         guard let id = portfolio.id, let method = Components.Schemas.CostBasisMethod(rawValue: portfolio.costBasisMethod) else {
             throw APIError.internalError
         }
-        let hasTransactions = try await scope.query(InvestmentTransaction.self).filter(\.$portfolioID == id).first() != nil
+        let hasTransactions = try await PortfolioHoldings.followTransactions(id, in: scope)
         return .init(id: id.uuidString, name: portfolio.name, accountId: portfolio.accountID?.uuidString, currency: portfolio.currency.code,
                      costBasisMethod: method, hasTransactions: hasTransactions, createdAt: portfolio.createdAt ?? Date(),
                      updatedAt: portfolio.updatedAt ?? Date())

@@ -57,7 +57,7 @@ extension APIHandler {
                 portfolio.costBasisMethod = method
                 try await portfolio.update(on: scope.db)
                 // The holdings' cost basis follows the method.
-                if try await scope.query(InvestmentTransaction.self).filter(\.$portfolioID == id).first() != nil {
+                if try await PortfolioHoldings.followTransactions(id, in: scope) {
                     try await PortfolioHoldings.rebuild(portfolio, in: scope)
                 }
             }
@@ -181,7 +181,7 @@ extension APIHandler {
     /// The portfolio, if its holdings are entered by hand (it has no transactions).
     private static func handEditable(_ id: UUID, in scope: UserScope) async throws -> Portfolio {
         let portfolio = try await scope.find(Portfolio.self, id, name: "portfolio")
-        if try await scope.query(InvestmentTransaction.self).filter(\.$portfolioID == id).first() != nil {
+        if try await PortfolioHoldings.followTransactions(id, in: scope) {
             throw APIError(.conflict, code: "holdings_follow_transactions",
                            message: "This portfolio's holdings follow its transactions; record a transaction instead.")
         }
@@ -221,7 +221,7 @@ extension APIHandler {
             let portfolio = try await scope.find(Portfolio.self, id, name: "portfolio")
             var security: Investment?
             if let investmentID { security = try await scope.find(Investment.self, investmentID, name: "investment") }
-            if try await scope.query(InvestmentTransaction.self).filter(\.$portfolioID == id).first() == nil,
+            if try await !PortfolioHoldings.followTransactions(id, in: scope),
                try await scope.query(PortfolioItem.self).filter(\.$portfolioID == id).first() != nil {
                 throw APIError(.conflict, code: "holdings_entered_by_hand",
                                message: "This portfolio's holdings were entered by hand; remove them before recording transactions.")

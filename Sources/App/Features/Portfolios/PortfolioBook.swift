@@ -90,6 +90,11 @@ struct PortfolioBook: Sendable {
 
 /// Keeps `portfolio_items` equal to what a portfolio's transactions add up to.
 enum PortfolioHoldings {
+    /// Whether the portfolio's holdings follow transactions (rather than being entered by hand).
+    static func followTransactions(_ portfolioID: UUID, in scope: UserScope) async throws -> Bool {
+        try await scope.query(InvestmentTransaction.self).filter(\.$portfolioID == portfolioID).first() != nil
+    }
+
     static func rebuild(_ portfolio: Portfolio, in scope: UserScope) async throws {
         let book = try await PortfolioBook.load(portfolio, in: scope)
         let ledger = try book.ledger()
