@@ -52,6 +52,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWT", package: "jwt"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "PlaidKit",
+                "PlaidSimulator",
             ]
         ),
 
@@ -60,6 +62,16 @@ let package = Package(
             name: "PlaidKit",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+
+        // A Plaid-compatible server for loopback: deterministic institutions, items, transactions and
+        // holdings, sandbox calls, injected faults and signed webhooks. For the tests and the demo.
+        .target(
+            name: "PlaidSimulator",
+            dependencies: [
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
@@ -74,9 +86,19 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "PlaidSimulatorTests",
+            dependencies: [
+                "PlaidSimulator",
+                "PlaidKit",
+                .product(name: "Vapor", package: "vapor"),
+            ]
+        ),
+        .testTarget(
             name: "AppTests",
             dependencies: [
                 "App",
+                "PlaidKit",
+                "PlaidSimulator",
                 .product(name: "VaporTesting", package: "vapor"),
             ]
         ),
