@@ -10,6 +10,7 @@ import Vapor
 public func configure(_ app: Application, settings: Settings) async throws {
     app.settings = settings
     app.secrets = try Secrets.load(settings: settings)
+    app.configurePlaid(settings: settings)
 
     try await configureDatabase(app, settings: settings)
     app.migrations.add(AppMigrations.all)
@@ -38,6 +39,8 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.asyncCommands.use(BenchCommand(), as: "bench")
     app.asyncCommands.use(ImportCommand(), as: "import")
     app.asyncCommands.use(SnapshotsCommand(), as: "snapshots")
+    app.asyncCommands.use(KeysCommand(), as: "keys")
+    app.asyncCommands.use(PlaidSimulatorCommand(), as: "plaid-simulator")
 }
 
 private func configureDatabase(_ app: Application, settings: Settings) async throws {

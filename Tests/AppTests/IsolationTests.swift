@@ -19,6 +19,7 @@ struct IsolationTests {
         "rules": { db, user in try await db.rule(user: user) },
         "investments": { db, user in try await db.investment(user: user) },
         "portfolios": { db, user in try await db.portfolio(user: user) },
+        "connections": { db, user in try await db.connection(user: user) },
     ]
 
     /// For a route with a second id (`/portfolios/{id}/items/{item_id}`), how to make a child object

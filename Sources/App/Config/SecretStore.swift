@@ -12,9 +12,13 @@ public struct Secrets: Sendable {
     public let jwtSigningKey: [UInt8]
     /// 32 bytes, for AES-256-GCM.
     public let encryptionKey: [UInt8]
+    /// Keys that sealed tokens before the last rotation: they open what they sealed, never seal anew.
+    public var previousEncryptionKeys: [[UInt8]] = []
 
     public static let jwtSecretFileName = "jwt-secret"
     public static let encryptionKeyFileName = "encryption-key"
+    /// Keys retired by `finance keys rotate` when the key lives in the data folder, one base64 line each.
+    public static let previousEncryptionKeysFileName = "encryption-key.previous"
 
     public static func load(settings: Settings) throws -> Secrets {
         let jwt: [UInt8]
@@ -24,12 +28,14 @@ public struct Secrets: Sendable {
             jwt = try SecretFile(directory: settings.dataDirectory, name: jwtSecretFileName, byteCount: 64).readOrCreate()
         }
         let encryption: [UInt8]
+        var previous: [[UInt8]] = settings.previousEncryptionKeys.compactMap { key in Data(base64Encoded: key).map { [UInt8]($0) } }
         if let key = settings.encryptionKey, let bytes = Data(base64Encoded: key) {
             encryption = Array(bytes)
         } else {
             encryption = try SecretFile(directory: settings.dataDirectory, name: encryptionKeyFileName, byteCount: 32).readOrCreate()
+            previous += try SecretFile(directory: settings.dataDirectory, name: previousEncryptionKeysFileName, byteCount: 32).readLines()
         }
-        return Secrets(jwtSigningKey: jwt, encryptionKey: encryption)
+        return Secrets(jwtSigningKey: jwt, encryptionKey: encryption, previousEncryptionKeys: previous)
     }
 }
 
@@ -59,6 +65,42 @@ struct SecretFile {
             throw SecretError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
         }
         return bytes
+    }
+
+    /// Every key of a file of one base64 key a line (none when the file does not exist).
+    func readLines() throws -> [[UInt8]] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        try restrict()
+        let contents = try String(contentsOfFile: path, encoding: .utf8)
+        return try contents.split(whereSeparator: \.isNewline).map { line in
+            guard let data = Data(base64Encoded: String(line).trimmingCharacters(in: .whitespaces)), data.count == byteCount else {
+                throw SecretError.unreadable(path: path)
+            }
+            return Array(data)
+        }
+    }
+
+    /// Replaces the file's contents with `lines` (base64 keys), readable by its owner only, through a
+    /// temporary file renamed over it: a crash leaves the old file or the new, never half of one.
+    func replace(with keys: [[UInt8]]) throws {
+        try DataDirectory.create(directory)
+        let temporary = path + ".tmp"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw SecretError.cannotCreate(path: temporary, reason: String(cString: strerror(errno))) }
+        let text = keys.map { Data($0).base64EncodedString() + "\n" }.joined()
+        let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == text.utf8.count, synced, rename(temporary, path) == 0 else {
+            throw SecretError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    private func restrict() throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        if info.st_mode & 0o077 != 0, chmod(path, 0o600) != 0 { throw SecretError.tooOpen(path: path) }
     }
 
     private func read() throws -> [UInt8]? {

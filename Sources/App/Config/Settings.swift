@@ -1,4 +1,5 @@
 import Foundation
+import PlaidKit
 
 /// Every setting the server reads, typed, from the environment. The keys are the variable names;
 /// the README's settings table lists them with their defaults.
@@ -25,6 +26,11 @@ public struct Settings: Sendable {
     public var previousJWTSecrets: [String] = []
     /// bcrypt's work factor: each step doubles the time a hash takes.
     public var bcryptCost: Int = 12
+    /// Earlier encryption keys (base64 of 32 bytes each), still able to open Plaid access tokens sealed
+    /// under them until `finance keys rotate` has sealed every token under the current key.
+    public var previousEncryptionKeys: [String] = []
+    /// Where and as whom to reach Plaid; `nil` when not configured (linking answers 503).
+    public var plaid: PlaidSettings?
 
     public static let defaultDataDirectory = "./data"
     public static let sqliteFileName = "finance.sqlite"
@@ -41,6 +47,11 @@ public struct Settings: Sendable {
         case encryptionKey = "FINANCE_ENCRYPTION_KEY"
         case previousJWTSecrets = "FINANCE_JWT_PREVIOUS_SECRETS"
         case bcryptCost = "FINANCE_BCRYPT_COST"
+        case previousEncryptionKeys = "FINANCE_ENCRYPTION_PREVIOUS_KEYS"
+        case plaidEnvironment = "PLAID_ENV"
+        case plaidClientID = "PLAID_CLIENT_ID"
+        case plaidSecret = "PLAID_SECRET"
+        case plaidWebhookURL = "PLAID_WEBHOOK_URL"
     }
 
     /// Reads the settings from `environment`; an unset or empty variable takes its default.
@@ -79,12 +90,20 @@ public struct Settings: Sendable {
             throw SettingsError(key: .previousJWTSecrets, problem: "must list secrets of at least 32 bytes each, separated by commas")
         }
         let bcryptCost = try integer(value(.bcryptCost), key: .bcryptCost, default: 12, range: 4...31)
+        let previousEncryptionKeys = (value(.previousEncryptionKeys) ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        if previousEncryptionKeys.contains(where: { Data(base64Encoded: $0)?.count != 32 }) {
+            throw SettingsError(key: .previousEncryptionKeys, problem: "must list keys of 32 bytes encoded in base64, separated by commas")
+        }
 
         return Settings(
             dataDirectory: dataDirectory, database: database, host: host, port: port,
             databasePoolSize: poolSize, maxBodySize: maxBodySize,
             jwtSecret: jwtSecret, encryptionKey: encryptionKey,
-            previousJWTSecrets: previousJWTSecrets, bcryptCost: bcryptCost
+            previousJWTSecrets: previousJWTSecrets, bcryptCost: bcryptCost,
+            previousEncryptionKeys: previousEncryptionKeys,
+            plaid: try PlaidSettings.load(value)
         )
     }
 
@@ -137,6 +156,33 @@ public struct Settings: Sendable {
             throw SettingsError(key: key, problem: "must be a size such as 1048576, 512kb or 10mb, not \"\(text)\"")
         }
         return number * multiplier
+    }
+}
+
+/// Plaid's environment and credentials. All three of `PLAID_ENV`, `PLAID_CLIENT_ID` and
+/// `PLAID_SECRET` are set, or none (Plaid off).
+public struct PlaidSettings: Sendable, Equatable {
+    /// `sandbox`, `production`, or the base URL of a Plaid-compatible server (the simulator).
+    public var environment: String
+    public var clientID: String
+    public var secret: String
+    /// Where Plaid sends this server's webhooks (`https://…/api/v1/webhooks/plaid`), if anywhere.
+    public var webhookURL: String?
+
+    static func load(_ value: (Settings.Key) -> String?) throws(SettingsError) -> PlaidSettings? {
+        let environment = value(.plaidEnvironment), clientID = value(.plaidClientID), secret = value(.plaidSecret)
+        guard environment != nil || clientID != nil || secret != nil else { return nil }
+        guard let environment else { throw SettingsError(key: .plaidEnvironment, problem: "must be set when PLAID_CLIENT_ID or PLAID_SECRET is") }
+        guard let clientID else { throw SettingsError(key: .plaidClientID, problem: "must be set when PLAID_ENV is") }
+        guard let secret else { throw SettingsError(key: .plaidSecret, problem: "must be set when PLAID_ENV is") }
+        guard PlaidConfiguration.Environment(environment) != nil else {
+            throw SettingsError(key: .plaidEnvironment, problem: "must be sandbox, production or an http(s):// base URL")
+        }
+        let webhook = value(.plaidWebhookURL)
+        if let webhook, !(webhook.hasPrefix("https://") || webhook.hasPrefix("http://")) {
+            throw SettingsError(key: .plaidWebhookURL, problem: "must be an http(s):// URL")
+        }
+        return PlaidSettings(environment: environment, clientID: clientID, secret: secret, webhookURL: webhook)
     }
 }
 

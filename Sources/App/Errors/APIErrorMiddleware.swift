@@ -12,7 +12,7 @@ struct APIErrorMiddleware: AsyncMiddleware {
             if apiError.status == .internalServerError {
                 request.logger.error("Unhandled error: \(Self.loggable(error))")
             } else if apiError.status.code >= 500 {
-                request.logger.warning("\(apiError.code): \(error)")
+                request.logger.warning("\(apiError.code): \(Self.loggable(error))")
             } else {
                 request.logger.debug("\(apiError.status.code) \(apiError.code): \(apiError.message)")
             }

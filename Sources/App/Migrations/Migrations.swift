@@ -27,5 +27,6 @@ enum AppMigrations {
         CreateInvestmentTransactions(),
         AddPortfolioCostBasisMethod(),
         BackfillLedgerHistory(),
+        AddPlaidSyncState(),
     ]
 }

@@ -18,6 +18,7 @@ final class InvestmentTransaction: UserOwnedModel, @unchecked Sendable {
     @Field(key: "fees") var fees: Amount
     @Field(key: "currency") var currency: CurrencyCode
     @OptionalField(key: "notes") var notes: String?
+    @OptionalField(key: "plaid_investment_transaction_id") var plaidInvestmentTransactionID: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

@@ -3,7 +3,7 @@ import Fluent
 import Foundation
 
 /// A link to one institution through Plaid (a Plaid "item"). The access token is kept only sealed.
-final class PlaidConnection: Model, @unchecked Sendable {
+final class PlaidConnection: UserOwnedModel, @unchecked Sendable {
     static let schema = "plaid_connections"
 
     @ID(key: .id) var id: UUID?
@@ -16,9 +16,15 @@ final class PlaidConnection: Model, @unchecked Sendable {
     @Enum(key: "status") var status: ConnectionStatus
     @OptionalField(key: "error_code") var errorCode: String?
     @OptionalField(key: "sync_cursor") var syncCursor: String?
+    @OptionalField(key: "error_message") var errorMessage: String?
     @OptionalField(key: "last_synced_at") var lastSyncedAt: Date?
+    @OptionalField(key: "last_attempted_at") var lastAttemptedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
     init() {}
+
+    var sealedToken: AccessTokenVault.Sealed {
+        AccessTokenVault.Sealed(ciphertext: accessTokenCiphertext, keyID: accessTokenKeyID)
+    }
 }

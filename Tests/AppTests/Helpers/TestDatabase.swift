@@ -53,6 +53,7 @@ actor TestLock {
 func withTestApp(
     _ backend: TestBackend,
     migrate: Bool = true,
+    environment extra: [String: String] = [:],
     _ body: (Application) async throws -> Void
 ) async throws {
     if backend == .postgres { await TestLock.postgres.acquire() }
@@ -61,6 +62,7 @@ func withTestApp(
     // bcrypt at its lowest cost: the tests check behaviour, not hashing time.
     var environment: [String: String] = [Settings.Key.dataDirectory.rawValue: dataDirectory, Settings.Key.bcryptCost.rawValue: "4"]
     if backend == .postgres { environment[Settings.Key.databaseURL.rawValue] = TestBackend.postgresURL }
+    environment.merge(extra) { _, new in new }
 
     let app = try await Application.make(.testing)
     app.logger.logLevel = .warning

@@ -4,7 +4,7 @@ import Vapor
 /// Build with `-c release` for figures worth quoting.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) or balances (overview, history, analytics).")
+        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics) or sync (initial Plaid sync from the simulator).")
         var benchmark: String
 
         @Option(name: "transactions", help: "Transactions to generate (default 1000000).")
@@ -21,7 +21,7 @@ struct BenchCommand: AsyncCommand {
     }
 
     var help: String {
-        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics."
+        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -40,10 +40,12 @@ struct BenchCommand: AsyncCommand {
             let importRows = signature.importRows ?? 200_000
             guard importRows > 0 else { throw CommandFailure("--import-rows must be positive") }
             try await LedgerBenchmark(app: context.application, shape: shape, importRows: importRows, console: context.console).run()
+        case "sync":
+            try await SyncBenchmark(app: context.application, transactions: signature.transactions ?? 100_000, console: context.console).run()
         case "balances":
             try await BalancesBenchmark(app: context.application, shape: shape, console: context.console).run()
         default:
-            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances")
+            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync")
         }
     }
 }

@@ -18,6 +18,10 @@ struct NewTransactionRow: Sendable {
     var categorySource: CategorySource = .default
     let pending: Bool
     var importKey: String? = nil
+    var detailedCategory: String? = nil
+    var authorizedDate: LocalDate? = nil
+    var plaidTransactionID: String? = nil
+    var pendingTransactionID: String? = nil
 }
 
 /// Writes many transactions at once: multi-row INSERTs (SQLite) or COPY (PostgreSQL) straight through
@@ -27,6 +31,7 @@ enum TransactionBulkInsert {
     static let columns = [
         "id", "user_id", "account_id", "date", "amount", "currency", "description",
         "merchant_name", "category", "category_source", "pending", "import_key", "created_at", "updated_at",
+        "detailed_category", "authorized_date", "plaid_transaction_id", "pending_transaction_id",
     ]
 
     /// Inserts `rows` atomically and answers how many were written.
@@ -82,6 +87,10 @@ enum TransactionBulkInsert {
                         binds.append(row.importKey.map(SQLiteData.text) ?? .null)
                         binds.append(timestamp)
                         binds.append(timestamp)
+                        binds.append(row.detailedCategory.map(SQLiteData.text) ?? .null)
+                        binds.append(row.authorizedDate.map { SQLiteData.text($0.description) } ?? .null)
+                        binds.append(row.plaidTransactionID.map(SQLiteData.text) ?? .null)
+                        binds.append(row.pendingTransactionID.map(SQLiteData.text) ?? .null)
                     }
                     _ = try await connection.query(sqliteStatement(rowCount: chunk.count), binds)
                     start += chunk.count
@@ -119,7 +128,8 @@ enum TransactionBulkInsert {
                                 row.id.uuidString, row.userID.uuidString, row.accountID.uuidString, row.date.description,
                                 row.amount.description, row.currency.code, row.description, row.merchantName,
                                 row.category.rawValue, row.categorySource.rawValue, row.pending ? "t" : "f", row.importKey,
-                                timestamp, timestamp,
+                                timestamp, timestamp, row.detailedCategory, row.authorizedDate?.description,
+                                row.plaidTransactionID, row.pendingTransactionID,
                             ], to: &buffer)
                             if buffer.readableBytes >= 200 * 1024 {
                                 try await writer.write(buffer)

@@ -1,0 +1,219 @@
+import FinanceAPI
+import FinanceCore
+import Fluent
+import Foundation
+import PlaidKit
+import Vapor
+
+extension APIHandler {
+    func createPlaidLinkToken(_ input: Operations.CreatePlaidLinkToken.Input) async throws -> Operations.CreatePlaidLinkToken.Output {
+        let plaid = try app.requirePlaid()
+        var connectionID: UUID?
+        if case .json(let body)? = input.body, let text = body.connectionId {
+            var form = FieldValidator()
+            connectionID = form.uuid(text, field: "connection_id")
+            try form.check()
+        }
+        let user = try await Authentication.requireUser(app)
+        // Update mode: Link repairs the login of an existing item, which needs its access token.
+        let accessToken: String? = if let connectionID {
+            try await Authentication.withUser(app) { scope, _ in
+                let connection = try await scope.find(PlaidConnection.self, connectionID, name: "connection")
+                return try app.tokenVault.open(connection.sealedToken, userID: scope.userID, itemID: connection.plaidItemID)
+            }
+        } else { nil }
+        let request = LinkTokenCreateRequest(
+            clientName: "FinanceDashboard", user: .init(clientUserId: user.id.uuidString),
+            products: accessToken == nil ? ["transactions"] : nil, webhook: app.settings.plaid?.webhookURL, accessToken: accessToken)
+        let answer: LinkTokenCreateResponse
+        do { answer = try await plaid.createLinkToken(request) } catch { throw APIError.plaid(error) }
+        let expiration = ISO8601DateFormatter().date(from: answer.expiration) ?? Date().addingTimeInterval(4 * 3600)
+        return .ok(.init(body: .json(.init(linkToken: answer.linkToken, expiration: expiration))))
+    }
+
+    func createPlaidSandboxPublicToken(_ input: Operations.CreatePlaidSandboxPublicToken.Input) async throws -> Operations.CreatePlaidSandboxPublicToken.Output {
+        let plaid = try app.requirePlaid()
+        guard plaid.configuration.environment != .production else { throw APIError.notFound() }
+        var form = FieldValidator()
+        var institution = "ins_109508", username: String?, password: String?
+        if case .json(let body)? = input.body {
+            institution = form.text(body.institutionId, field: "institution_id", max: 100) ?? institution
+            username = form.text(body.username, field: "username", max: 100)
+            password = form.text(body.password, field: "password", max: 100)
+        }
+        try form.check()
+        _ = try await Authentication.requireUser(app)
+        let answer: SandboxPublicTokenCreateResponse
+        do {
+            answer = try await plaid.sandboxCreatePublicToken(SandboxPublicTokenCreateRequest(
+                institutionId: institution, initialProducts: ["transactions", "investments"], webhook: app.settings.plaid?.webhookURL,
+                username: username, password: password))
+        } catch {
+            throw APIError.plaid(error)
+        }
+        return .ok(.init(body: .json(.init(publicToken: answer.publicToken))))
+    }
+
+    func exchangePlaidPublicToken(_ input: Operations.ExchangePlaidPublicToken.Input) async throws -> Operations.ExchangePlaidPublicToken.Output {
+        let plaid = try app.requirePlaid()
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var form = FieldValidator()
+        let publicToken = form.text(body.publicToken, field: "public_token", max: 500)
+        if publicToken?.isEmpty == true { form.fail("public_token", "must not be empty") }
+        try form.check()
+        let user = try await Authentication.requireUser(app)
+        let audit = AuditContext.current(userID: user.id)
+
+        let exchanged: PublicTokenExchangeResponse
+        let item: ItemGetResponse
+        do {
+            exchanged = try await plaid.exchangePublicToken(publicToken ?? "")
+            item = try await plaid.item(accessToken: exchanged.accessToken)
+        } catch {
+            throw APIError.plaid(error)
+        }
+        var named = item.item.institutionName
+        if named == nil, let institutionID = item.item.institutionId {
+            named = try? await plaid.institution(id: institutionID).institution.name
+        }
+        let institutionName = named
+        let sealed = try app.tokenVault.seal(exchanged.accessToken, userID: user.id, itemID: exchanged.itemId)
+        let connectionID = try await app.db.asUser(user.id) { db in
+            let scope = UserScope(userID: user.id, db: db, audit: audit)
+            if try await scope.query(PlaidConnection.self).filter(\.$plaidItemID == exchanged.itemId).first() != nil {
+                throw APIError(.conflict, code: "already_linked", message: "This bank link is already a connection of yours.")
+            }
+            let connection = PlaidConnection()
+            connection.id = UUID.timeOrdered()
+            connection.plaidItemID = exchanged.itemId
+            connection.accessTokenCiphertext = sealed.ciphertext
+            connection.accessTokenKeyID = sealed.keyID
+            connection.institutionID = item.item.institutionId
+            connection.institutionName = institutionName.map { String($0.prefix(200)) }
+            connection.status = .healthy
+            try await scope.create(connection, entityType: "connection")
+            return try connection.requireID()
+        }
+        // The connection stands even if its first sync fails: the failure is recorded on it, and
+        // the next sync starts from nothing.
+        var outcome = SyncOutcome()
+        var connection: PlaidConnection
+        do {
+            (connection, outcome) = try await ConnectionSync(app: app, plaid: plaid).run(connectionID: connectionID, userID: user.id, audit: audit)
+        } catch let error as APIError where error.status == .badGateway {
+            connection = try await app.db.asUser(user.id) { db in
+                try await UserScope(userID: user.id, db: db, audit: audit).find(PlaidConnection.self, connectionID, name: "connection")
+            }
+        }
+        let view = try await connectionView(connection, userID: user.id)
+        return .created(.init(body: .json(Self.syncResult(view, outcome))))
+    }
+
+    func listConnections(_ input: Operations.ListConnections.Input) async throws -> Operations.ListConnections.Output {
+        let views = try await Authentication.withUser(app) { scope, _ in
+            let connections = try await scope.query(PlaidConnection.self).sort(\.$createdAt).sort(\.$id).all()
+            let accounts = try await scope.query(Account.self).filter(\.$plaidConnectionID != nil).sort(\.$id).all()
+            return try connections.map { connection in
+                try ConnectionRepresentation.make(connection, accountIDs: accounts.filter { $0.plaidConnectionID == connection.id }.compactMap(\.id))
+            }
+        }
+        return .ok(.init(body: .json(.init(items: views))))
+    }
+
+    func getConnection(_ input: Operations.GetConnection.Input) async throws -> Operations.GetConnection.Output {
+        let id = try PathID.parse(input.path.id)
+        let user = try await Authentication.requireUser(app)
+        let connection = try await app.db.asUser(user.id) { db in
+            try await UserScope(userID: user.id, db: db, audit: AuditContext.current(userID: user.id)).find(PlaidConnection.self, id, name: "connection")
+        }
+        return .ok(.init(body: .json(try await connectionView(connection, userID: user.id))))
+    }
+
+    func syncConnection(_ input: Operations.SyncConnection.Input) async throws -> Operations.SyncConnection.Output {
+        let id = try PathID.parse(input.path.id)
+        let user = try await Authentication.requireUser(app)
+        // Somebody else's connection is unknown here before Plaid's configuration is looked at.
+        _ = try await app.db.asUser(user.id) { db in
+            try await UserScope(userID: user.id, db: db, audit: AuditContext.current(userID: user.id)).find(PlaidConnection.self, id, name: "connection")
+        }
+        let plaid = try app.requirePlaid()
+        let (connection, outcome) = try await ConnectionSync(app: app, plaid: plaid)
+            .run(connectionID: id, userID: user.id, audit: AuditContext.current(userID: user.id))
+        return .ok(.init(body: .json(Self.syncResult(try await connectionView(connection, userID: user.id), outcome))))
+    }
+
+    func deleteConnection(_ input: Operations.DeleteConnection.Input) async throws -> Operations.DeleteConnection.Output {
+        let id = try PathID.parse(input.path.id)
+        let keepHistory = input.query.keepHistory ?? true
+        let user = try await Authentication.requireUser(app)
+        let audit = AuditContext.current(userID: user.id)
+        let connection = try await app.db.asUser(user.id) { db in
+            try await UserScope(userID: user.id, db: db, audit: audit).find(PlaidConnection.self, id, name: "connection")
+        }
+        // Plaid first: an item left alive there would go on being billed and sending webhooks.
+        if let plaid = app.plaid {
+            let token = try app.tokenVault.open(connection.sealedToken, userID: user.id, itemID: connection.plaidItemID)
+            do {
+                try await plaid.removeItem(accessToken: token)
+            } catch {
+                // An item already gone at Plaid is as good as removed.
+                if case .plaid(let plaidError, _) = error, [PlaidError.invalidAccessToken, "ITEM_NOT_FOUND"].contains(plaidError.errorCode) {
+                } else {
+                    throw APIError.plaid(error)
+                }
+            }
+        }
+        try await app.db.asUser(user.id) { db in
+            let scope = UserScope(userID: user.id, db: db, audit: audit)
+            if keepHistory {
+                try await LinkedAccounts.unlink(connectionID: id, in: scope)
+            } else {
+                let accounts = try await scope.query(Account.self).filter(\.$plaidConnectionID == id).all()
+                let accountIDs = accounts.compactMap(\.id)
+                if !accountIDs.isEmpty {
+                    try await scope.query(Portfolio.self).filter(\.$accountID ~~ accountIDs).delete()
+                    for account in accounts {
+                        try await scope.delete(account, entityType: "account", view: AccountRepresentation.auditView)
+                    }
+                    // Their transactions went with them: the analytics that sum them follow.
+                    try await TransferFlags.refresh(userID: user.id, around: [nil], on: db)
+                    try await DailyTotals.refresh(userID: user.id, around: [nil], on: db)
+                }
+            }
+            try await scope.delete(connection, entityType: "connection") { ConnectionAuditView(institution: $0.institutionName, item: $0.plaidItemID) }
+        }
+        return .noContent(.init())
+    }
+
+    private func connectionView(_ connection: PlaidConnection, userID: UUID) async throws -> Components.Schemas.Connection {
+        let connectionID = try connection.requireID()
+        let accountIDs = try await app.db.asUser(userID) { db in
+            try await Account.query(on: db).filter(\.$userID == userID).filter(\.$plaidConnectionID == connectionID).sort(\.$id).all().compactMap(\.id)
+        }
+        return try ConnectionRepresentation.make(connection, accountIDs: accountIDs)
+    }
+
+    private static func syncResult(_ connection: Components.Schemas.Connection, _ outcome: SyncOutcome) -> Components.Schemas.SyncResult {
+        .init(connection: connection, accounts: outcome.accounts, added: outcome.added, modified: outcome.modified, removed: outcome.removed,
+              holdings: outcome.holdings, investmentTransactions: outcome.investmentTransactions)
+    }
+}
+
+/// What the audit trail keeps of a deleted connection: never its token.
+struct ConnectionAuditView: Encodable {
+    let institution: String?
+    let item: String
+}
+
+enum ConnectionRepresentation {
+    static func make(_ connection: PlaidConnection, accountIDs: [UUID]) throws -> Components.Schemas.Connection {
+        guard let id = connection.id, let status = Components.Schemas.ConnectionStatus(rawValue: connection.status.rawValue) else {
+            throw APIError.internalError
+        }
+        return .init(
+            id: id.uuidString, institutionId: connection.institutionID, institutionName: connection.institutionName, status: status,
+            errorCode: connection.errorCode, errorMessage: connection.errorMessage, lastSyncedAt: connection.lastSyncedAt,
+            lastAttemptedAt: connection.lastAttemptedAt, accountIds: accountIDs.map(\.uuidString),
+            createdAt: connection.createdAt ?? Date(), updatedAt: connection.updatedAt ?? Date())
+    }
+}

@@ -1,0 +1,248 @@
+import FinanceCore
+import Fluent
+import Foundation
+import PlaidKit
+import SQLKit
+import Vapor
+
+/// What one sync brought.
+struct SyncOutcome: Sendable, Equatable {
+    var accounts = 0
+    var added = 0
+    var modified = 0
+    var removed = 0
+    var holdings = 0
+    var investmentTransactions = 0
+    /// Time spent fetching from Plaid, and applying in the database.
+    var fetchTime: Duration = .zero
+    var applyTime: Duration = .zero
+}
+
+/// Brings one connection up to date with Plaid.
+///
+/// Everything is fetched first, with no database transaction held open across calls to Plaid: the
+/// accounts and their live balances, every page of transaction updates since the stored cursor
+/// (restarted from that cursor if Plaid reports `TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION`), and,
+/// for investment accounts, the holdings and two years of investment transactions. Then it is all
+/// applied in one database transaction together with the new cursor. A sync that fails or is
+/// stopped anywhere before that commit changes nothing, and the next one starts from the same cursor:
+/// no transaction is lost and none is written twice (rows are keyed by Plaid's ids besides).
+///
+/// A Plaid error is recorded on the connection: `ITEM_LOGIN_REQUIRED` marks it `login_required`
+/// (automatic syncs skip it until repaired), anything else `error`.
+struct ConnectionSync: Sendable {
+    let app: Application
+    let plaid: PlaidClient
+    /// Days of investment transactions fetched (Plaid keeps 24 months).
+    var investmentDays = 730
+
+    func run(connectionID: UUID, userID: UUID, audit: AuditContext) async throws -> (PlaidConnection, SyncOutcome) {
+        let connection = try await app.db.asUser(userID) { db in
+            try await UserScope(userID: userID, db: db, audit: audit).find(PlaidConnection.self, connectionID, name: "connection")
+        }
+        guard connection.status != .disabled else {
+            throw APIError(.conflict, code: "connection_disabled",
+                           message: "Access to this connection was revoked; link the bank again to sync it.")
+        }
+        let token = try app.tokenVault.open(connection.sealedToken, userID: userID, itemID: connection.plaidItemID)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let fetched: PlaidFetch
+        do {
+            fetched = try await PlaidFetch.load(plaid: plaid, token: token, cursor: connection.syncCursor, investmentDays: investmentDays)
+        } catch let error as PlaidClientError {
+            try await recordFailure(error, connectionID: connectionID, userID: userID)
+            throw APIError.plaid(error)
+        }
+        let fetchTime = clock.now - started
+        return try await app.db.asUser(userID) { db in
+            let scope = UserScope(userID: userID, db: db, audit: audit)
+            // Claims the connection for this update: the row is locked until commit, and a sync that
+            // finished meanwhile from the same cursor makes this one stop rather than apply it twice.
+            let now = Date()
+            let claimed = try await db.sql.raw("""
+                UPDATE plaid_connections SET last_attempted_at = \(bind: now)
+                WHERE id = \(bind: connectionID) AND user_id = \(bind: userID)
+                  AND sync_cursor \(unsafeRaw: db.engine == .postgres ? "IS NOT DISTINCT FROM" : "IS") \(bind: connection.syncCursor)
+                RETURNING id
+                """).all()
+            guard !claimed.isEmpty else {
+                throw APIError(.conflict, code: "sync_in_progress",
+                               message: "Another sync of this connection finished first; nothing changed by this one.")
+            }
+            var outcome = try await Self.apply(fetched, to: connection, in: scope)
+            outcome.fetchTime = fetchTime
+            outcome.applyTime = clock.now - started - fetchTime
+            let current = try await scope.find(PlaidConnection.self, connectionID, name: "connection")
+            current.syncCursor = fetched.cursor
+            current.status = .healthy
+            current.errorCode = nil
+            current.errorMessage = nil
+            current.lastSyncedAt = now
+            current.lastAttemptedAt = now
+            try await current.update(on: db)
+            try await audit.record(.update, entityType: "connection", entityID: connectionID, changes: [
+                "synced": FieldChange(old: nil, new: "\(outcome.added) added, \(outcome.modified) modified, \(outcome.removed) removed"),
+            ], on: db)
+            return (current, outcome)
+        }
+    }
+
+    /// Applies what was fetched, inside the caller's transaction.
+    static func apply(_ fetched: PlaidFetch, to connection: PlaidConnection, in scope: UserScope) async throws -> SyncOutcome {
+        var outcome = SyncOutcome()
+        let accounts = try await LinkedAccounts.upsert(fetched.accounts, connection: connection, in: scope)
+        outcome.accounts = fetched.accounts.count
+        let applied = try await TransactionChangesWriter.apply(fetched.changes, accounts: accounts, in: scope)
+        outcome.added = applied.added
+        outcome.modified = applied.modified
+        outcome.removed = applied.removed
+
+        var tied: Set<UUID> = []
+        if let investments = fetched.investments {
+            let written = try await InvestmentSync.apply(investments, accounts: accounts, in: scope)
+            outcome.holdings = written.holdings
+            outcome.investmentTransactions = written.transactions
+            tied = written.portfolioAccounts
+        }
+        // History: the ledger's changes, and every account's reported balance (a reported-balance
+        // account's history is replayed back from it, so a new balance moves it all).
+        try await LedgerBalances.refreshHistory(applied.changes, inserted: applied.onlyInserted ? applied.inserted : nil, in: scope)
+        let refreshed = Set(applied.changes.map(\.accountID))
+        for account in accounts.values where !refreshed.contains(account.id!) && !tied.contains(account.id!) {
+            try await BalanceSnapshots.refresh(account, from: nil, on: scope.db)
+        }
+        return outcome
+    }
+
+    /// Records a failed sync on the connection, in its own transaction (the sync changed nothing else).
+    private func recordFailure(_ error: PlaidClientError, connectionID: UUID, userID: UUID) async throws {
+        let (code, message): (String, String) = switch error {
+        case .plaid(let plaid, _): (plaid.errorCode, plaid.errorMessage)
+        default: ("PLAID_UNAVAILABLE", error.description)
+        }
+        try await app.db.asUser(userID) { db in
+            guard let connection = try await PlaidConnection.query(on: db).filter(\.$id == connectionID).filter(\.$userID == userID).first() else { return }
+            if connection.status != .disabled {
+                connection.status = code == PlaidError.itemLoginRequired ? .loginRequired : .error
+            }
+            connection.errorCode = String(code.prefix(100))
+            connection.errorMessage = String(message.prefix(2000))
+            connection.lastAttemptedAt = Date()
+            try await connection.update(on: db)
+        }
+        app.logger.warning("Plaid sync failed", metadata: ["connection": "\(connectionID)", "error_code": "\(code)"])
+    }
+}
+
+/// Everything one sync fetches from Plaid before writing anything.
+struct PlaidFetch: Sendable {
+    var accounts: [PlaidKit.Account]
+    var changes: TransactionChanges
+    /// The cursor after the last page; `nil` while Plaid has no transactions ready.
+    var cursor: String?
+    var investments: InvestmentFetch?
+
+    struct InvestmentFetch: Sendable {
+        var holdings: [PlaidKit.Holding]
+        var securities: [PlaidKit.Security]
+        var transactions: [PlaidKit.InvestmentTransaction]
+    }
+
+    /// How many times an update is fetched again from its first cursor when Plaid reports that the
+    /// data changed during pagination.
+    static let maxRestarts = 3
+
+    static func load(plaid: PlaidClient, token: String, cursor: String?, investmentDays: Int, today: LocalDate = .utcDay(of: Date())) async throws -> PlaidFetch {
+        let balances = try await plaid.balances(accessToken: token)
+        var update = try await fetchUpdate(plaid: plaid, token: token, from: cursor)
+        var restarts = 0
+        while update == nil && restarts < maxRestarts {
+            restarts += 1
+            update = try await fetchUpdate(plaid: plaid, token: token, from: cursor)
+        }
+        guard let (changes, next) = update else {
+            throw PlaidClientError.plaid(PlaidError(errorType: "TRANSACTIONS_ERROR", errorCode: PlaidError.mutationDuringPagination,
+                                                    errorMessage: "the data kept changing during pagination"), httpStatus: 400)
+        }
+
+        var investments: InvestmentFetch?
+        if balances.accounts.contains(where: { ["investment", "brokerage"].contains($0.type.lowercased()) }) {
+            investments = try await loadInvestments(plaid: plaid, token: token, days: investmentDays, today: today)
+        }
+        return PlaidFetch(accounts: balances.accounts, changes: changes, cursor: next, investments: investments)
+    }
+
+    /// Every page of one update from `cursor`, with the cursor after the last; nil when Plaid reports
+    /// that the data changed during pagination (the update must be fetched again from `cursor`).
+    private static func fetchUpdate(plaid: PlaidClient, token: String, from cursor: String?) async throws -> (TransactionChanges, String?)? {
+        var changes = TransactionChanges()
+        var next = cursor
+        while true {
+            let page: TransactionsSyncResponse
+            do {
+                page = try await plaid.syncTransactions(accessToken: token, cursor: next)
+            } catch {
+                if case .plaid(let plaidError, _) = error, plaidError.errorCode == PlaidError.mutationDuringPagination { return nil }
+                throw error
+            }
+            changes.record(page)
+            if !page.nextCursor.isEmpty { next = page.nextCursor }
+            if !page.hasMore { return (changes, next) }
+        }
+    }
+
+    private static func loadInvestments(plaid: PlaidClient, token: String, days: Int, today: LocalDate) async throws -> InvestmentFetch? {
+        let holdings: InvestmentsHoldingsGetResponse
+        do {
+            holdings = try await plaid.holdings(accessToken: token)
+        } catch {
+            // The institution does not offer investments through Plaid: the accounts' balances still come.
+            if case .plaid(let plaidError, _) = error,
+               ["PRODUCTS_NOT_SUPPORTED", "NO_INVESTMENT_ACCOUNTS", "INVALID_PRODUCT"].contains(plaidError.errorCode) { return nil }
+            throw error
+        }
+        var transactions: [PlaidKit.InvestmentTransaction] = []
+        var securities = holdings.securities
+        while true {
+            let page = try await plaid.investmentTransactions(InvestmentsTransactionsGetRequest(
+                accessToken: token, startDate: today.adding(days: -days).description, endDate: today.description,
+                count: 500, offset: transactions.count))
+            transactions += page.investmentTransactions
+            securities += page.securities
+            if page.investmentTransactions.isEmpty || transactions.count >= page.totalInvestmentTransactions { break }
+        }
+        return InvestmentFetch(holdings: holdings.holdings, securities: securities, transactions: transactions)
+    }
+}
+
+/// The net effect of the pages of one update, in the order Plaid sent them: each transaction's
+/// latest state, and the ids removed. A transaction added and later removed in the same update is
+/// never written.
+struct TransactionChanges: Sendable {
+    private(set) var latest: [String: PlaidKit.Transaction] = [:]
+    private(set) var order: [String] = []
+    private(set) var removed: Set<String> = []
+
+    mutating func record(_ page: TransactionsSyncResponse) {
+        for transaction in page.added + page.modified {
+            if latest.updateValue(transaction, forKey: transaction.transactionId) == nil { order.append(transaction.transactionId) }
+            removed.remove(transaction.transactionId)
+        }
+        for gone in page.removed {
+            latest[gone.transactionId] = nil
+            removed.insert(gone.transactionId)
+        }
+    }
+
+    /// The transactions to write, in the order Plaid sent them.
+    var upserts: [PlaidKit.Transaction] {
+        var seen: Set<String> = []
+        return order.compactMap { id in
+            guard seen.insert(id).inserted else { return nil }
+            return latest[id]
+        }
+    }
+
+    var isEmpty: Bool { latest.isEmpty && removed.isEmpty }
+}

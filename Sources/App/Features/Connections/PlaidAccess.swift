@@ -1,0 +1,56 @@
+import AsyncHTTPClient
+import Foundation
+import PlaidKit
+import Vapor
+
+extension Application {
+    private struct PlaidClientKey: StorageKey { typealias Value = PlaidClient }
+    private struct VaultKey: StorageKey { typealias Value = AccessTokenVault }
+
+    /// The Plaid client the settings describe, or `nil` when Plaid is not configured.
+    var plaid: PlaidClient? {
+        get { storage[PlaidClientKey.self] }
+        set { storage[PlaidClientKey.self] = newValue }
+    }
+
+    /// The Plaid client, or a 503 that says how to configure one.
+    func requirePlaid() throws -> PlaidClient {
+        guard let plaid else {
+            throw APIError(.serviceUnavailable, code: "plaid_not_configured",
+                           message: "Linking banks needs Plaid: set PLAID_ENV, PLAID_CLIENT_ID and PLAID_SECRET.")
+        }
+        return plaid
+    }
+
+    /// Seals and opens Plaid access tokens with the configured encryption keys.
+    var tokenVault: AccessTokenVault {
+        get {
+            guard let vault = storage[VaultKey.self] else { preconditionFailure("configure(_:settings:) makes the vault") }
+            return vault
+        }
+        set { storage[VaultKey.self] = newValue }
+    }
+
+    /// Called by `configure`: the vault from the secrets, the client from the settings.
+    func configurePlaid(settings: Settings) {
+        tokenVault = AccessTokenVault(current: secrets.encryptionKey, previous: secrets.previousEncryptionKeys)
+        guard let plaid = settings.plaid, let environment = PlaidConfiguration.Environment(plaid.environment) else { return }
+        self.plaid = PlaidClient(
+            configuration: PlaidConfiguration(environment: environment, clientID: plaid.clientID, secret: plaid.secret),
+            httpClient: HTTPClient.shared, logger: Logger(label: "plaid")
+        )
+    }
+}
+
+extension APIError {
+    /// Plaid refused or failed a call: 502 with Plaid's error code, never a token.
+    static func plaid(_ error: PlaidClientError) -> APIError {
+        switch error {
+        case .plaid(let plaid, _):
+            APIError(.badGateway, code: "plaid_" + plaid.errorCode.lowercased(),
+                     message: "Plaid answered \(plaid.errorCode): \(plaid.displayMessage ?? plaid.errorMessage)")
+        case .transport, .unexpectedStatus, .undecodable:
+            APIError(.badGateway, code: "plaid_unavailable", message: "Plaid could not be reached or answered unexpectedly: \(error)")
+        }
+    }
+}
