@@ -62,6 +62,7 @@ let package = Package(
             name: "PlaidKit",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
@@ -82,6 +83,7 @@ let package = Package(
             name: "PlaidKitTests",
             dependencies: [
                 "PlaidKit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Vapor", package: "vapor"),
             ]
         ),

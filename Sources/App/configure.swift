@@ -40,6 +40,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.asyncCommands.use(ImportCommand(), as: "import")
     app.asyncCommands.use(SnapshotsCommand(), as: "snapshots")
     app.asyncCommands.use(KeysCommand(), as: "keys")
+    app.asyncCommands.use(WorkerCommand(), as: "worker")
+    app.asyncCommands.use(DemoCommand(), as: "demo")
+    app.lifecycle.use(JobWorkerLifecycle())
     app.asyncCommands.use(PlaidSimulatorCommand(), as: "plaid-simulator")
 }
 

@@ -289,6 +289,12 @@ public struct JSONWebKey: Codable, Sendable, Equatable {
     public let y: String
     public let createdAt: Int
     public let expiredAt: Int?
+
+    public init(alg: String, kty: String, crv: String, kid: String, use: String, x: String, y: String, createdAt: Int, expiredAt: Int?) {
+        (self.alg, self.kty, self.crv, self.kid, self.use, self.x, self.y) = (alg, kty, crv, kid, use, x, y)
+        self.createdAt = createdAt
+        self.expiredAt = expiredAt
+    }
 }
 
 public struct WebhookVerificationKeyGetResponse: Codable, Sendable {

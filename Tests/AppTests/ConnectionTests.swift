@@ -88,6 +88,13 @@ struct ConnectionTests {
             #expect((last?["balance"] as? String).flatMap { Amount($0) } == (checking["current_balance"] as? String).flatMap { Amount($0) },
                     "\(String(describing: last)) vs \(checking)")
 
+            // An account Plaid reports no transactions for holds its balance over the connection's history.
+            let mortgage = try #require(items.first { $0["type"] as? String == "mortgage" })
+            let mortgageHistory = try await client.send(.GET, "/api/v1/balances/history?account_id=\(mortgage["id"] as! String)&interval=month&from=2025-01-01&to=2026-11-30", token: user.accessToken)
+            let months = try #require(mortgageHistory["points"] as? [[String: Any]])
+            #expect(months.count == 23)
+            #expect(months.allSatisfy { $0["balance"] as? String == mortgage["current_balance"] as? String }, "\(months.prefix(2))")
+
             // Holdings: a portfolio tied to the brokerage account.
             let portfolios = try await client.send(.GET, "/api/v1/portfolios", token: user.accessToken)
             let portfolio = try #require((portfolios["items"] as? [[String: Any]])?.first)
@@ -95,7 +102,15 @@ struct ConnectionTests {
             let holdings = try await client.send(.GET, "/api/v1/portfolios/\(portfolio["id"] as! String)/items", token: user.accessToken)
             #expect((holdings["items"] as? [Any])?.isEmpty == false)
 
+            // Valued from its holdings and cash, the tied account is worth what the institution reports.
             let id = try connectionID(linked)
+            let stored = try #require(try await app.db.asSystem { db in try await PlaidConnection.find(UUID(uuidString: id), on: db) })
+            let accessToken = try app.tokenVault.open(stored.sealedToken, userID: user.id, itemID: stored.plaidItemID)
+            let reported = try await #require(app.plaid).balances(accessToken: accessToken).accounts
+            let brokerage = try #require(reported.first { $0.type == "investment" })
+            let tied = try #require(items.first { $0["id"] as? String == portfolio["account_id"] as? String })
+            #expect((tied["current_balance"] as? String).flatMap { Amount($0) } == brokerage.balances.current.map { try! PlaidMapping.exact($0, as: Amount.self) })
+
             let again = try await client.send(.POST, "/api/v1/connections/\(id)/sync", token: user.accessToken)
             #expect(again.status == .ok, "\(again.json)")
             #expect(again["added"] as? Int == 0)
@@ -280,7 +295,7 @@ struct ConnectionTests {
                 #expect(reply.status == .notFound, "\(method) \(path)")
             }
             #expect((try await client.send(.GET, "/api/v1/connections", token: other.accessToken)["items"] as? [Any])?.isEmpty == true)
-            let repair = try await client.send(.POST, "/api/v1/plaid/link-token", token: other.accessToken, json: ["connection_id": id])
+            let repair = try await client.send(.POST, "/api/v1/plaid/link-token?connection_id=\(id)", token: other.accessToken)
             #expect(repair.status == .notFound)
 
             let empty = try await client.send(.POST, "/api/v1/plaid/exchange", token: owner.accessToken, json: ["public_token": ""])
@@ -294,9 +309,13 @@ struct ConnectionTests {
             #expect(locked.status == .badGateway)
             #expect(locked.errorCode == "plaid_item_locked")
             #expect((try await client.send(.GET, "/api/v1/connections", token: other.accessToken)["items"] as? [Any])?.isEmpty == true)
-            let linkToken = try await client.send(.POST, "/api/v1/plaid/link-token", token: owner.accessToken, json: [:])
+            let linkToken = try await client.send(.POST, "/api/v1/plaid/link-token", token: owner.accessToken)
             #expect(linkToken.status == .ok, "\(linkToken.json)")
             #expect((linkToken["link_token"] as? String)?.hasPrefix("link-") == true)
+            let update = try await client.send(.POST, "/api/v1/plaid/link-token?connection_id=\(id)", token: owner.accessToken)
+            #expect(update.status == .ok, "\(update.json)")
+            let badID = try await client.send(.POST, "/api/v1/plaid/link-token?connection_id=nope", token: owner.accessToken)
+            #expect(badID.status == .unprocessableEntity)
 
             // Keep the history: the accounts stay, as manual accounts with the same balances.
             let before = try #require(try await client.send(.GET, "/api/v1/accounts", token: owner.accessToken)["items"] as? [[String: Any]])

@@ -50,22 +50,8 @@ struct PlaidSimulatorCommand: AsyncCommand {
             {"endpoint": "/transactions/sync", "status": 500}; repair a reset login with POST /simulator/repair_login {"item_id": …}.
             Ctrl-C stops it.
             """)
-        await Self.untilInterrupted()
+        await ProcessSignals.untilInterrupted()
         context.console.print("Stopping the Plaid simulator.")
         try await simulator.shutdown()
-    }
-
-    /// Returns at the first SIGINT or SIGTERM, which it takes over from the default handlers.
-    private static func untilInterrupted() async {
-        let (signals, continuation) = AsyncStream<Int32>.makeStream()
-        let sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        }
-        for await _ in signals { break }
-        sources.forEach { $0.cancel() }
     }
 }

@@ -8,13 +8,14 @@ struct ServeCommandWithMigrations: AsyncCommand {
     let serve: ServeCommand
 
     var help: String {
-        "Migrates the database (creating it and the data folder if needed), then serves the API."
+        "Migrates the database (creating it and the data folder if needed), then serves the API and works background jobs."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         try await app.autoMigrate()
         try await DatabaseRole.warnIfRowSecurityIsBypassed(app)
+        app.startJobWorker()
         try await serve.run(using: context, signature: signature)
     }
 }

@@ -31,6 +31,8 @@ public struct Settings: Sendable {
     public var previousEncryptionKeys: [String] = []
     /// Where and as whom to reach Plaid; `nil` when not configured (linking answers 503).
     public var plaid: PlaidSettings?
+    /// How often every healthy connection is synced without a webhook asking, in seconds.
+    public var syncIntervalSeconds: Int = 6 * 3600
 
     public static let defaultDataDirectory = "./data"
     public static let sqliteFileName = "finance.sqlite"
@@ -52,6 +54,7 @@ public struct Settings: Sendable {
         case plaidClientID = "PLAID_CLIENT_ID"
         case plaidSecret = "PLAID_SECRET"
         case plaidWebhookURL = "PLAID_WEBHOOK_URL"
+        case syncInterval = "FINANCE_SYNC_INTERVAL"
     }
 
     /// Reads the settings from `environment`; an unset or empty variable takes its default.
@@ -103,7 +106,8 @@ public struct Settings: Sendable {
             jwtSecret: jwtSecret, encryptionKey: encryptionKey,
             previousJWTSecrets: previousJWTSecrets, bcryptCost: bcryptCost,
             previousEncryptionKeys: previousEncryptionKeys,
-            plaid: try PlaidSettings.load(value)
+            plaid: try PlaidSettings.load(value),
+            syncIntervalSeconds: try integer(value(.syncInterval), key: .syncInterval, default: 6 * 3600, range: 60...(30 * 86_400))
         )
     }
 

@@ -28,5 +28,7 @@ enum AppMigrations {
         AddPortfolioCostBasisMethod(),
         BackfillLedgerHistory(),
         AddPlaidSyncState(),
+        CreateJobs(),
+        CreatePlaidWebhooks(),
     ]
 }

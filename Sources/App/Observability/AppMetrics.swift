@@ -43,4 +43,16 @@ public enum AppMetrics {
         _ = registry
         return Metrics.Timer(label: "finance_db_ping_duration_seconds", dimensions: [("engine", engine)])
     }
+
+    /// Background jobs by kind and how they ended: succeeded, retrying, failed.
+    static func recordJob(kind: String, outcome: String) {
+        _ = registry
+        Counter(label: "finance_jobs_total", dimensions: [("kind", kind), ("outcome", outcome)]).increment()
+    }
+
+    /// Plaid webhooks by type, code and what became of them: accepted, duplicate, refused.
+    static func recordWebhook(type: String, code: String, outcome: String) {
+        _ = registry
+        Counter(label: "finance_plaid_webhooks_total", dimensions: [("type", type), ("code", code), ("outcome", outcome)]).increment()
+    }
 }

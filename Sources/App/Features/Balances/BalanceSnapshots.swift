@@ -31,9 +31,19 @@ enum BalanceSnapshots {
         let opening = try self.opening(of: account, ledgerSum: ledgerSum)
 
         guard let first else {
-            // No transactions: the history is the opening balance from the day the account was made.
+            // No transactions: the history is the opening balance from the day the account was made,
+            // or, for an account its bank reports no transactions for (a mortgage), over the history
+            // its connection covers: its reported balance is all there is to know of those days.
             try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
-            try await insertOpening(account, day: LocalDate.utcDay(of: account.createdAt ?? Date()), balance: opening, on: db)
+            var day = LocalDate.utcDay(of: account.createdAt ?? Date())
+            if let connectionID = account.plaidConnectionID {
+                let row = try await sql.raw("""
+                    SELECT min(date) AS first FROM transactions
+                    WHERE account_id IN (SELECT id FROM accounts WHERE plaid_connection_id = \(bind: connectionID))
+                    """).first()
+                if let earliest = try row?.decode(column: "first", as: LocalDate?.self) { day = min(day, earliest.adding(days: -1)) }
+            }
+            try await insertOpening(account, day: day, balance: opening, on: db)
             return
         }
         let start: LocalDate

@@ -8,12 +8,9 @@ import Vapor
 extension APIHandler {
     func createPlaidLinkToken(_ input: Operations.CreatePlaidLinkToken.Input) async throws -> Operations.CreatePlaidLinkToken.Output {
         let plaid = try app.requirePlaid()
-        var connectionID: UUID?
-        if case .json(let body)? = input.body, let text = body.connectionId {
-            var form = FieldValidator()
-            connectionID = form.uuid(text, field: "connection_id")
-            try form.check()
-        }
+        var form = FieldValidator()
+        let connectionID = form.uuid(input.query.connectionId, field: "connection_id")
+        try form.check()
         let user = try await Authentication.requireUser(app)
         // Update mode: Link repairs the login of an existing item, which needs its access token.
         let accessToken: String? = if let connectionID {
@@ -35,12 +32,10 @@ extension APIHandler {
         let plaid = try app.requirePlaid()
         guard plaid.configuration.environment != .production else { throw APIError.notFound() }
         var form = FieldValidator()
-        var institution = "ins_109508", username: String?, password: String?
-        if case .json(let body)? = input.body {
-            institution = form.text(body.institutionId, field: "institution_id", max: 100) ?? institution
-            username = form.text(body.username, field: "username", max: 100)
-            password = form.text(body.password, field: "password", max: 100)
-        }
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        let institution = form.text(body.institutionId, field: "institution_id", max: 100) ?? "ins_109508"
+        let username = form.text(body.username, field: "username", max: 100)
+        let password = form.text(body.password, field: "password", max: 100)
         try form.check()
         _ = try await Authentication.requireUser(app)
         let answer: SandboxPublicTokenCreateResponse
@@ -62,49 +57,8 @@ extension APIHandler {
         if publicToken?.isEmpty == true { form.fail("public_token", "must not be empty") }
         try form.check()
         let user = try await Authentication.requireUser(app)
-        let audit = AuditContext.current(userID: user.id)
-
-        let exchanged: PublicTokenExchangeResponse
-        let item: ItemGetResponse
-        do {
-            exchanged = try await plaid.exchangePublicToken(publicToken ?? "")
-            item = try await plaid.item(accessToken: exchanged.accessToken)
-        } catch {
-            throw APIError.plaid(error)
-        }
-        var named = item.item.institutionName
-        if named == nil, let institutionID = item.item.institutionId {
-            named = try? await plaid.institution(id: institutionID).institution.name
-        }
-        let institutionName = named
-        let sealed = try app.tokenVault.seal(exchanged.accessToken, userID: user.id, itemID: exchanged.itemId)
-        let connectionID = try await app.db.asUser(user.id) { db in
-            let scope = UserScope(userID: user.id, db: db, audit: audit)
-            if try await scope.query(PlaidConnection.self).filter(\.$plaidItemID == exchanged.itemId).first() != nil {
-                throw APIError(.conflict, code: "already_linked", message: "This bank link is already a connection of yours.")
-            }
-            let connection = PlaidConnection()
-            connection.id = UUID.timeOrdered()
-            connection.plaidItemID = exchanged.itemId
-            connection.accessTokenCiphertext = sealed.ciphertext
-            connection.accessTokenKeyID = sealed.keyID
-            connection.institutionID = item.item.institutionId
-            connection.institutionName = institutionName.map { String($0.prefix(200)) }
-            connection.status = .healthy
-            try await scope.create(connection, entityType: "connection")
-            return try connection.requireID()
-        }
-        // The connection stands even if its first sync fails: the failure is recorded on it, and
-        // the next sync starts from nothing.
-        var outcome = SyncOutcome()
-        var connection: PlaidConnection
-        do {
-            (connection, outcome) = try await ConnectionSync(app: app, plaid: plaid).run(connectionID: connectionID, userID: user.id, audit: audit)
-        } catch let error as APIError where error.status == .badGateway {
-            connection = try await app.db.asUser(user.id) { db in
-                try await UserScope(userID: user.id, db: db, audit: audit).find(PlaidConnection.self, connectionID, name: "connection")
-            }
-        }
+        let (connection, outcome) = try await ConnectionLinking(app: app, plaid: plaid)
+            .link(publicToken: publicToken ?? "", userID: user.id, audit: AuditContext.current(userID: user.id))
         let view = try await connectionView(connection, userID: user.id)
         return .created(.init(body: .json(Self.syncResult(view, outcome))))
     }

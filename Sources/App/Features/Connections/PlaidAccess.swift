@@ -6,6 +6,13 @@ import Vapor
 extension Application {
     private struct PlaidClientKey: StorageKey { typealias Value = PlaidClient }
     private struct VaultKey: StorageKey { typealias Value = AccessTokenVault }
+    private struct VerifierKey: StorageKey { typealias Value = WebhookVerifier }
+
+    /// Checks Plaid's webhooks against the keys Plaid serves (fetched once each); nil without Plaid.
+    var webhookVerifier: WebhookVerifier? {
+        get { storage[VerifierKey.self] }
+        set { storage[VerifierKey.self] = newValue }
+    }
 
     /// The Plaid client the settings describe, or `nil` when Plaid is not configured.
     var plaid: PlaidClient? {
@@ -35,10 +42,13 @@ extension Application {
     func configurePlaid(settings: Settings) {
         tokenVault = AccessTokenVault(current: secrets.encryptionKey, previous: secrets.previousEncryptionKeys)
         guard let plaid = settings.plaid, let environment = PlaidConfiguration.Environment(plaid.environment) else { return }
-        self.plaid = PlaidClient(
+        let client = PlaidClient(
             configuration: PlaidConfiguration(environment: environment, clientID: plaid.clientID, secret: plaid.secret),
             httpClient: HTTPClient.shared, logger: Logger(label: "plaid")
         )
+        self.plaid = client
+        let keys = WebhookKeyCache(client: client)
+        webhookVerifier = WebhookVerifier { id in try await keys.key(id: id) }
     }
 }
 

@@ -1,0 +1,154 @@
+@testable import App
+import Crypto
+import FinanceCore
+import Fluent
+import Foundation
+import PlaidKit
+import PlaidSimulator
+import Testing
+import Vapor
+
+@Suite("Plaid webhooks", .serialized)
+struct WebhookTests {
+    static let key = P256.Signing.PrivateKey()
+    static let kid = "test-key-1"
+
+    static func base64URL<Bytes: DataProtocol>(_ bytes: Bytes) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// A verifier that knows the test key only, as if Plaid served it.
+    static var verifier: WebhookVerifier {
+        let raw = key.publicKey.rawRepresentation
+        let jwk = JSONWebKey(alg: "ES256", kty: "EC", crv: "P-256", kid: kid, use: "sig", x: base64URL(raw.prefix(32)),
+                             y: base64URL(raw.suffix(32)), createdAt: 1_700_000_000, expiredAt: nil)
+        return WebhookVerifier { id in
+            guard id == kid else { throw PlaidClientError.unexpectedStatus(400) }
+            return jwk
+        }
+    }
+
+    /// A `Plaid-Verification` token for `json`, signed now.
+    static func signature(_ json: String) throws -> String {
+        let joseHeader = #"{"alg":"ES256","kid":"\#(kid)","typ":"JWT"}"#
+        let claims = #"{"iat":\#(Int(Date().timeIntervalSince1970)),"request_body_sha256":"\#(WebhookVerifier.sha256Hex(Array(json.utf8)))"}"#
+        let input = base64URL(Data(joseHeader.utf8)) + "." + base64URL(Data(claims.utf8))
+        return input + "." + base64URL(try key.signature(for: Data(input.utf8)).rawRepresentation)
+    }
+
+    /// Posts `json` as Plaid would (2-space indented, signed), or with the given header.
+    static func deliver(_ client: TestClient, _ json: String, header: String? = nil, sign: Bool = true) async throws -> TestClient.Reply {
+        var headers: [(String, String)] = []
+        if sign { headers.append(("Plaid-Verification", try header ?? signature(json))) }
+        return try await client.send(.POST, "/api/v1/webhooks/plaid", headers: headers, file: json,
+                                     fileType: HTTPMediaType(type: "application", subType: "json"))
+    }
+
+    static func item(_ type: String, _ code: String, item: String, extra: String = "") -> String {
+        """
+        {
+          "environment": "sandbox",\(extra)
+          "item_id": "\(item)",
+          "webhook_code": "\(code)",
+          "webhook_type": "\(type)"
+        }
+        """
+    }
+
+    @Test("A webhook from the simulator, verified against its key, brings the new transactions in", arguments: TestBackend.all)
+    func simulatorWebhookTriggersSync(backend: TestBackend) async throws {
+        try await ConnectionTests().withLinkedApp(backend) { app, simulator, client in
+            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+            let port = try #require(app.http.server.shared.localAddress?.port)
+            app.settings.plaid?.webhookURL = "http://127.0.0.1:\(port)/api/v1/webhooks/plaid"
+            var options = JobWorker.Options()
+            options.pollInterval = .milliseconds(20)
+            let worker = JobWorker(app: app, options: options, name: "webhook-test")
+            worker.start()
+
+            let user = try await client.signUp()
+            let linked = try await ConnectionTests().link(client, user)
+            #expect(linked.status == .created, "\(linked.json)")
+            let before = try await ConnectionTests().ledgerCounts(app, user).0
+            let activity = await simulator.advance()
+            #expect(activity.added > 0)
+
+            var after = before
+            for _ in 0..<300 where after == before {
+                try await Task.sleep(for: .milliseconds(100))
+                after = try await ConnectionTests().ledgerCounts(app, user).0
+            }
+            await worker.stop()
+            await app.server.shutdown()
+            #expect(after > before)
+            #expect(try await app.scalar("SELECT count(*) FROM plaid_webhooks WHERE webhook_code = 'SYNC_UPDATES_AVAILABLE'") == 1)
+            let (rows, distinct) = try await ConnectionTests().ledgerCounts(app, user)
+            #expect(rows == distinct)
+        }
+    }
+
+    @Test("Refused: no header, a bad signature, a body changed after signing; nothing happens", arguments: TestBackend.all)
+    func refusals(backend: TestBackend) async throws {
+        try await ConnectionTests().withLinkedApp(backend) { app, _, client in
+            app.webhookVerifier = Self.verifier
+            let json = Self.item("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE", item: "item-x")
+            let unsigned = try await Self.deliver(client, json, sign: false)
+            #expect(unsigned.status == .unauthorized)
+            #expect(unsigned.errorCode == "invalid_webhook")
+            let forged = try await Self.deliver(client, json, header: "eyJhbGciOiJub25lIiwia2lkIjoidGVzdC1rZXktMSJ9.eyJpYXQiOjB9.")
+            #expect(forged.status == .unauthorized)
+            #expect(try await app.scalar("SELECT count(*) FROM plaid_webhooks") == 0)
+            #expect(try await app.scalar("SELECT count(*) FROM jobs") == 0)
+        }
+    }
+
+    @Test("Item errors, repairs and revocations change the connection; the same delivery twice is acted on once", arguments: TestBackend.all)
+    func itemWebhooks(backend: TestBackend) async throws {
+        try await ConnectionTests().withLinkedApp(backend) { app, _, client in
+            app.webhookVerifier = Self.verifier
+            let user = try await client.signUp()
+            let linked = try await ConnectionTests().link(client, user)
+            let id = try ConnectionTests().connectionID(linked)
+            let stored = try #require(try await app.db.asSystem { db in try await PlaidConnection.find(UUID(uuidString: id), on: db) })
+            let item = stored.plaidItemID
+            func status() async throws -> String? {
+                try await client.send(.GET, "/api/v1/connections/\(id)", token: user.accessToken)["status"] as? String
+            }
+
+            let updates = Self.item("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE", item: item,
+                                    extra: "\n  \"historical_update_complete\": true,\n  \"initial_update_complete\": true,")
+            let token = try Self.signature(updates)
+            let first = try await Self.deliver(client, updates, header: token)
+            #expect(first.status == .ok, "\(first.json)")
+            #expect(first["action"] as? String == "sync_queued")
+            #expect(first["duplicate"] as? Bool == false)
+            let again = try await Self.deliver(client, updates, header: token)
+            #expect(again["duplicate"] as? Bool == true)
+            // The same event sent anew joins the sync already waiting.
+            let resent = try await Self.deliver(client, updates)
+            #expect(resent["duplicate"] as? Bool == false)
+            #expect(resent["action"] as? String == "sync_queued")
+            #expect(try await app.scalar("SELECT count(*) FROM jobs") == 1)
+
+            let error = Self.item("ITEM", "ERROR", item: item, extra: """
+
+              "error": {"error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED", "error_message": "the login details of this item have changed", "display_message": null, "status": 400},
+            """)
+            #expect(try await Self.deliver(client, error)["action"] as? String == "marked_login_required")
+            #expect(try await status() == "login_required")
+            // A sync asked for while the login is broken is not queued.
+            let ignored = Self.item("HOLDINGS", "DEFAULT_UPDATE", item: item, extra: "\n  \"new_holdings\": 1,")
+            #expect(try await Self.deliver(client, ignored)["action"] as? String == "ignored")
+
+            #expect(try await Self.deliver(client, Self.item("ITEM", "LOGIN_REPAIRED", item: item))["action"] as? String == "repaired")
+            #expect(try await status() == "healthy")
+            #expect(try await Self.deliver(client, Self.item("ITEM", "NEW_ACCOUNTS_AVAILABLE", item: item))["action"] as? String == "ignored")
+            #expect(try await Self.deliver(client, Self.item("ITEM", "USER_PERMISSION_REVOKED", item: item))["action"] as? String == "disabled")
+            #expect(try await status() == "disabled")
+            let refused = try await client.send(.POST, "/api/v1/connections/\(id)/sync", token: user.accessToken)
+            #expect(refused.status == .conflict)
+            #expect(refused.errorCode == "connection_disabled")
+        }
+    }
+}
