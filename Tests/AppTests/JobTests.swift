@@ -18,13 +18,7 @@ struct JobTests {
             let token = try await plaid.sandboxCreatePublicToken(SandboxPublicTokenCreateRequest(institutionId: "ins_109508", initialProducts: ["transactions"]))
             let exchanged = try await plaid.exchangePublicToken(token.publicToken)
             let sealed = try app.tokenVault.seal(exchanged.accessToken, userID: user, itemID: exchanged.itemId)
-            let connection = PlaidConnection()
-            connection.id = UUID.timeOrdered()
-            connection.userID = user
-            connection.plaidItemID = exchanged.itemId
-            connection.accessTokenCiphertext = sealed.ciphertext
-            connection.accessTokenKeyID = sealed.keyID
-            connection.status = .healthy
+            let connection = PlaidConnection(userID: user, itemID: exchanged.itemId, sealed: sealed)
             try await app.db.asUser(user) { db in try await connection.create(on: db) }
             ids.append(try connection.requireID())
         }

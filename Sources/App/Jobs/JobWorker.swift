@@ -106,6 +106,9 @@ final class JobWorker: Sendable {
             let audit = AuditContext(userID: user, requestID: "job-\(job.id)", clientAddress: nil)
             do {
                 _ = try await ConnectionSync(app: app, plaid: plaid).run(connectionID: connection, userID: user, audit: audit)
+            } catch let error as APIError where error.code == "sync_in_progress" {
+                // Another sync of the connection finished first, bringing what this one would have.
+                return
             } catch let error as APIError {
                 // A connection gone, disabled or waiting for the person to log in is not retried:
                 // its state says why; a webhook or the person brings it back.

@@ -24,6 +24,18 @@ final class PlaidConnection: UserOwnedModel, @unchecked Sendable {
 
     init() {}
 
+    /// A new, healthy connection to the item, its access token sealed.
+    init(userID: UUID, itemID: String, sealed: AccessTokenVault.Sealed, institutionID: String? = nil, institutionName: String? = nil) {
+        self.id = UUID.timeOrdered()
+        self.userID = userID
+        self.plaidItemID = itemID
+        self.accessTokenCiphertext = sealed.ciphertext
+        self.accessTokenKeyID = sealed.keyID
+        self.institutionID = institutionID
+        self.institutionName = institutionName.map { String($0.prefix(200)) }
+        self.status = .healthy
+    }
+
     var sealedToken: AccessTokenVault.Sealed {
         AccessTokenVault.Sealed(ciphertext: accessTokenCiphertext, keyID: accessTokenKeyID)
     }

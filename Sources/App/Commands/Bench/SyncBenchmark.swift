@@ -38,14 +38,7 @@ struct SyncBenchmark {
         let publicToken = try await plaid.sandboxCreatePublicToken(SandboxPublicTokenCreateRequest(institutionId: "ins_109508", initialProducts: ["transactions"]))
         let exchanged = try await plaid.exchangePublicToken(publicToken.publicToken)
         let sealed = try app.tokenVault.seal(exchanged.accessToken, userID: userID, itemID: exchanged.itemId)
-        let connection = PlaidConnection()
-        connection.id = UUID.timeOrdered()
-        connection.userID = userID
-        connection.plaidItemID = exchanged.itemId
-        connection.accessTokenCiphertext = sealed.ciphertext
-        connection.accessTokenKeyID = sealed.keyID
-        connection.institutionName = "First Platypus Bank"
-        connection.status = .healthy
+        let connection = PlaidConnection(userID: userID, itemID: exchanged.itemId, sealed: sealed, institutionName: "First Platypus Bank")
         try await app.db.asUser(userID) { db in try await connection.create(on: db) }
 
         console.print("sync: \(engine), Plaid simulator at \(url.absoluteString)")

@@ -31,14 +31,8 @@ struct ConnectionLinking: Sendable {
             if try await scope.query(PlaidConnection.self).filter(\.$plaidItemID == exchanged.itemId).first() != nil {
                 throw APIError(.conflict, code: "already_linked", message: "This bank link is already a connection of yours.")
             }
-            let connection = PlaidConnection()
-            connection.id = UUID.timeOrdered()
-            connection.plaidItemID = exchanged.itemId
-            connection.accessTokenCiphertext = sealed.ciphertext
-            connection.accessTokenKeyID = sealed.keyID
-            connection.institutionID = item.item.institutionId
-            connection.institutionName = institutionName.map { String($0.prefix(200)) }
-            connection.status = .healthy
+            let connection = PlaidConnection(userID: userID, itemID: exchanged.itemId, sealed: sealed,
+                                             institutionID: item.item.institutionId, institutionName: institutionName)
             try await scope.create(connection, entityType: "connection")
             return try connection.requireID()
         }

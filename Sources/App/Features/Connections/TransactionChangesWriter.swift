@@ -35,7 +35,7 @@ enum TransactionChangesWriter {
         guard !changes.isEmpty else { return applied }
         let upserts = changes.upserts
         let wanted = Set(upserts.map(\.transactionId) + upserts.compactMap(\.pendingTransactionId)).union(changes.removed)
-        var stored = try await storedRows(Array(wanted), in: scope)
+        var stored = try await storedRows(Array(wanted), accounts: accounts.values.compactMap(\.id), in: scope)
         let categorizer = try await Categorizer.load(in: scope)
         let categoryCast = scope.db.engine == .postgres ? "::transaction_category" : ""
         let now = Date()
@@ -105,10 +105,19 @@ enum TransactionChangesWriter {
         }
         applied.removed = doomed.count
 
-        for chunk in applied.inserted.chunked(into: 10_000) {
-            try await TransactionBulkInsert.insert(Array(chunk), on: scope.db, now: now)
-        }
+        // In ledger order: each account's rows land side by side in its date index.
+        applied.inserted = Dictionary(grouping: applied.inserted, by: \.accountID).values.flatMap { $0.sorted { $0.date < $1.date } }
+        try await TransactionBulkInsert.insert(applied.inserted, on: scope.db, now: now)
         applied.added = applied.inserted.count
+        if applied.added >= 10_000, scope.db.engine == .postgres {
+            // The planner's statistics still describe the table before this transaction: a first
+            // sync of years of history would otherwise be planned for an empty ledger (nested loops
+            // over what are now tens of thousands of rows; minutes for transfer pairing). ANALYZE
+            // counts this transaction's own rows, and a small sample is enough to see them.
+            try await scope.db.sql.raw("SET LOCAL default_statistics_target = 10").run()
+            try await scope.db.sql.raw("ANALYZE transactions").run()
+            try await scope.db.sql.raw("SET LOCAL default_statistics_target TO DEFAULT").run()
+        }
         for (accountID, rows) in Dictionary(grouping: applied.inserted, by: \.accountID) {
             if let first = rows.map(\.date).min(), let last = rows.map(\.date).max() {
                 applied.changes.append(LedgerChange(accountID: accountID, days: first...last))
@@ -117,9 +126,15 @@ enum TransactionChangesWriter {
         return applied
     }
 
-    /// The stored rows with these Plaid ids.
-    private static func storedRows(_ ids: [String], in scope: UserScope) async throws -> [String: StoredRow] {
+    /// The stored rows with these Plaid ids (none to look for when the accounts have no rows yet, as
+    /// at a first sync).
+    private static func storedRows(_ ids: [String], accounts: [UUID], in scope: UserScope) async throws -> [String: StoredRow] {
         var rows: [String: StoredRow] = [:]
+        guard !accounts.isEmpty else { return rows }
+        let any = try await scope.db.sql.raw("""
+            SELECT id FROM transactions WHERE account_id IN (\(binds: accounts)) AND plaid_transaction_id IS NOT NULL LIMIT 1
+            """).first()
+        guard any != nil else { return rows }
         for chunk in ids.chunked(into: 5_000) {
             let found = try await scope.db.sql.raw("""
                 SELECT id, plaid_transaction_id, account_id, date, category_source FROM transactions
