@@ -44,13 +44,15 @@ public struct WebhookVerifier: Sendable {
     public func verify(header: String?, body: [UInt8], now: Date = Date()) async throws(Failure) {
         guard let header, !header.isEmpty else { throw .missingHeader }
         let parts = header.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Self.base64URLDecode(parts[0]), let claimsData = Self.base64URLDecode(parts[1]),
+        // Only canonical base64url: no padding, no `+` or `/`, so one token has one spelling.
+        guard parts.count == 3, !header.contains(where: { $0 == "=" || $0 == "+" || $0 == "/" }), let headerData = Self.base64URLDecode(parts[0]), let claimsData = Self.base64URLDecode(parts[1]),
               let signatureData = Self.base64URLDecode(parts[2]),
               let joseHeader = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else { throw .malformed }
         // The algorithm is fixed, never taken from the token: `none` and HMAC tricks end here.
         guard let alg = joseHeader["alg"] as? String else { throw .malformed }
         guard alg == "ES256" else { throw .unsupportedAlgorithm(alg) }
-        guard let kid = joseHeader["kid"] as? String, !kid.isEmpty else { throw .malformed }
+        guard let kid = joseHeader["kid"] as? String, (1...64).contains(kid.count),
+              kid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { throw .malformed }
 
         let key: JSONWebKey
         do { key = try await lookup(kid) } catch { throw .unknownKey }
@@ -66,6 +68,12 @@ public struct WebhookVerifier: Sendable {
         let age = now.timeIntervalSince1970 - issuedAt
         guard age <= Self.maxAge, age >= -Self.maxAge else { throw .stale }
         guard Self.constantTimeEqual(Array(Self.sha256Hex(body).utf8), Array(signedHash.lowercased().utf8)) else { throw .bodyMismatch }
+    }
+
+    /// What identifies one delivery: the SHA-256 of the token's signed part (its key id, `iat` and
+    /// body hash). The signature is left out: ECDSA signatures can be re-spelled without the key.
+    public static func deliveryID(header: String) -> String {
+        sha256Hex(Array(header.split(separator: ".", omittingEmptySubsequences: false).prefix(2).joined(separator: ".").utf8))
     }
 
     public static func sha256Hex(_ bytes: [UInt8]) -> String {
@@ -87,19 +95,22 @@ public struct WebhookVerifier: Sendable {
     }
 }
 
-/// Webhook verification keys by id, fetched from Plaid once each and kept.
+/// Webhook verification keys by id, fetched from Plaid and kept for an hour, so that a key Plaid
+/// retires (`expired_at` set) stops verifying within the hour.
 public actor WebhookKeyCache {
     private let client: PlaidClient
-    private var keys: [String: JSONWebKey] = [:]
+    private let lifetime: TimeInterval
+    private var keys: [String: (key: JSONWebKey, fetched: Date)] = [:]
 
-    public init(client: PlaidClient) {
+    public init(client: PlaidClient, lifetime: TimeInterval = 3600) {
         self.client = client
+        self.lifetime = lifetime
     }
 
-    public func key(id: String) async throws -> JSONWebKey {
-        if let known = keys[id] { return known }
+    public func key(id: String, now: Date = Date()) async throws -> JSONWebKey {
+        if let known = keys[id], now.timeIntervalSince(known.fetched) < lifetime { return known.key }
         let key = try await client.webhookVerificationKey(id: id).key
-        keys[id] = key
+        keys[id] = (key, now)
         return key
     }
 }

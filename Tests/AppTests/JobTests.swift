@@ -44,9 +44,9 @@ struct JobTests {
         return other
     }
 
-    /// Waits (up to a minute) until no job is queued; answers whether the queue emptied.
+    /// Waits (up to five minutes) until no job is queued; answers whether the queue emptied.
     static func drained(_ app: Application) async throws -> Bool {
-        for _ in 0..<600 {
+        for _ in 0..<3_000 {
             if try await app.scalar("SELECT count(*) FROM jobs WHERE status = 'queued'") == 0 { return true }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -138,17 +138,39 @@ struct JobTests {
         try await ConnectionTests().withLinkedApp(backend, transactions: 20) { app, _, client in
             let plaid = try #require(app.plaid)
             let user = try await client.signUp()
-            let ids = try await Self.connections(3, user: user.id, app: app, plaid: plaid)
+            let ids = try await Self.connections(4, user: user.id, app: app, plaid: plaid)
             try await app.db.asSystem { db in
                 try await PlaidConnection.query(on: db).filter(\.$id == ids[2]).set(\.$status, to: .loginRequired).update()
+                try await PlaidConnection.query(on: db).filter(\.$id == ids[3]).set(\.$status, to: .disabled).update()
+                try await PlaidConnection.query(on: db).filter(\.$id == ids[1]).set(\.$status, to: .error).update()
             }
             let queue = JobQueue(db: app.db)
             let later = Date().addingTimeInterval(7 * 3600)
+            // The healthy one and the failing one; not the one waiting for its login, nor the disabled one.
             #expect(try await queue.scheduleSyncs(every: .seconds(6 * 3600), now: later) == 2)
             #expect(try await queue.scheduleSyncs(every: .seconds(6 * 3600), now: later) == 0)
             #expect(try await app.scalar("SELECT count(*) FROM jobs") == 2)
             // Not yet due: nothing synced within the interval is queued.
             #expect(try await queue.scheduleSyncs(every: .seconds(6 * 3600)) == 0)
+        }
+    }
+
+    @Test("A job whose worker dies on every attempt is not claimed again: it is marked failed", arguments: TestBackend.all)
+    func abandonedJobs(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let queue = JobQueue(db: app.db)
+            let payload = ["connection_id": UUID().uuidString, "user_id": UUID().uuidString]
+            let queued = try await queue.enqueue(.syncConnection, payload: payload, dedupeKey: nil, maxAttempts: 1)
+            #expect(queued)
+            let claimed = try await queue.claim(worker: "dies", limit: 5, lease: .seconds(1))
+            #expect(claimed.count == 1)
+            let later = Date().addingTimeInterval(120)
+            let again = try await queue.claim(worker: "another", limit: 5, lease: .seconds(60), now: later)
+            #expect(again.isEmpty)
+            let abandoned = try await queue.failAbandoned(now: later)
+            #expect(abandoned == 1)
+            let failed = try await app.scalar("SELECT count(*) FROM jobs WHERE status = 'failed' AND last_error IS NOT NULL")
+            #expect(failed == 1)
         }
     }
 }

@@ -30,9 +30,9 @@ struct WebhookTests {
     }
 
     /// A `Plaid-Verification` token for `json`, signed now.
-    static func signature(_ json: String) throws -> String {
+    static func signature(_ json: String, at date: Date = Date()) throws -> String {
         let joseHeader = #"{"alg":"ES256","kid":"\#(kid)","typ":"JWT"}"#
-        let claims = #"{"iat":\#(Int(Date().timeIntervalSince1970)),"request_body_sha256":"\#(WebhookVerifier.sha256Hex(Array(json.utf8)))"}"#
+        let claims = #"{"iat":\#(Int(date.timeIntervalSince1970)),"request_body_sha256":"\#(WebhookVerifier.sha256Hex(Array(json.utf8)))"}"#
         let input = base64URL(Data(joseHeader.utf8)) + "." + base64URL(Data(claims.utf8))
         return input + "." + base64URL(try key.signature(for: Data(input.utf8)).rawRepresentation)
     }
@@ -125,8 +125,8 @@ struct WebhookTests {
             #expect(first["duplicate"] as? Bool == false)
             let again = try await Self.deliver(client, updates, header: token)
             #expect(again["duplicate"] as? Bool == true)
-            // The same event sent anew joins the sync already waiting.
-            let resent = try await Self.deliver(client, updates)
+            // The same event sent anew (signed at another moment) joins the sync already waiting.
+            let resent = try await Self.deliver(client, updates, header: try Self.signature(updates, at: Date().addingTimeInterval(-2)))
             #expect(resent["duplicate"] as? Bool == false)
             #expect(resent["action"] as? String == "sync_queued")
             #expect(try await app.scalar("SELECT count(*) FROM jobs") == 1)

@@ -79,6 +79,20 @@ struct WebhookVerifierTests {
         #expect(await refusal(good, key: Self.jwk(kid: "another-key")) == .unknownKey)
     }
 
+    @Test("One delivery has one id, however its signature is spelled; a non-canonical spelling is refused")
+    func deliveryIdentity() async throws {
+        let first = try Self.header(body: Self.body, iat: Date(timeIntervalSince1970: 1_796_000_000))
+        let second = try Self.header(body: Self.body, iat: Date(timeIntervalSince1970: 1_796_000_000))
+        #expect(first != second)  // ECDSA signs with a fresh nonce each time
+        #expect(WebhookVerifier.deliveryID(header: first) == WebhookVerifier.deliveryID(header: second))
+        let later = try Self.header(body: Self.body, iat: Date(timeIntervalSince1970: 1_796_000_001))
+        #expect(WebhookVerifier.deliveryID(header: later) != WebhookVerifier.deliveryID(header: first))
+        let good = try Self.header(body: Self.body)
+        #expect(await refusal(good + "==") == .malformed)
+        #expect(await refusal(good + "+") == .malformed)
+        #expect(await refusal(good + "/") == .malformed)
+    }
+
     @Test("Constant-time comparison answers equality like ==")
     func constantTime() {
         #expect(WebhookVerifier.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))

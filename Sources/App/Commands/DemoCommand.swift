@@ -81,7 +81,7 @@ struct DemoCommand: AsyncCommand {
         if let existing {
             // The simulator made the same item again: its token opens the connection kept from before.
             let exchanged = try await plaid.exchangePublicToken(publicToken.publicToken)
-            let kept = try app.tokenVault.open(existing.sealedToken, userID: userID, itemID: existing.plaidItemID)
+            let kept = try app.openToken(of: existing)
             if exchanged.itemId == existing.plaidItemID && exchanged.accessToken == kept {
                 let id = try existing.requireID()
                 let sync = ConnectionSync(app: app, plaid: plaid)

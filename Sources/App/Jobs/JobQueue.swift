@@ -54,6 +54,7 @@ struct JobQueue: Sendable {
             WHERE id IN (
                 SELECT id FROM jobs
                 WHERE status = 'queued' AND run_at <= \(bind: now) AND (locked_until IS NULL OR locked_until < \(bind: now))
+                  AND attempts < max_attempts
                 ORDER BY run_at LIMIT \(bind: limit) \(locking)
             )
             RETURNING id, kind, \(payload) AS payload, attempts, max_attempts
@@ -66,6 +67,28 @@ struct JobQueue: Sendable {
                               attempts: try row.decode(column: "attempts", as: Int.self),
                               maxAttempts: try row.decode(column: "max_attempts", as: Int.self))
         }
+    }
+
+    /// Extends `worker`'s hold on a job still running; answers whether it still held it.
+    @discardableResult
+    func renew(_ job: ClaimedJob, worker: String, lease: Duration, now: Date = Date()) async throws -> Bool {
+        let until = now.addingTimeInterval(Double(lease.components.seconds))
+        let rows = try await db.sql.raw("""
+            UPDATE jobs SET locked_until = \(bind: until) WHERE id = \(bind: job.id) AND locked_by = \(bind: worker) RETURNING id
+            """).all()
+        return !rows.isEmpty
+    }
+
+    /// Marks `failed` the jobs whose attempts all ended with their worker gone (a job that kills its
+    /// process is not claimed again and again); answers how many.
+    @discardableResult
+    func failAbandoned(now: Date = Date()) async throws -> Int {
+        try await db.sql.raw("""
+            UPDATE jobs SET status = 'failed', locked_by = NULL, locked_until = NULL, updated_at = \(bind: now),
+                last_error = \(bind: "Its worker stopped before finishing, on every attempt.")
+            WHERE status = 'queued' AND attempts >= max_attempts AND (locked_until IS NULL OR locked_until < \(bind: now))
+            RETURNING id
+            """).all().count
     }
 
     /// The job is done: gone from the queue, provided `worker` still holds it.
@@ -92,15 +115,16 @@ struct JobQueue: Sendable {
         }
     }
 
-    /// Queues a sync of every healthy connection not synced (nor tried) within `interval`, one job
-    /// per connection: a connection with a sync already waiting gets no second one, whichever
-    /// process's scheduler runs. Answers how many it queued.
+    /// Queues a sync of every healthy or failing connection not synced (nor tried) within `interval`,
+    /// one job per connection: a connection with a sync already waiting gets no second one, whichever
+    /// process's scheduler runs. Connections waiting for their login, or disabled, wait for the
+    /// person. Answers how many it queued.
     func scheduleSyncs(every interval: Duration, now: Date = Date()) async throws -> Int {
         let cutoff = now.addingTimeInterval(-(Double(interval.components.seconds)))
         let due = try await db.asSystem { db in
             try await db.sql.raw("""
                 SELECT id, user_id FROM plaid_connections
-                WHERE status = 'healthy' AND coalesce(last_attempted_at, last_synced_at, created_at) < \(bind: cutoff)
+                WHERE status IN ('healthy', 'error') AND coalesce(last_attempted_at, last_synced_at, created_at) < \(bind: cutoff)
                 """).all()
         }
         var queued = 0

@@ -9,9 +9,11 @@ import Vapor
 /// periodic syncs. Several processes on one PostgreSQL share the queue; on SQLite one process works it.
 final class JobWorker: Sendable {
     struct Options: Sendable {
-        /// How long a claim holds; a job still running then is given up (its task cancelled) and
-        /// becomes due again for any worker.
-        var lease: Duration = .seconds(300)
+        /// How long a claim holds without being renewed: a job whose process died is due again
+        /// for any worker this long after its last renewal.
+        var lease: Duration = .seconds(60)
+        /// How long one job may run before it is given up (its task cancelled) and retried.
+        var timeLimit: Duration = .seconds(600)
         /// How often an idle worker looks for due jobs.
         var pollInterval: Duration = .seconds(1)
         /// How often each connection is synced without a webhook asking.
@@ -59,6 +61,7 @@ final class JobWorker: Sendable {
             do {
                 if ContinuousClock.now >= nextSchedule {
                     nextSchedule = ContinuousClock.now + options.syncInterval / 10
+                    try await queue.failAbandoned()
                     let queued = try await queue.scheduleSyncs(every: options.syncInterval)
                     if queued > 0 { app.logger.info("Queued periodic syncs", metadata: ["count": "\(queued)"]) }
                 }
@@ -79,11 +82,20 @@ final class JobWorker: Sendable {
         }
     }
 
-    /// Runs one job within its lease and records how it ended.
+    /// Runs one job, holding its lease while it runs (up to the time limit), and records how it ended.
     func work(_ job: ClaimedJob, queue: JobQueue) async {
         let logger = app.logger
+        let (lease, name) = (options.lease, self.name)
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: lease / 3)
+                guard !Task.isCancelled else { return }
+                _ = try? await queue.renew(job, worker: name, lease: lease)
+            }
+        }
+        defer { heartbeat.cancel() }
         do {
-            try await withTimeLimit(options.lease - .seconds(5)) { try await self.run(job) }
+            try await withTimeLimit(options.timeLimit) { try await self.run(job) }
             try await queue.complete(job, worker: name)
             AppMetrics.recordJob(kind: job.kind.rawValue, outcome: "succeeded")
         } catch {
@@ -91,7 +103,8 @@ final class JobWorker: Sendable {
             logger.warning("Job failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "attempt": "\(job.attempts)", "error": "\(message)"])
             try? await queue.fail(job, worker: name, error: message, retry: retry)
             AppMetrics.recordJob(kind: job.kind.rawValue, outcome: retry && job.attempts < job.maxAttempts ? "retrying" : "failed")
-            if job.kind == .syncConnection { await recordOnConnection(job, message: message) }
+            // A sync past its time limit may yet have committed: the next attempt finds out.
+            if job.kind == .syncConnection, !(error is TimeLimitExceeded) { await recordOnConnection(job, message: message) }
         }
     }
 

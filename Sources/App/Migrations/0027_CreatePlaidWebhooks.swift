@@ -1,5 +1,5 @@
-/// Plaid webhooks received, by the SHA-256 of their signed `Plaid-Verification` token (which signs
-/// the body and the moment of sending): the same delivery twice is acted on once. Two deliveries of
+/// Plaid webhooks received, by the SHA-256 of the signed part of their `Plaid-Verification` token
+/// (key id, moment of sending, body hash): the same delivery twice is acted on once. Two deliveries of
 /// equal bodies are two events (Plaid's bodies carry no id); what they ask for is idempotent.
 struct CreatePlaidWebhooks: TableMigration {
     static let table = TableSchema("plaid_webhooks") { t in

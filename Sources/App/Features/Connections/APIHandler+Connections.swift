@@ -16,7 +16,7 @@ extension APIHandler {
         let accessToken: String? = if let connectionID {
             try await Authentication.withUser(app) { scope, _ in
                 let connection = try await scope.find(PlaidConnection.self, connectionID, name: "connection")
-                return try app.tokenVault.open(connection.sealedToken, userID: scope.userID, itemID: connection.plaidItemID)
+                return try app.openToken(of: connection)
             }
         } else { nil }
         let request = LinkTokenCreateRequest(
@@ -106,7 +106,7 @@ extension APIHandler {
         }
         // Plaid first: an item left alive there would go on being billed and sending webhooks.
         if let plaid = app.plaid {
-            let token = try app.tokenVault.open(connection.sealedToken, userID: user.id, itemID: connection.plaidItemID)
+            let token = try app.openToken(of: connection)
             do {
                 try await plaid.removeItem(accessToken: token)
             } catch {

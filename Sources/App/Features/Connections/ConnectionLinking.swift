@@ -41,6 +41,8 @@ struct ConnectionLinking: Sendable {
         do {
             (connection, outcome) = try await ConnectionSync(app: app, plaid: plaid).run(connectionID: connectionID, userID: userID, audit: audit)
         } catch let error as APIError where error.status == .badGateway {
+            // Tried again in the background, as for any failed sync.
+            try await JobQueue(db: app.db).enqueueSync(connection: connectionID, user: userID, runAt: Date().addingTimeInterval(60))
             connection = try await app.db.asUser(userID) { db in
                 try await UserScope(userID: userID, db: db, audit: audit).find(PlaidConnection.self, connectionID, name: "connection")
             }

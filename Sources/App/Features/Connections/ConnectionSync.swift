@@ -40,11 +40,8 @@ struct ConnectionSync: Sendable {
         let connection = try await app.db.asUser(userID) { db in
             try await UserScope(userID: userID, db: db, audit: audit).find(PlaidConnection.self, connectionID, name: "connection")
         }
-        guard connection.status != .disabled else {
-            throw APIError(.conflict, code: "connection_disabled",
-                           message: "Access to this connection was revoked; link the bank again to sync it.")
-        }
-        let token = try app.tokenVault.open(connection.sealedToken, userID: userID, itemID: connection.plaidItemID)
+        guard connection.status != .disabled else { throw Self.disabled }
+        let token = try app.openToken(of: connection)
         let clock = ContinuousClock()
         let started = clock.now
         let fetched: PlaidFetch
@@ -55,6 +52,20 @@ struct ConnectionSync: Sendable {
             throw APIError.plaid(error)
         }
         let fetchTime = clock.now - started
+        do {
+            return try await apply(fetched, connection: connection, fetchTime: fetchTime, audit: audit, clock: clock, started: started)
+        } catch let error as PlaidSyncError {
+            try await recordFailure(code: "UNREADABLE_DATA", message: error.description, connectionID: connectionID, userID: userID)
+            throw APIError(.badGateway, code: "plaid_unreadable", message: "\(error.description); nothing changed.")
+        }
+    }
+
+    static let disabled = APIError(.conflict, code: "connection_disabled",
+                                   message: "Access to this connection was revoked; link the bank again to sync it.")
+
+    private func apply(_ fetched: PlaidFetch, connection: PlaidConnection, fetchTime: Duration, audit: AuditContext,
+                       clock: ContinuousClock, started: ContinuousClock.Instant) async throws -> (PlaidConnection, SyncOutcome) {
+        let (connectionID, userID) = (try connection.requireID(), connection.userID)
         return try await app.db.asUser(userID) { db in
             let scope = UserScope(userID: userID, db: db, audit: audit)
             // Claims the connection for this update: the row is locked until commit, and a sync that
@@ -62,11 +73,15 @@ struct ConnectionSync: Sendable {
             let now = Date()
             let claimed = try await db.sql.raw("""
                 UPDATE plaid_connections SET last_attempted_at = \(bind: now)
-                WHERE id = \(bind: connectionID) AND user_id = \(bind: userID)
+                WHERE id = \(bind: connectionID) AND user_id = \(bind: userID) AND status <> 'disabled'
                   AND sync_cursor \(unsafeRaw: db.engine == .postgres ? "IS NOT DISTINCT FROM" : "IS") \(bind: connection.syncCursor)
                 RETURNING id
                 """).all()
             guard !claimed.isEmpty else {
+                // Revoked while this sync was fetching, or another sync finished first.
+                if try await scope.find(PlaidConnection.self, connectionID, name: "connection").status == .disabled {
+                    throw Self.disabled
+                }
                 throw APIError(.conflict, code: "sync_in_progress",
                                message: "Another sync of this connection finished first; nothing changed by this one.")
             }
@@ -121,6 +136,10 @@ struct ConnectionSync: Sendable {
         case .plaid(let plaid, _): (plaid.errorCode, plaid.errorMessage)
         default: ("PLAID_UNAVAILABLE", error.description)
         }
+        try await recordFailure(code: code, message: message, connectionID: connectionID, userID: userID)
+    }
+
+    private func recordFailure(code: String, message: String, connectionID: UUID, userID: UUID) async throws {
         try await app.db.asUser(userID) { db in
             guard let connection = try await PlaidConnection.query(on: db).filter(\.$id == connectionID).filter(\.$userID == userID).first() else { return }
             if connection.status != .disabled {
@@ -148,6 +167,11 @@ struct PlaidFetch: Sendable {
         var securities: [PlaidKit.Security]
         var transactions: [PlaidKit.InvestmentTransaction]
     }
+
+    static let investmentsUnavailable: Set<String> = [
+        "PRODUCTS_NOT_SUPPORTED", "NO_INVESTMENT_ACCOUNTS", "NO_INVESTMENT_AUTH_ACCOUNTS", "INVALID_PRODUCT",
+        "PRODUCT_NOT_READY", "ADDITIONAL_CONSENT_REQUIRED",
+    ]
 
     /// How many times an update is fetched again from its first cursor when Plaid reports that the
     /// data changed during pagination.
@@ -197,9 +221,10 @@ struct PlaidFetch: Sendable {
         do {
             holdings = try await plaid.holdings(accessToken: token)
         } catch {
-            // The institution does not offer investments through Plaid: the accounts' balances still come.
+            // Investments not offered, not consented to or not ready yet: the transactions still
+            // sync, and the holdings stay as they were.
             if case .plaid(let plaidError, _) = error,
-               ["PRODUCTS_NOT_SUPPORTED", "NO_INVESTMENT_ACCOUNTS", "INVALID_PRODUCT"].contains(plaidError.errorCode) { return nil }
+               Self.investmentsUnavailable.contains(plaidError.errorCode) { return nil }
             throw error
         }
         var transactions: [PlaidKit.InvestmentTransaction] = []

@@ -94,9 +94,9 @@ enum InvestmentSync {
             let price = try PlaidMapping.exact(trade.price, as: Price.self)
             if !price.isNegative, !price.isZero { prices.append((securityID, try PlaidMapping.date(trade.date), price)) }
         }
-        // The last word for a day wins: Plaid's close over a trade's price.
+        // One price a day, the first found: Plaid's close, then a holding's price, then a trade's.
         var byDay: [String: (UUID, LocalDate, Price)] = [:]
-        for (securityID, day, price) in prices.reversed() {
+        for (securityID, day, price) in prices {
             guard let id = investments[securityID]?.id else { continue }
             let key = "\(id)|\(day)"
             if byDay[key] == nil { byDay[key] = (id, day, price) }

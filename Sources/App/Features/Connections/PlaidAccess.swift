@@ -52,6 +52,18 @@ extension Application {
     }
 }
 
+extension Application {
+    /// The connection's access token, opened; a 503 naming the missing key when it cannot be.
+    func openToken(of connection: PlaidConnection) throws -> String {
+        do {
+            return try tokenVault.open(connection.sealedToken, userID: connection.userID, itemID: connection.plaidItemID)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "encryption_key_missing",
+                           message: "The bank's access token cannot be opened with the configured encryption keys: \(error)")
+        }
+    }
+}
+
 extension APIError {
     /// Plaid refused or failed a call: 502 with Plaid's error code, never a token.
     static func plaid(_ error: PlaidClientError) -> APIError {

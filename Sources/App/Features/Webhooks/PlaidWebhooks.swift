@@ -24,7 +24,7 @@ enum PlaidWebhooks {
         let itemID: String?
         let errorCode: String?
         let errorMessage: String?
-        /// The SHA-256 of the delivery's verification token.
+        /// `WebhookVerifier.deliveryID` of the delivery's verification token.
         let deliverySHA256: String
     }
 
@@ -115,7 +115,7 @@ extension APIHandler {
         }
         let received = PlaidWebhooks.Received(
             type: type, code: code, itemID: hook.itemId, errorCode: hook.error?.errorCode, errorMessage: hook.error?.errorMessage,
-            deliverySHA256: WebhookVerifier.sha256Hex(Array((input.headers.plaidVerification ?? "").utf8)))
+            deliverySHA256: WebhookVerifier.deliveryID(header: input.headers.plaidVerification ?? ""))
         let (action, duplicate) = try await PlaidWebhooks.handle(received, on: app.db, requestID: request.requestID)
         AppMetrics.recordWebhook(type: type, code: code, outcome: duplicate ? "duplicate" : "accepted")
         if action == .ignored && !duplicate {
