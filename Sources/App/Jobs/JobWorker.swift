@@ -152,7 +152,8 @@ final class JobWorker: Sendable {
         case let failure as JobFailure: (failure.message, failure.retry)
         case is TimeLimitExceeded: ("the job ran out of its time limit", true)
         case let api as APIError: ("\(api.code): \(api.message)", true)
-        default: (String(describing: error), true)
+        // The database's own description (its message and the statement), for the log and the job row.
+        default: (String(reflecting: error), true)
         }
     }
 }

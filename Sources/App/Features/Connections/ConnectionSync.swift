@@ -60,6 +60,11 @@ struct ConnectionSync: Sendable {
         }
     }
 
+    /// The user's id folded into the 64 bits an advisory lock takes.
+    static func lockKey(_ userID: UUID) -> Int64 {
+        withUnsafeBytes(of: userID.uuid) { bytes in bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self) }
+    }
+
     static let disabled = APIError(.conflict, code: "connection_disabled",
                                    message: "Access to this connection was revoked; link the bank again to sync it.")
 
@@ -68,6 +73,11 @@ struct ConnectionSync: Sendable {
         let (connectionID, userID) = (try connection.requireID(), connection.userID)
         return try await app.db.asUser(userID) { db in
             let scope = UserScope(userID: userID, db: db, audit: audit)
+            if db.engine == .postgres {
+                // One user's syncs apply one at a time (workers in several processes may hold syncs of
+                // the same user's banks): they write the same days of the user's totals and pairing.
+                try await db.sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockKey(userID)))").run()
+            }
             // Claims the connection for this update: the row is locked until commit, and a sync that
             // finished meanwhile from the same cursor makes this one stop rather than apply it twice.
             let now = Date()
