@@ -302,12 +302,20 @@ struct ConnectionTests {
             #expect(empty.status == .unprocessableEntity)
             #expect(empty.errorFields["public_token"] != nil)
             let unknown = try await client.send(.POST, "/api/v1/plaid/exchange", token: owner.accessToken, json: ["public_token": "public-sandbox-nope"])
-            #expect(unknown.status == .badGateway)
-            // A bank that refuses the login: Plaid's error code comes back, and no connection is made.
+            #expect(unknown.status == .unprocessableEntity)
+            #expect(unknown.errorCode == "plaid_invalid_public_token")
+            #expect(unknown.errorFields["public_token"] != nil)
+            let noBank = try await client.send(.POST, "/api/v1/plaid/sandbox/public-token", token: owner.accessToken, json: ["institution_id": "ins_nope"])
+            #expect(noBank.status == .unprocessableEntity)
+            #expect(noBank.errorFields["institution_id"] != nil)
+            let emptyBank = try await client.send(.POST, "/api/v1/plaid/sandbox/public-token", token: owner.accessToken, json: ["institution_id": ""])
+            #expect(emptyBank.status == .unprocessableEntity)
+            // A bank that refuses the test login: Plaid's error code comes back, and no connection is made.
             let locked = try await client.send(.POST, "/api/v1/plaid/sandbox/public-token", token: other.accessToken,
                                                json: ["institution_id": "ins_109508", "password": "error_ITEM_LOCKED"])
-            #expect(locked.status == .badGateway)
+            #expect(locked.status == .unprocessableEntity)
             #expect(locked.errorCode == "plaid_item_locked")
+            #expect(locked.errorFields["password"] != nil)
             #expect((try await client.send(.GET, "/api/v1/connections", token: other.accessToken)["items"] as? [Any])?.isEmpty == true)
             let linkToken = try await client.send(.POST, "/api/v1/plaid/link-token", token: owner.accessToken)
             #expect(linkToken.status == .ok, "\(linkToken.json)")

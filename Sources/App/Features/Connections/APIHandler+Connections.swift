@@ -34,6 +34,7 @@ extension APIHandler {
         var form = FieldValidator()
         guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
         let institution = form.text(body.institutionId, field: "institution_id", max: 100) ?? "ins_109508"
+        if institution.isEmpty { form.fail("institution_id", "must not be empty") }
         let username = form.text(body.username, field: "username", max: 100)
         let password = form.text(body.password, field: "password", max: 100)
         try form.check()
@@ -44,7 +45,11 @@ extension APIHandler {
                 institutionId: institution, initialProducts: ["transactions", "investments"], webhook: app.settings.plaid?.webhookURL,
                 username: username, password: password))
         } catch {
-            throw APIError.plaid(error)
+            // The test credentials are the client's to choose: a login they make fail is theirs too.
+            if case .plaid(let plaid, _) = error, plaid.errorType == "ITEM_ERROR" {
+                throw APIError.plaid(error, blaming: "password", alsoFor: ["ITEM_ERROR"])
+            }
+            throw APIError.plaid(error, blaming: "institution_id")
         }
         return .ok(.init(body: .json(.init(publicToken: answer.publicToken))))
     }

@@ -16,6 +16,10 @@ struct ConnectionLinking: Sendable {
         let item: ItemGetResponse
         do {
             exchanged = try await plaid.exchangePublicToken(publicToken)
+        } catch {
+            throw APIError.plaid(error, blaming: "public_token")
+        }
+        do {
             item = try await plaid.item(accessToken: exchanged.accessToken)
         } catch {
             throw APIError.plaid(error)

@@ -65,6 +65,16 @@ extension Application {
 }
 
 extension APIError {
+    /// Plaid refused what the client sent (`field`): a 422 naming it, with Plaid's code.
+    /// Anything else is Plaid's or the bank's failure: `plaid(_:)`.
+    static func plaid(_ error: PlaidClientError, blaming field: String, alsoFor types: Set<String> = []) -> APIError {
+        if case .plaid(let plaid, _) = error, types.union(["INVALID_INPUT", "INVALID_REQUEST"]).contains(plaid.errorType) {
+            return APIError(.unprocessableEntity, code: "plaid_" + plaid.errorCode.lowercased(),
+                            message: "Plaid refused the \(field): \(plaid.errorMessage)", fields: [field: plaid.errorMessage])
+        }
+        return .plaid(error)
+    }
+
     /// Plaid refused or failed a call: 502 with Plaid's error code, never a token.
     static func plaid(_ error: PlaidClientError) -> APIError {
         switch error {
