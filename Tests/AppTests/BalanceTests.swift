@@ -305,6 +305,56 @@ struct BalanceTests {
         }
     }
 
+    @Test("An import pairs transfers for its amounts alone, exactly as pairing the whole ledger again does", arguments: TestBackend.all)
+    func importedTransferPairs(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            let checking = try await client.account(user, name: "Checking", type: "checking", opening: "1000")
+            let savings = try await client.account(user, name: "Savings", type: "savings")
+            let card = try await client.account(user, name: "Visa", type: "credit_card")
+            let imported = try await client.account(user, name: "Brokerage cash", type: "checking")
+            try await client.transaction(user, account: checking, date: "2024-03-01", amount: "-100", description: "To savings")
+            try await client.transaction(user, account: savings, date: "2024-03-03", amount: "100", description: "From checking")
+            try await client.transaction(user, account: card, date: "2024-05-12", amount: "250", description: "Payment received")
+            try await client.transaction(user, account: checking, date: "2023-01-10", amount: "-40", description: "To savings")
+            try await client.transaction(user, account: savings, date: "2023-01-11", amount: "40", description: "From checking")
+            #expect(try await Self.transferFlags(app) == [
+                "2023-01-10 -40": true, "2023-01-11 40": true, "2024-03-01 -100": true, "2024-03-03 100": true, "2024-05-12 250": false,
+            ])
+
+            // The imported 100 on the day of checking's -100 is nearer than savings' 100, so it takes the pair;
+            // the -250 pairs with the card's 250; the -30 and the 40 have no partner in the window.
+            let csv = "Date,Description,Amount\n2024-03-01,Incoming,100\n2024-05-10,Card payment,-250\n2024-05-10,Lunch,-30\n2023-06-01,Deposit,40\n"
+            let path = "/api/v1/accounts/\(imported)/imports?format=csv&date_column=Date&description_column=Description&amount_column=Amount"
+            let reply = try await client.send(.POST, path, token: user.accessToken, file: csv)
+            #expect(reply.status == .created, "\(reply.json)")
+            let kept = try await Self.transferFlags(app)
+            #expect(kept == [
+                "2023-01-10 -40": true, "2023-01-11 40": true, "2023-06-01 40": false,
+                "2024-03-01 -100": true, "2024-03-01 100": true, "2024-03-03 100": false,
+                "2024-05-10 -250": true, "2024-05-10 -30": false, "2024-05-12 250": true,
+            ])
+            _ = try await app.db.asSystem { db in try await TransferFlags.refresh(userID: user.id, around: [nil], on: db) }
+            #expect(try await Self.transferFlags(app) == kept)
+            let totals = try await Self.dailyTotals(app)
+            try await app.db.asSystem { db in try await DailyTotals.refresh(userID: user.id, around: [nil], on: db) }
+            #expect(try await Self.dailyTotals(app) == totals)
+        }
+    }
+
+    /// Each transaction's transfer flag, by its day and amount (unique in the tests that use it).
+    static func transferFlags(_ app: Application) async throws -> [String: Bool] {
+        try await app.db.asSystem { db in
+            var flags: [String: Bool] = [:]
+            for row in try await db.sql.raw("SELECT date, amount, is_transfer FROM transactions").all() {
+                let key = "\(try row.decode(column: "date", as: LocalDate.self)) \(try row.decode(column: "amount", as: Amount.self))"
+                flags[key] = try row.decode(column: "is_transfer", as: Bool.self)
+            }
+            return flags
+        }
+    }
+
     static func dailyTotals(_ app: Application) async throws -> [String] {
         try await app.db.asSystem { db in
             try await db.sql.raw("""

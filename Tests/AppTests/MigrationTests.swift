@@ -56,4 +56,32 @@ struct MigrationTests {
             #expect(catalog.contains { $0.contains("portfolio_items_quantity_check CHECK ((quantity >= (0)::numeric))") })
         }
     }
+
+    @Test("SQLite's list checks are spelled as comparisons, and back again on revert")
+    func listChecks() async throws {
+        let original = """
+            CREATE TABLE t (category TEXT NOT NULL, pending INTEGER NOT NULL, amount INTEGER NOT NULL, \
+            CONSTRAINT t_category_enum CHECK (category IN ('INCOME', 'TRANSFER_IN', 'K401')), \
+            CONSTRAINT t_pending_boolean CHECK (pending IN (0, 1)), CONSTRAINT t_amount_range CHECK (amount BETWEEN -99 AND 99)) STRICT
+            """
+        let rewritten = ListChecks.comparisons(original)
+        #expect(rewritten == """
+            CREATE TABLE t (category TEXT NOT NULL, pending INTEGER NOT NULL, amount INTEGER NOT NULL, \
+            CONSTRAINT t_category_enum CHECK ((category = 'INCOME' OR category = 'TRANSFER_IN' OR category = 'K401')), \
+            CONSTRAINT t_pending_boolean CHECK (pending BETWEEN 0 AND 1), CONSTRAINT t_amount_range CHECK (amount BETWEEN -99 AND 99)) STRICT
+            """)
+        #expect(ListChecks.lists(rewritten) == original)
+
+        try await withTestApp(.sqlite) { app in
+            for table in RewriteSQLiteListChecks.tables {
+                let sql = try await app.sql.raw("SELECT sql FROM sqlite_schema WHERE name = \(bind: table)").first()?.decode(column: "sql", as: String.self)
+                #expect(sql?.contains(" IN (") == false, "\(table): \(sql ?? "missing")")
+                #expect(sql?.contains(table == "daily_totals" ? "(category = 'INCOME' OR " : " BETWEEN 0 AND 1") == true, "\(table): \(sql ?? "missing")")
+            }
+            try await RewriteSQLiteListChecks().revert(on: app.db)
+            let reverted = try await app.sql.raw("SELECT sql FROM sqlite_schema WHERE name = 'transactions'").first()?.decode(column: "sql", as: String.self)
+            #expect(reverted?.contains("category IN ('INCOME', ") == true)
+            #expect(reverted?.contains("is_transfer IN (0, 1)") == true)
+        }
+    }
 }

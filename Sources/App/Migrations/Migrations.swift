@@ -30,5 +30,6 @@ enum AppMigrations {
         AddPlaidSyncState(),
         CreateJobs(),
         CreatePlaidWebhooks(),
+        RewriteSQLiteListChecks(),
     ]
 }

@@ -62,7 +62,8 @@ enum LedgerBalances {
     /// touched day on, and the transfer flags around the touched days.
     ///
     /// When the write only inserted rows, `inserted` names them: their daily totals are added rather
-    /// than every touched day summed again (an import of years beside a large ledger).
+    /// than every touched day summed again, and only their amounts' transfer pairs are worked out
+    /// again (an import of years beside a large ledger).
     static func recompute(_ changes: [LedgerChange], inserted: [NewTransactionRow]? = nil, in scope: UserScope) async throws {
         let merged = LedgerChange.merged(changes)
         for change in merged {
@@ -72,6 +73,7 @@ enum LedgerBalances {
             try await recompute(account, in: scope)
             if account.hasChanges { try await account.update(on: scope.db) }
         }
+        PhaseTimes.mark("balance")
         try await refreshHistory(merged, inserted: inserted, in: scope)
     }
 
@@ -84,12 +86,17 @@ enum LedgerBalances {
                   try await !PortfolioAccounts.isTied(change.accountID, in: scope) else { continue }
             try await BalanceSnapshots.refresh(account, from: change.days?.lowerBound, on: scope.db)
         }
-        let flipped = try await TransferFlags.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
+        PhaseTimes.mark("snapshots")
         if let inserted {
+            let flipped = try await TransferFlags.refresh(userID: scope.userID, inserted: inserted, on: scope.db)
+            PhaseTimes.mark("transfer pairing")
             try await DailyTotals.add(inserted, userID: scope.userID, on: scope.db)
             try await DailyTotals.refresh(userID: scope.userID, days: flipped, on: scope.db)
         } else {
+            try await TransferFlags.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
+            PhaseTimes.mark("transfer pairing")
             try await DailyTotals.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
         }
+        PhaseTimes.mark("daily totals")
     }
 }

@@ -25,7 +25,6 @@ enum TransferFlags {
         // Only amounts that occur both as money out and as money in can pair; the rest stay out of
         // memory (a whole imported history may hold a million rows, and few such amounts). Money in
         // is the rarer side, so the outflows are matched against it, then the inflows against them.
-        let columns: SQLQueryString = "id, account_id, date, amount, currency, is_transfer"
         // Two statements rather than one with OR: PostgreSQL turns a lone IN (subquery) into a hash
         // semi-join, but with an OR beside it re-runs the subquery for every row. SQLite builds an
         // index of the subquery's rows once either way.
@@ -56,17 +55,114 @@ enum TransferFlags {
                 """).all()
             start += 500
         }
+        return try await apply(rows.map(Candidate.init), within: inner, on: db)
+    }
+
+    /// After a write that only inserted `inserted`: the same flags, with work in proportion to the new
+    /// rows rather than to the days they span. Pairs form within one (currency, magnitude) class, and a
+    /// class's pairing can only change if some new row has a partner of the opposite sign, in another
+    /// account, within the window; the other classes keep their pairs. So one read finds the rows that
+    /// could partner a new one, and only the classes where one does are paired again.
+    @discardableResult
+    static func refresh(userID: UUID, inserted: [NewTransactionRow], on db: any Database) async throws -> Set<LocalDate> {
+        let window = TransferMatcher.window
+        let rows = inserted.filter { !$0.amount.isZero }
+        guard let first = rows.map(\.date).min(), let last = rows.map(\.date).max() else { return [] }
+        let inner = first.adding(days: -window)...last.adding(days: window)
+        let filter: SQLQueryString = """
+            user_id = \(bind: userID) AND date >= \(bind: inner.lowerBound.adding(days: -window)) \
+            AND date <= \(bind: inner.upperBound.adding(days: window))
+            """
+
+        // The new rows by class and side, in date order.
+        var newRows: [ClassSide: [(date: LocalDate, accountID: UUID)]] = [:]
+        for row in rows {
+            newRows[ClassSide(money: Money(row.amount.magnitude, row.currency), inflow: row.amount > .zero), default: []]
+                .append((row.date, row.accountID))
+        }
+        for key in newRows.keys { newRows[key]!.sort { $0.date < $1.date } }
+
+        // In one read: inflows of what a new outflow sends, and outflows of what a new inflow receives.
+        let partnerAmounts = Set(newRows.keys.map { $0.inflow ? $0.money.amount.negated : $0.money.amount })
+        let partners = try await db.sql.raw("SELECT \(columns) FROM transactions WHERE \(filter) AND \(amountIn(partnerAmounts, db))").all()
+        var active: Set<Money> = []
+        for row in partners {
+            let candidate = try Candidate(row)
+            let money = Money(candidate.amount.magnitude, candidate.currency)
+            guard !active.contains(money), let opposite = newRows[ClassSide(money: money, inflow: candidate.amount < .zero)] else { continue }
+            // The new rows of the other side within the window of this one, from the first on or after its start.
+            let from = candidate.date.adding(days: -window), through = candidate.date.adding(days: window)
+            var low = 0, high = opposite.count
+            while low < high {
+                let middle = (low + high) / 2
+                if opposite[middle].date < from { low = middle + 1 } else { high = middle }
+            }
+            while low < opposite.count, opposite[low].date <= through {
+                if opposite[low].accountID != candidate.accountID {
+                    active.insert(money)
+                    break
+                }
+                low += 1
+            }
+        }
+        guard !active.isEmpty else { return [] }
+        let classAmounts = Set(active.flatMap { [$0.amount, $0.amount.negated] })
+        let classRows = try await db.sql.raw("SELECT \(columns) FROM transactions WHERE \(filter) AND \(amountIn(classAmounts, db))").all()
+        let classes = try classRows.map(Candidate.init).filter { active.contains(Money($0.amount.magnitude, $0.currency)) }
+        return try await apply(classes, within: inner, on: db)
+    }
+
+    private static let columns: SQLQueryString = "id, account_id, date, amount, currency, is_transfer"
+
+    /// A (currency, magnitude) class, and which side of it a row is on.
+    private struct ClassSide: Hashable {
+        let money: Money
+        let inflow: Bool
+    }
+
+    /// The condition that a row's amount is one of `amounts`, with one bound parameter rather than one
+    /// per amount, so that a whole file's amounts fit in one statement.
+    private static func amountIn(_ amounts: Set<Amount>, _ db: any Database) -> SQLQueryString {
+        let sorted = amounts.sorted()
+        switch db.engine {
+        case .postgres:
+            return "amount IN (SELECT unnest(\(bind: sorted.map(\.description))::numeric[]))"
+        case .sqlite:
+            // SQLite keeps amounts as integer units.
+            return "amount IN (SELECT value FROM json_each(\(bind: "[" + sorted.map { String($0.units) }.joined(separator: ",") + "]")))"
+        }
+    }
+
+    private struct Candidate {
+        let id: UUID
+        let accountID: UUID
+        let date: LocalDate
+        let amount: Amount
+        let currency: CurrencyCode
+        let isTransfer: Bool
+
+        init(_ row: any SQLRow) throws {
+            id = try row.decode(column: "id", as: UUID.self)
+            accountID = try row.decode(column: "account_id", as: UUID.self)
+            date = try row.decode(column: "date", as: LocalDate.self)
+            amount = try row.decode(column: "amount", as: Amount.self)
+            currency = try row.decode(column: "currency", as: CurrencyCode.self)
+            isTransfer = try row.decode(column: "is_transfer", as: Bool.self)
+        }
+    }
+
+    /// Pairs `candidates` and writes the flags that changed of those dated within `inner` (of all of them
+    /// when nil); answers the days those are on.
+    private static func apply(_ candidates: [Candidate], within inner: ClosedRange<LocalDate>?, on db: any Database) async throws -> Set<LocalDate> {
         var entries: [TransferMatcher.Entry] = []
         var flagged: [String: (date: LocalDate, flag: Bool)] = [:]
-        for row in rows {
-            let id = try row.decode(column: "id", as: UUID.self).uuidString
-            let date = try row.decode(column: "date", as: LocalDate.self)
+        for candidate in candidates {
+            let id = candidate.id.uuidString
             entries.append(TransferMatcher.Entry(
-                id: id, accountID: try row.decode(column: "account_id", as: UUID.self).uuidString, date: date,
-                amount: try row.decode(column: "amount", as: Amount.self), currency: try row.decode(column: "currency", as: CurrencyCode.self)))
-            flagged[id] = (date, try row.decode(column: "is_transfer", as: Bool.self))
+                id: id, accountID: candidate.accountID.uuidString, date: candidate.date, amount: candidate.amount, currency: candidate.currency))
+            flagged[id] = (candidate.date, candidate.isTransfer)
         }
-        let paired = TransferMatcher.pairedIDs(entries, window: window)
+        let paired = TransferMatcher.pairedIDs(entries, window: TransferMatcher.window)
         var set: [UUID] = [], clear: [UUID] = []
         var days: Set<LocalDate> = []
         for (id, state) in flagged where inner.map({ $0.contains(state.date) }) ?? true {

@@ -46,12 +46,14 @@ struct StatementImporter: Sendable {
             throw APIError.validation(["account_id": "is linked to an institution; its transactions come from there"])
         }
         let (format, statement) = try parse()
+        PhaseTimes.mark("parse")
         if let currency = statement.currency, currency != account.currency {
             throw APIError.validation(["file": "is a statement in \(currency), the account is in \(account.currency)"])
         }
 
         let known = try await existingKeys(of: statement, accountID: accountID, in: scope)
         let fresh = statement.transactions.filter { !known.contains($0.importKey) }
+        PhaseTimes.mark("dedupe")
         guard !preview else {
             return Outcome(format: format, parsed: statement.transactions.count, added: fresh.count,
                            skipped: statement.transactions.count - fresh.count, statement: statement, importID: nil, newTransactions: fresh)
@@ -68,12 +70,14 @@ struct StatementImporter: Sendable {
                 categorySource: outcome.source, pending: false, importKey: item.importKey
             )
         }
+        PhaseTimes.mark("rules")
         var written = 0
         let chunk = 10_000
         while written < rows.count {
             written += try await TransactionBulkInsert.insert(Array(rows[written..<min(written + chunk, rows.count)]), on: scope.db)
             progress?(written, rows.count)
         }
+        PhaseTimes.mark("write")
         if let first = rows.map(\.date).min(), let last = rows.map(\.date).max() {
             try await LedgerBalances.recompute([LedgerChange(accountID: accountID, days: first...last)], inserted: rows, in: scope)
         }
@@ -93,6 +97,7 @@ struct StatementImporter: Sendable {
             "added": FieldChange(old: nil, new: String(rows.count)),
             "skipped": FieldChange(old: nil, new: String(record.skippedCount)),
         ], on: scope.db)
+        PhaseTimes.mark("record")
         return Outcome(format: format, parsed: statement.transactions.count, added: rows.count, skipped: record.skippedCount,
                        statement: statement, importID: record.id, newTransactions: fresh)
     }
