@@ -25,18 +25,25 @@ struct MigrationTests {
         }
     }
 
-    @Test("Every user-owned table carries user_id with a cascading foreign key to users", arguments: TestBackend.all)
+    @Test("Every user-owned table carries user_id with a cascading foreign key to users, or to an owned parent that has one",
+          arguments: TestBackend.all)
     func ownerColumns(backend: TestBackend) async throws {
+        // A transaction's owner is its account's: the key (account_id, user_id) holds both.
+        let parents = ["transactions": ("account_id", "accounts")]
         try await withTestApp(backend) { app in
             let catalog = try await SchemaCatalog.snapshot(app.sql).joined(separator: "\n")
             for table in UserOwnedTable.all {
+                let (columns, target) = parents[table].map { ("\($0.0), user_id", "\($0.1)(id, user_id)") } ?? ("user_id", "users(id)")
+                let name = "\(table)_\(columns.replacingOccurrences(of: ", ", with: "_"))_fkey"
                 switch backend {
                 case .postgres:
                     #expect(catalog.contains("column \(table).user_id uuid"))
-                    #expect(catalog.contains("constraint \(table) \(table)_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE"))
+                    #expect(catalog.contains("constraint \(table) \(name) FOREIGN KEY (\(columns)) REFERENCES \(target) ON DELETE CASCADE"), "\(table)")
                 case .sqlite:
-                    #expect(catalog.contains("CONSTRAINT \(table)_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE"))
+                    let spelled = target.replacingOccurrences(of: "(", with: " (")
+                    #expect(catalog.contains("CONSTRAINT \(name) FOREIGN KEY (\(columns)) REFERENCES \(spelled) ON DELETE CASCADE"), "\(table)")
                 }
+                if let parent = parents[table]?.1 { #expect(!parents.keys.contains(parent) && UserOwnedTable.all.contains(parent)) }
             }
         }
     }
@@ -73,12 +80,12 @@ struct MigrationTests {
         #expect(ListChecks.lists(rewritten) == original)
 
         try await withTestApp(.sqlite) { app in
-            for table in RewriteSQLiteListChecks.tables {
+            for table in LightenLedgerWrites.listCheckTables {
                 let sql = try await app.sql.raw("SELECT sql FROM sqlite_schema WHERE name = \(bind: table)").first()?.decode(column: "sql", as: String.self)
                 #expect(sql?.contains(" IN (") == false, "\(table): \(sql ?? "missing")")
                 #expect(sql?.contains(table == "daily_totals" ? "(category = 'INCOME' OR " : " BETWEEN 0 AND 1") == true, "\(table): \(sql ?? "missing")")
             }
-            try await RewriteSQLiteListChecks().revert(on: app.db)
+            try await LightenLedgerWrites().revert(on: app.db)
             let reverted = try await app.sql.raw("SELECT sql FROM sqlite_schema WHERE name = 'transactions'").first()?.decode(column: "sql", as: String.self)
             #expect(reverted?.contains("category IN ('INCOME', ") == true)
             #expect(reverted?.contains("is_transfer IN (0, 1)") == true)

@@ -44,7 +44,8 @@ final class LoopbackServer: Sendable {
 
 @Suite("Plaid client over loopback HTTP")
 struct PlaidClientTests {
-    static func client(port: Int, retries: Int = 3, timeout: Duration = .seconds(5)) -> PlaidClient {
+    /// Long enough that a loaded machine is never mistaken for a time-out (and a retry); the time-out test sets its own.
+    static func client(port: Int, retries: Int = 3, timeout: Duration = .seconds(60)) -> PlaidClient {
         PlaidClient(configuration: PlaidConfiguration(environment: .custom(URL(string: "http://127.0.0.1:\(port)")!), clientID: "client-123",
                                                       secret: "secret-456", timeout: timeout, maxRetries: retries, baseDelay: .milliseconds(5)),
                     httpClient: .shared)

@@ -30,6 +30,6 @@ enum AppMigrations {
         AddPlaidSyncState(),
         CreateJobs(),
         CreatePlaidWebhooks(),
-        RewriteSQLiteListChecks(),
+        LightenLedgerWrites(),
     ]
 }

@@ -16,6 +16,7 @@ struct Categorizer: Sendable {
     /// The category a new transaction gets when nobody chose one: a rule's, or `fallback`.
     func categorize(accountID: UUID, amount: Amount, description: String, merchantName: String?,
                     fallback: (TransactionCategory, CategorySource)) -> (category: TransactionCategory, detailed: String?, source: CategorySource) {
+        guard !rules.rules.isEmpty else { return (fallback.0, nil, fallback.1) }
         let facts = CategorizableTransaction(accountID: accountID.uuidString, amount: amount, description: description, merchantName: merchantName)
         if let rule = rules.firstMatch(for: facts) { return (rule.category, rule.detailedCategory, .rule) }
         return (fallback.0, nil, fallback.1)

@@ -57,6 +57,9 @@ enum TransactionBulkInsert {
 
     private static func insertSQLite(_ rows: [NewTransactionRow], on database: any SQLiteDatabase, ownTransaction: Bool, now: Date) async throws {
         let timestamp = SQLiteData.float(now.timeIntervalSince1970)
+        // The owner and the accounts repeat from row to row: one buffer each rather than one per row.
+        let ownerBlob = rows[0].userID.sqliteBlob
+        let accountBlobs = Dictionary(uniqueKeysWithValues: Set(rows.map(\.accountID)).map { ($0, $0.sqliteBlob) })
         try await database.withConnection { connection in
             // SQLite's default page cache is 2 MB: far too small for the ledger's indexes, so a large
             // load would spend its time evicting and re-reading pages. Per connection; idempotent.
@@ -74,8 +77,8 @@ enum TransactionBulkInsert {
                     binds.reserveCapacity(chunk.count * columns.count)
                     for row in chunk {
                         binds.append(row.id.sqliteBlob)
-                        binds.append(row.userID.sqliteBlob)
-                        binds.append(row.accountID.sqliteBlob)
+                        binds.append(ownerBlob)
+                        binds.append(accountBlobs[row.accountID]!)
                         binds.append(.text(row.date.description))
                         binds.append(.integer(Int(row.amount.units)))
                         binds.append(.text(row.currency.code))
