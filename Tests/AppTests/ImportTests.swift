@@ -1,4 +1,5 @@
 @testable import App
+import FinanceCore
 import Foundation
 import Testing
 import Vapor
@@ -110,6 +111,34 @@ struct ImportTests {
             #expect(try await app.scalar("SELECT count(*) FROM transactions") == 3)
             let balance = try await client.send(.GET, "/api/v1/accounts/\(account)", token: ada.accessToken)["current_balance"] as? String
             #expect(balance == "-1240.96")
+        }
+    }
+
+    @Test("Rows an earlier release imported, keyed by the fingerprint alone, are not imported again", arguments: TestBackend.all)
+    func undatedKeys(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let account = try await checking(client, ada)
+            let csv = "Date,Description,Amount\n2024-01-30,Coffee,-3.20\n2024-01-30,Coffee,-3.20\n2024-01-31,Rent,-900\n"
+            let mapping = CSVMapping(date: "Date", amount: "Amount", description: "Description")
+            let rows = try StatementParser.parseCSV(csv, mapping: mapping).transactions
+            // The first coffee and the rent, as an earlier release stored them.
+            for row in [rows[0], rows[2]] {
+                let key = try #require(row.undatedImportKey)
+                #expect(row.importKey == "CSV:\(row.date):\(key.dropFirst(4))")
+                _ = try await app.db.asUser(ada.id) { db in
+                    try await TransactionBulkInsert.insert([NewTransactionRow(
+                        userID: ada.id, accountID: UUID(uuidString: account)!, date: row.date, amount: row.amount, currency: .usd,
+                        description: row.description, merchantName: nil, category: .uncategorized, pending: false, importKey: key)], on: db)
+                }
+            }
+            let path = "/api/v1/accounts/\(account)/imports?date_column=Date&description_column=Description&amount_column=Amount"
+            let reply = try await client.send(.POST, path, token: ada.accessToken, file: csv)
+            #expect(reply["added"] as? Int == 1)
+            #expect(reply["skipped_duplicates"] as? Int == 2)
+            #expect(try await client.send(.POST, path, token: ada.accessToken, file: csv)["added"] as? Int == 0)
+            #expect(try await app.scalar("SELECT count(*) FROM transactions") == 3)
         }
     }
 

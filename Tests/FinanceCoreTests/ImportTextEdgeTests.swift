@@ -25,7 +25,7 @@ struct ImportTextEdgeTests {
         ])
         #expect(statement.transactions.map(\.merchantName) == ["Müller GmbH", nil, "x", nil])
         #expect(statement.transactions.map(\.importKey) == [
-            "CSV:8b039612a060b2d6", "CSV:1599d4a0f1fa9841", "CSV:c1a9ed5a28293880", "CSV:c1a9f05a28293d99",
+            "CSV:2024-01-02:8b039612a060b2d6", "CSV:2024-01-02:1599d4a0f1fa9841", "CSV:2024-01-03:c1a9ed5a28293880", "CSV:2024-01-03:c1a9f05a28293d99",
         ])
         #expect(try StatementParser.parseCSV(Array(text.utf8), mapping: mapping) == statement)
     }
@@ -36,7 +36,7 @@ struct ImportTextEdgeTests {
         let mapping = CSVMapping(date: "Date", amount: "Amount", description: "Description", delimiter: "¦")
         let statement = try StatementParser.parseCSV(text, mapping: mapping)
         #expect(importSummary(statement) == ["2 2024-02-01 -1.5 two lines ¦ here", "5 2024-02-02 2 quoted tail"])
-        #expect(statement.transactions.map(\.importKey) == ["CSV:8e13e4bc2c325dac", "CSV:af8968c970305b03"])
+        #expect(statement.transactions.map(\.importKey) == ["CSV:2024-02-01:8e13e4bc2c325dac", "CSV:2024-02-02:af8968c970305b03"])
     }
 
     @Test("Digits and marks beyond ASCII make days and amounts unreadable")
@@ -83,9 +83,11 @@ struct ImportTextEdgeTests {
             text += "2024-03-0\(day),\(names[next(names.count)]),M\(next(3)),-\(cents).\(cents)0\n"
         }
         let mapping = CSVMapping(date: "Date", amount: "Amount", description: "Description", merchant: "Merchant")
-        let keys = try StatementParser.parseCSV(Array(text.utf8), mapping: mapping).transactions.map(\.importKey)
+        let rows = try StatementParser.parseCSV(Array(text.utf8), mapping: mapping).transactions
+        let keys = rows.compactMap(\.undatedImportKey)
+        #expect(zip(rows, keys).allSatisfy { row, key in row.importKey == "CSV:\(row.date):" + key.dropFirst(4) })
 
-        // All the keys at once, through FNV-1a like the keys themselves.
+        // All the fingerprints at once, through FNV-1a like the keys themselves.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in keys.joined().utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         #expect(keys.count == 3000)

@@ -202,7 +202,7 @@ enum CSVStatementReader {
             hash.add(separator)
             hash.add(decimal: Int64(occurrence))
             return ImportedTransaction(
-                importKey: hash.hex(prefix: "CSV:"),
+                importKey: hash.hex(prefix: "CSV:\(identity.date):"),
                 line: row.line,
                 date: row.date,
                 amount: row.amount,

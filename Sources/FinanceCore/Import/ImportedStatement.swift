@@ -1,7 +1,9 @@
 /// One transaction read from a statement file, in the API's sign convention: negative is money leaving the account.
 public struct ImportedTransaction: Sendable, Equatable {
     /// Identifies the transaction across imports of the same account, so importing a file twice adds nothing:
-    /// `FITID:<fitid>` for OFX, `CSV:<16 hex digits>` for CSV (a fingerprint of day, amount and description).
+    /// `FITID:<fitid>` for OFX; `CSV:<YYYY-MM-DD>:<16 hex digits>` for CSV, the day and a fingerprint of day,
+    /// amount, description and occurrence. The day leads so that a statement's keys, like its rows, come in
+    /// date order, and the database adds them to its index of keys in order rather than at random.
     public let importKey: String
     /// The 1-based line of the file where the transaction starts.
     public let line: Int
@@ -73,4 +75,14 @@ public enum StatementAccountKind: String, Sendable {
 public enum StatementFormat: String, Sendable {
     case csv
     case ofx
+}
+
+extension ImportedTransaction {
+    /// The key earlier releases gave the same CSV row, `CSV:<16 hex digits>` (the fingerprint alone), which
+    /// rows imported by them still carry; nil for other keys.
+    public var undatedImportKey: String? {
+        let parts = importKey.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "CSV", parts[2].utf8.count == 16 else { return nil }
+        return "CSV:" + parts[2]
+    }
 }

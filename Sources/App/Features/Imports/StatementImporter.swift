@@ -52,7 +52,7 @@ struct StatementImporter: Sendable {
         }
 
         let known = try await existingKeys(of: statement, accountID: accountID, in: scope)
-        let fresh = statement.transactions.filter { !known.contains($0.importKey) }
+        let fresh = statement.transactions.filter { !known.contains($0.importKey) && !($0.undatedImportKey.map(known.contains) ?? false) }
         PhaseTimes.mark("dedupe")
         guard !preview else {
             return Outcome(format: format, parsed: statement.transactions.count, added: fresh.count,
@@ -102,8 +102,9 @@ struct StatementImporter: Sendable {
                        statement: statement, importID: record.id, newTransactions: fresh)
     }
 
-    /// The keys of `statement` that the account already has. A CSV key fingerprints the row's day, so
-    /// one range read of the account's days in the file finds every earlier row it could match; an
+    /// The keys of `statement` that the account already has. A CSV key (in either spelling, see
+    /// `ImportedTransaction.undatedImportKey`) fingerprints the row's day, so one range read of the
+    /// account's days in the file finds every earlier row it could match; an
     /// OFX `FITID` is looked up by value, since a bank may re-date a transaction it already sent.
     private func existingKeys(of statement: ImportedStatement, accountID: UUID, in scope: UserScope) async throws -> Set<String> {
         var found: Set<String> = []
