@@ -52,7 +52,11 @@ struct StatementImporter: Sendable {
         }
 
         let known = try await existingKeys(of: statement, accountID: accountID, in: scope)
-        let fresh = statement.transactions.filter { !known.contains($0.importKey) && !($0.undatedImportKey.map(known.contains) ?? false) }
+        // Keys of the undated spelling are looked for only where the account has some.
+        let undated = known.contains { $0.utf8.count == 20 && $0.hasPrefix("CSV:") }
+        let fresh = statement.transactions.filter { row in
+            !known.contains(row.importKey) && !(undated && row.undatedImportKey.map(known.contains) == true)
+        }
         PhaseTimes.mark("dedupe")
         guard !preview else {
             return Outcome(format: format, parsed: statement.transactions.count, added: fresh.count,
