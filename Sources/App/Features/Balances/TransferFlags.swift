@@ -36,26 +36,16 @@ enum TransferFlags {
             WHERE \(filter) AND is_transfer = \(bind: false) AND amount < 0 AND (currency, -amount) IN (
                 SELECT currency, amount FROM transactions WHERE \(filter) AND amount > 0)
             """).all()
-        var matched: Set<Money> = []
-        for row in rows where try row.decode(column: "amount", as: Amount.self) < .zero {
-            matched.insert(Money(try row.decode(column: "amount", as: Amount.self).magnitude,
-                                 try row.decode(column: "currency", as: CurrencyCode.self)))
-        }
-        let keys = Array(matched)
-        var start = 0
-        while start < keys.count {
-            var pairs: SQLQueryString = ""
-            for (index, key) in keys[start..<min(start + 500, keys.count)].enumerated() {
-                if index > 0 { pairs += ", " }
-                pairs += "(\(bind: key.currency), \(bind: key.amount))"
-            }
-            rows += try await db.sql.raw("""
+        var candidates = try rows.map(Candidate.init)
+        let matched = Set(candidates.filter { $0.amount < .zero }.map { Money($0.amount.magnitude, $0.currency) })
+        if !matched.isEmpty {
+            let inflows = try await db.sql.raw("""
                 SELECT \(columns) FROM transactions
-                WHERE \(filter) AND is_transfer = \(bind: false) AND amount > 0 AND (currency, amount) IN (VALUES \(pairs))
+                WHERE \(filter) AND is_transfer = \(bind: false) AND amount > 0 AND \(amountIn(Set(matched.map(\.amount)), db))
                 """).all()
-            start += 500
+            candidates += try inflows.map(Candidate.init).filter { matched.contains(Money($0.amount, $0.currency)) }
         }
-        return try await apply(rows.map(Candidate.init), within: inner, on: db)
+        return try await apply(candidates, within: inner, on: db)
     }
 
     /// After a write that only inserted `inserted`: the same flags, with work in proportion to the new
