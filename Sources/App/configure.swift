@@ -13,6 +13,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.configurePlaid(settings: settings)
 
     try await configureDatabase(app, settings: settings)
+    app.ledgerCommits = LedgerCommits()
     app.migrations.add(AppMigrations.all)
 
     app.passwordHasher = try PasswordHasher(cost: settings.bcryptCost, threadPool: app.threadPool)
@@ -47,16 +48,21 @@ public func configure(_ app: Application, settings: Settings) async throws {
 }
 
 private func configureDatabase(_ app: Application, settings: Settings) async throws {
+    let writeWait = Duration.milliseconds(settings.writeWaitMilliseconds)
     switch settings.database {
     case .sqlite(let path):
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try DataDirectory.create(folder) }
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+        // Writers have a pool of their own, so a reader never queues behind a write for a connection.
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqliteWriter, isDefault: false)
+        app.writeTransactions = WriteTransactions(sqliteWriter: .sqliteWriter, isSQLite: true, wait: writeWait)
         AppMetrics.recordPoolCapacity(engine: "sqlite", connections: app.eventLoopGroup.makeIterator().map { $0 }.count)
         // Write-ahead logging: readers never wait for the writer. It is a property of the file, set once.
         _ = try await app.db.sql.raw("PRAGMA journal_mode = WAL").all()
     case .sqliteInMemory:
         app.databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
+        app.writeTransactions = WriteTransactions(sqliteWriter: nil, isSQLite: true, wait: writeWait)
     case .postgres(let url):
         let configuration: SQLPostgresConfiguration
         do {
@@ -70,6 +76,7 @@ private func configureDatabase(_ app: Application, settings: Settings) async thr
         )
         let loops = app.eventLoopGroup.makeIterator().map { $0 }.count
         AppMetrics.recordPoolCapacity(engine: "postgres", connections: loops * settings.databasePoolSize)
+        app.writeTransactions = WriteTransactions(sqliteWriter: nil, isSQLite: false, wait: writeWait)
     }
 }
 

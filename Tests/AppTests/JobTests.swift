@@ -71,7 +71,7 @@ struct JobTests {
             let plaid = try #require(app.plaid)
             let user = try await client.signUp()
             let ids = try await Self.connections(100, user: user.id, app: app, plaid: plaid)
-            let queue = JobQueue(db: app.db)
+            let queue = JobQueue(app: app)
             for id in ids { #expect(try await queue.enqueueSync(connection: id, user: user.id)) }
             // A second request for a waiting sync is not queued beside it.
             #expect(try await queue.enqueueSync(connection: ids[0], user: user.id) == false)
@@ -112,7 +112,7 @@ struct JobTests {
             let plaid = try #require(app.plaid)
             let user = try await client.signUp()
             let id = try #require(try await Self.connections(1, user: user.id, app: app, plaid: plaid).first)
-            let queue = JobQueue(db: app.db)
+            let queue = JobQueue(app: app)
             #expect(try await queue.enqueue(.syncConnection, payload: ["connection_id": id.uuidString, "user_id": user.id.uuidString],
                                             dedupeKey: nil, maxAttempts: 2))
             await simulator.injectFault(.httpStatus(500), on: "/accounts/balance/get", times: 100)
@@ -144,7 +144,7 @@ struct JobTests {
                 try await PlaidConnection.query(on: db).filter(\.$id == ids[3]).set(\.$status, to: .disabled).update()
                 try await PlaidConnection.query(on: db).filter(\.$id == ids[1]).set(\.$status, to: .error).update()
             }
-            let queue = JobQueue(db: app.db)
+            let queue = JobQueue(app: app)
             let later = Date().addingTimeInterval(7 * 3600)
             // The healthy one and the failing one; not the one waiting for its login, nor the disabled one.
             #expect(try await queue.scheduleSyncs(every: .seconds(6 * 3600), now: later) == 2)
@@ -158,7 +158,7 @@ struct JobTests {
     @Test("A job whose worker dies on every attempt is not claimed again: it is marked failed", arguments: TestBackend.all)
     func abandonedJobs(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            let queue = JobQueue(db: app.db)
+            let queue = JobQueue(app: app)
             let payload = ["connection_id": UUID().uuidString, "user_id": UUID().uuidString]
             let queued = try await queue.enqueue(.syncConnection, payload: payload, dedupeKey: nil, maxAttempts: 1)
             #expect(queued)

@@ -66,7 +66,7 @@ struct DemoCommand: AsyncCommand {
             return try existing.requireID()
         }
         let user = User(id: UUID.timeOrdered(), email: email, passwordHash: try await app.passwordHasher.hash(password), fullName: "Demo Person")
-        try await app.db.asSystem { db in try await user.create(on: db) }
+        try await app.write(as: .system) { db in try await user.create(on: db) }
         return try user.requireID()
     }
 
@@ -91,8 +91,9 @@ struct DemoCommand: AsyncCommand {
                 } catch let error as APIError where error.status == .badGateway {
                     // The simulator starts each run afresh, so a cursor from a run with more activity
                     // is past its end: read the bank again from the start (rows are keyed by Plaid's ids).
-                    try await app.db.asUser(userID) { db in
-                        try await PlaidConnection.query(on: db).filter(\.$id == id).set(\.$syncCursor, to: nil).update()
+                    try await app.ledger.write(for: userID, audit: audit) { scope in
+                        try await PlaidConnection.query(on: scope.db).filter(\.$id == id).set(\.$syncCursor, to: nil).update()
+                        scope.changes.touched("connection")
                     }
                     let (_, outcome) = try await sync.run(connectionID: id, userID: userID, audit: audit)
                     return "reused the bank linked before (\(outcome.added) new transactions)"

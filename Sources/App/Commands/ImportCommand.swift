@@ -69,11 +69,17 @@ struct ImportCommand: AsyncCommand {
             let audit = AuditContext(userID: userID, requestID: "cli-import", clientAddress: nil)
             let started = ContinuousClock.now
             let preview = signature.preview
-            let outcome = try await app.db.asUser(userID) { db in
-                try await importer.run(accountID: accountID, preview: preview, in: UserScope(userID: userID, db: db, audit: audit)) { done, total in
-                    console.output(ProgressText.bar(done: done, total: total).consoleText(), newLine: false)
-                }
+            let progress: @Sendable (Int, Int) -> Void = { done, total in
+                console.output(ProgressText.bar(done: done, total: total).consoleText(), newLine: false)
             }
+            // A preview only reads; an import is one unit of work of the ledger.
+            let outcome = preview
+                ? try await app.db.asUser(userID) { db in
+                    try await importer.run(accountID: accountID, preview: true, in: UserScope(userID: userID, db: db, audit: audit))
+                }
+                : try await app.ledger.write(for: userID, audit: audit) { scope in
+                    try await importer.run(accountID: accountID, preview: false, in: scope, progress: progress)
+                }
             if outcome.added > 0 && !preview { console.print() }
             let elapsed = ContinuousClock.now - started
             console.print("\(preview ? "Preview of" : "Imported") \(signature.file): \(outcome.parsed) in the file, "

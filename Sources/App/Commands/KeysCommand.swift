@@ -49,7 +49,7 @@ struct KeysCommand: AsyncCommand {
 
     /// Seals every token not under `vault`'s current key anew; answers how many, of how many.
     static func reseal(_ app: Application, with vault: AccessTokenVault) async throws -> (Int, Int) {
-        try await app.db.asSystem { db in
+        try await app.write(as: .system) { db in
             let connections = try await PlaidConnection.query(on: db).all()
             var resealed = 0
             for connection in connections where connection.accessTokenKeyID != vault.currentKeyID {

@@ -33,16 +33,11 @@ struct SnapshotsCommand: AsyncCommand {
         var accounts = 0, rows = 0, differing = 0
         for user in users {
             guard let userID = user.id else { continue }
-            let outcome = try await app.db.asUser(userID) { db in
+            let audit = AuditContext(userID: userID, requestID: "cli-snapshots", clientAddress: nil)
+            let outcome = try await app.ledger.write(for: userID, audit: audit) { scope in
+                let db = scope.db
                 let before = try await Self.history(userID: userID, on: db)
-                var count = try await BalanceSnapshots.rebuild(userID: userID, on: db)
-                let scope = UserScope(userID: userID, db: db, audit: AuditContext(userID: userID, requestID: "cli-snapshots", clientAddress: nil))
-                for portfolio in try await scope.query(Portfolio.self).filter(\.$accountID != nil).all() {
-                    try await PortfolioAccounts.revalue(portfolio, in: scope)
-                    count += 1
-                }
-                try await TransferFlags.refresh(userID: userID, around: [nil], on: db)
-                try await DailyTotals.refresh(userID: userID, around: [nil], on: db)
+                let count = try await DerivedState.rebuild(userID: userID, in: scope)
                 let after = try await Self.history(userID: userID, on: db)
                 let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
                 return (count, after.values.reduce(0) { $0 + $1.count }, changed.count)

@@ -33,6 +33,8 @@ public struct Settings: Sendable {
     public var plaid: PlaidSettings?
     /// How often every healthy connection is synced without a webhook asking, in seconds.
     public var syncIntervalSeconds: Int = 6 * 3600
+    /// How long a write waits for its turn before it is refused with 503 and `Retry-After`, in milliseconds.
+    public var writeWaitMilliseconds: Int = 15_000
 
     public static let defaultDataDirectory = "./data"
     public static let sqliteFileName = "finance.sqlite"
@@ -55,6 +57,7 @@ public struct Settings: Sendable {
         case plaidSecret = "PLAID_SECRET"
         case plaidWebhookURL = "PLAID_WEBHOOK_URL"
         case syncInterval = "FINANCE_SYNC_INTERVAL"
+        case writeWait = "FINANCE_WRITE_WAIT_MS"
     }
 
     /// Reads the settings from `environment`; an unset or empty variable takes its default.
@@ -107,7 +110,8 @@ public struct Settings: Sendable {
             previousJWTSecrets: previousJWTSecrets, bcryptCost: bcryptCost,
             previousEncryptionKeys: previousEncryptionKeys,
             plaid: try PlaidSettings.load(value),
-            syncIntervalSeconds: try integer(value(.syncInterval), key: .syncInterval, default: 6 * 3600, range: 60...(30 * 86_400))
+            syncIntervalSeconds: try integer(value(.syncInterval), key: .syncInterval, default: 6 * 3600, range: 60...(30 * 86_400)),
+            writeWaitMilliseconds: try integer(value(.writeWait), key: .writeWait, default: 15_000, range: 1...600_000)
         )
     }
 

@@ -1,3 +1,4 @@
+import FinanceCore
 import Fluent
 import Vapor
 
@@ -13,6 +14,18 @@ struct UserScope: Sendable {
     let userID: UUID
     let db: any Database
     let audit: AuditContext
+    /// What this scope's writes changed; the unit of work (`LedgerWriter`) settles it before commit.
+    var changes = LedgerChangeSet()
+    var clock: AppClock = .system
+
+    var now: Date { clock.now() }
+    var today: LocalDate { clock.today }
+
+    /// Brings the derived tables up to date with what was written so far, for a caller that reads
+    /// them back before its unit of work ends (the unit of work settles whatever is left anyway).
+    func settle() async throws {
+        try await DerivedState.settle(changes, in: self)
+    }
 
     /// The user's rows of `M`, and nobody else's.
     func query<M: UserOwnedModel>(_: M.Type) -> QueryBuilder<M> {
@@ -31,6 +44,7 @@ struct UserScope: Sendable {
     func save<M: UserOwnedModel, View: Encodable>(_ model: M, entityType: String, before: View, view: (M) throws -> View) async throws -> Bool {
         guard model.hasChanges else { return false }
         try await model.update(on: db)
+        changes.touched(entityType)
         try await audit.record(.update, entityType: entityType, entityID: model.id,
                                changes: AuditChanges.between(old: before, new: try view(model)), on: db)
         return true
@@ -40,6 +54,7 @@ struct UserScope: Sendable {
     func delete<M: UserOwnedModel, View: Encodable>(_ model: M, entityType: String, view: (M) throws -> View) async throws {
         let before = try view(model)
         try await model.delete(on: db)
+        changes.touched(entityType)
         try await audit.record(.delete, entityType: entityType, entityID: model.id,
                                changes: AuditChanges.between(old: before, new: nil as View?), on: db)
     }
@@ -48,6 +63,7 @@ struct UserScope: Sendable {
     func create<M: UserOwnedModel & Encodable>(_ model: M, entityType: String) async throws {
         model.userID = userID
         try await model.create(on: db)
+        changes.touched(entityType)
         try await audit.record(.create, entityType: entityType, entityID: model.id,
                                changes: AuditChanges.between(old: nil, new: model), on: db)
     }

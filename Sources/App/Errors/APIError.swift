@@ -43,6 +43,14 @@ public struct APIError: Error, Sendable, Equatable {
         message: "Something went wrong on the server. The request id identifies it in the server's logs."
     )
 
+    /// A write that could not have its turn in time (`WriteBusy`): nothing was written; try again.
+    public static let busy: APIError = {
+        var error = APIError(.serviceUnavailable, code: "busy",
+                             message: "The server is busy with other changes to this data; nothing was written. Try again shortly.")
+        error.headers = [("Retry-After", "1")]
+        return error
+    }()
+
     public static let serviceUnavailable = APIError(
         .serviceUnavailable, code: "service_unavailable", message: "The database cannot be reached."
     )

@@ -55,7 +55,7 @@ final class JobWorker: Sendable {
     }
 
     private func loop() async {
-        let queue = JobQueue(db: app.db)
+        let queue = JobQueue(app: app)
         var nextSchedule = ContinuousClock.now
         while !Task.isCancelled {
             do {
@@ -137,13 +137,14 @@ final class JobWorker: Sendable {
     private func recordOnConnection(_ job: ClaimedJob, message: String) async {
         guard let connection = job.payload["connection_id"].flatMap(UUID.init(uuidString:)),
               let user = job.payload["user_id"].flatMap(UUID.init(uuidString:)) else { return }
-        _ = try? await app.db.asUser(user) { db in
-            guard let row = try await PlaidConnection.query(on: db).filter(\.$id == connection).first(), row.status == .healthy else { return }
+        _ = try? await app.ledger.write(for: user, audit: AuditContext(userID: user, requestID: nil, clientAddress: nil)) { scope in
+            guard let row = try await PlaidConnection.query(on: scope.db).filter(\.$id == connection).first(), row.status == .healthy else { return }
             row.status = .error
             row.errorCode = "SYNC_FAILED"
             row.errorMessage = String(message.prefix(2000))
-            row.lastAttemptedAt = Date()
-            try await row.update(on: db)
+            row.lastAttemptedAt = scope.now
+            try await row.update(on: scope.db)
+            scope.changes.touched("connection")
         }
     }
 

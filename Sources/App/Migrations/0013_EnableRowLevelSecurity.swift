@@ -53,5 +53,5 @@ struct EnableRowLevelSecurity: AsyncMigration {
 
 /// Every table whose rows belong to one user, each with a `user_id` column and row-level security.
 enum UserOwnedTable {
-    static let all = EvaluateRowLevelSecuritySettingsOnce.tables + ["security_prices", "investment_transactions"]
+    static let all = EvaluateRowLevelSecuritySettingsOnce.tables + ["security_prices", "investment_transactions", "data_versions"]
 }

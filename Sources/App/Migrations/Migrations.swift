@@ -31,5 +31,6 @@ enum AppMigrations {
         CreateJobs(),
         CreatePlaidWebhooks(),
         LightenLedgerWrites(),
+        CreateDataVersions(),
     ]
 }

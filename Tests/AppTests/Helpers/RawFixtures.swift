@@ -180,7 +180,10 @@ struct RawFixtures {
         try await rule(user: user)
         try await statementImport(user: user, account: account)
         try await fxRate(user: user)
-        try await app.db.asSystem { db in try await DailyTotals.refresh(userID: user, around: [nil], on: db) }
+        try await app.db.asSystem { db in
+            try await DailyTotals.refresh(userID: user, around: [nil], on: db)
+            _ = try await DataVersions.bump(user, now: Date(), on: db)
+        }
         return (account, portfolio)
     }
 }

@@ -75,7 +75,8 @@ struct BalancesBenchmark {
                         WHERE account_id = \(bind: account) AND date >= \(bind: day) ORDER BY date, id LIMIT 1)
                         """).run()
                     let scope = UserScope(userID: userID, db: db, audit: AuditContext(userID: userID, requestID: "bench", clientAddress: nil))
-                    try await LedgerBalances.recompute([LedgerChange(accountID: account, day: day)], in: scope)
+                    scope.changes.transactionsChanged(in: account, days: day...day)
+                    try await scope.settle()
                 }),
             ]
             console.print("  \(Self.repetitions) runs each after a warm-up:")

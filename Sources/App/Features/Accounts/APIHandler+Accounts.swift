@@ -36,9 +36,9 @@ extension APIHandler {
             details.apply(to: account)
             account.isHidden = body.isHidden ?? false
             account.isClosed = body.isClosed ?? false
-            account.balanceUpdatedAt = Date()
+            account.balanceUpdatedAt = scope.now
             try await scope.create(account, entityType: "account")
-            try await LedgerBalances.refreshHistory([LedgerChange(accountID: account.id!)], in: scope)
+            scope.changes.historyChanged(of: account.id!)
             return account
         }
         return .created(.init(body: .json(try AccountRepresentation.make(account))))
@@ -78,17 +78,17 @@ extension APIHandler {
             }
             if let opening = details.opening, account.isManual {
                 account.openingBalance = opening
-                // An account tied to a portfolio is worth what the portfolio is worth.
-                if try await !PortfolioAccounts.isTied(id, in: scope) { try await LedgerBalances.recompute(account, in: scope) }
                 historyMoves = true
             } else if details.opening != nil {
                 throw APIError.validation(["opening_balance": "is reported by the institution for linked accounts"])
             }
             try await scope.save(account, entityType: "account", before: before, view: AccountRepresentation.auditView)
-            // The opening balance (or the currency) is in every day of the account's history: saved
-            // first, then the history rewritten from it.
-            if historyMoves { try await LedgerBalances.refreshHistory([LedgerChange(accountID: id)], in: scope) }
-            return account
+            // The opening balance (or the currency) is in every day of the account's history and in
+            // its current balance: the answer shows them as the unit of work leaves them.
+            guard historyMoves else { return account }
+            scope.changes.historyChanged(of: id)
+            try await scope.settle()
+            return try await scope.find(Account.self, id, name: "account")
         }
         return .ok(.init(body: .json(try AccountRepresentation.make(account))))
     }
@@ -103,10 +103,7 @@ extension APIHandler {
             let first = try span?.decode(column: "first", as: LocalDate?.self), last = try span?.decode(column: "last", as: LocalDate?.self)
             try await scope.delete(account, entityType: "account", view: AccountRepresentation.auditView)
             // Its transactions went with it: the transfers they paired and the days they were summed in change.
-            if let first, let last {
-                try await TransferFlags.refresh(userID: scope.userID, around: [first...last], on: scope.db)
-                try await DailyTotals.refresh(userID: scope.userID, around: [first...last], on: scope.db)
-            }
+            if let first, let last { scope.changes.transactionsChanged(in: id, days: first...last) }
         }
         return .noContent(.init())
     }

@@ -18,7 +18,7 @@ extension APIHandler {
 
         let hash = try await app.passwordHasher.hash(body.password)
         let audit = AuditContext.current(userID: nil)
-        let user = try await app.db.asSystem { db in
+        let user = try await app.write(as: .system) { db in
             if try await User.query(on: db).filter(\.$email == email.value).first() != nil { throw Self.emailTaken }
             let user = User(id: UUID.timeOrdered(), email: email.value, passwordHash: hash, fullName: fullName, baseCurrency: currency)
             do {
@@ -57,7 +57,7 @@ extension APIHandler {
         let matches = try await app.passwordHasher.verify(body.password, against: user?.passwordHash ?? app.passwordHasher.decoyHash)
         let app = self.app
         let audit = AuditContext.current(userID: user?.id)
-        let outcome: Sessions.Tokens? = try await app.db.asSystem { db in
+        let outcome: Sessions.Tokens? = try await app.write(as: .system) { db in
             guard let user, matches, user.isActive, let userID = user.id else {
                 try await LoginThrottle.record(email: email, clientAddress: client, succeeded: false, on: db)
                 try await audit.record(.loginFailed, entityType: "session", entityID: nil, on: db)
@@ -81,7 +81,7 @@ extension APIHandler {
             return .ok(.init(body: .json(TokenPairRepresentation.make(tokens))))
         case .reused(let userID, let familyID):
             let audit = AuditContext.current(userID: userID)
-            try await app.db.asSystem { db in
+            try await app.write(as: .system) { db in
                 try await audit.record(.sessionRevoked, entityType: "session", entityID: familyID, on: db)
             }
             app.logger.warning("A used refresh token was presented again; its session was revoked", metadata: ["user-id": .string(userID.uuidString)])

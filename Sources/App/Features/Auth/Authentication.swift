@@ -27,15 +27,26 @@ enum Authentication {
         return user
     }
 
-    /// Runs `body` for the signed-in user, in one database transaction scoped to them.
+    /// Runs `body` for the signed-in user, in one database transaction scoped to them. A request
+    /// that may write (anything but GET and HEAD) runs as one unit of work of the ledger
+    /// (`LedgerWriter`); a read runs beside the writers and never waits for them.
     static func withUser<T: Sendable>(
         _ app: Application, _ body: @escaping @Sendable (UserScope, AuthenticatedUser) async throws -> T
     ) async throws -> T {
         let user = try await requireUser(app)
         // Read the request's details here: task-local values do not reach into the database's transaction closure.
         let audit = AuditContext.current(userID: user.id)
+        let method = RequestContext.current?.request.method
+        guard method == .GET || method == .HEAD else {
+            return try await app.ledger.write(for: user.id, audit: audit) { scope in try await body(scope, user) }
+        }
+        let clock = app.clock
         return try await app.db.asUser(user.id) { db in
-            try await body(UserScope(userID: user.id, db: db, audit: audit), user)
+            let scope = UserScope(userID: user.id, db: db, audit: audit, clock: clock)
+            let result = try await body(scope, user)
+            // A read that wrote would have skipped the unit of work and left derived tables behind.
+            guard !scope.changes.hasPending else { throw APIError.internalError }
+            return result
         }
     }
 

@@ -32,7 +32,7 @@ enum Sessions {
     static func refresh(_ presented: String, app: Application) async throws -> RefreshOutcome {
         let hash = hashToken(presented)
         let client = AuditContext.current(userID: nil)
-        return try await app.db.asSystem { db in
+        return try await app.write(as: .system) { db in
             guard let token = try await RefreshToken.query(on: db).filter(\.$tokenHash == hash).first(),
                   let tokenID = token.id else { return .invalid }
             let now = Date()

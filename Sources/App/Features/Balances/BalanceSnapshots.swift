@@ -19,7 +19,7 @@ import SQLKit
 enum BalanceSnapshots {
     /// Rewrites `account`'s snapshots from `from` on, or all of them when `from` is nil or not after
     /// its first transaction. Rows before `from` are left exactly as they were.
-    static func refresh(_ account: Account, from: LocalDate?, on db: any Database) async throws {
+    static func refresh(_ account: Account, from: LocalDate?, today: LocalDate, on db: any Database) async throws {
         guard let accountID = account.id else { return }
         let sql = db.sql
         let sign = account.type.isLiability ? -1 : 1
@@ -35,7 +35,7 @@ enum BalanceSnapshots {
             // or, for an account its bank reports no transactions for (a mortgage), over the history
             // its connection covers: its reported balance is all there is to know of those days.
             try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
-            var day = LocalDate.utcDay(of: account.createdAt ?? Date())
+            var day = account.createdAt.map(LocalDate.utcDay(of:)) ?? today
             if let connectionID = account.plaidConnectionID {
                 let row = try await sql.raw("""
                     SELECT min(date) AS first FROM transactions
@@ -79,11 +79,13 @@ enum BalanceSnapshots {
     }
 
     /// Rebuilds every snapshot of one user from the ledger (accounts tied to a portfolio follow its
-    /// valuation instead: see `PortfolioAccounts`). Answers how many accounts it rebuilt.
+    /// valuation instead: see `PortfolioAccounts`). Answers how many accounts it rebuilt. Kept for the
+    /// backfill migration, which must do what it did when it shipped; the server rebuilds through
+    /// `DerivedState.rebuild`.
     static func rebuild(userID: UUID, on db: any Database) async throws -> Int {
         let tied = Set(try await Portfolio.query(on: db).filter(\.$userID == userID).all().compactMap(\.accountID))
         let accounts = try await Account.query(on: db).filter(\.$userID == userID).all().filter { !tied.contains($0.id!) }
-        for account in accounts { try await refresh(account, from: nil, on: db) }
+        for account in accounts { try await refresh(account, from: nil, today: .utcDay(of: Date()), on: db) }
         return accounts.count
     }
 

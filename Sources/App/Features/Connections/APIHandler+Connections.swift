@@ -122,8 +122,7 @@ extension APIHandler {
                 }
             }
         }
-        try await app.db.asUser(user.id) { db in
-            let scope = UserScope(userID: user.id, db: db, audit: audit)
+        try await app.ledger.write(for: user.id, audit: audit) { scope in
             if keepHistory {
                 try await LinkedAccounts.unlink(connectionID: id, in: scope)
             } else {
@@ -133,10 +132,9 @@ extension APIHandler {
                     try await scope.query(Portfolio.self).filter(\.$accountID ~~ accountIDs).delete()
                     for account in accounts {
                         try await scope.delete(account, entityType: "account", view: AccountRepresentation.auditView)
+                        // Its transactions went with it: the analytics that sum them follow.
+                        scope.changes.transactionsChanged(in: try account.requireID(), days: nil)
                     }
-                    // Their transactions went with them: the analytics that sum them follow.
-                    try await TransferFlags.refresh(userID: user.id, around: [nil], on: db)
-                    try await DailyTotals.refresh(userID: user.id, around: [nil], on: db)
                 }
             }
             try await scope.delete(connection, entityType: "connection") { ConnectionAuditView(institution: $0.institutionName, item: $0.plaidItemID) }

@@ -30,8 +30,7 @@ struct ConnectionLinking: Sendable {
         }
         let institutionName = named
         let sealed = try app.tokenVault.seal(exchanged.accessToken, userID: userID, itemID: exchanged.itemId)
-        let connectionID = try await app.db.asUser(userID) { db in
-            let scope = UserScope(userID: userID, db: db, audit: audit)
+        let connectionID = try await app.ledger.write(for: userID, audit: audit) { scope in
             if try await scope.query(PlaidConnection.self).filter(\.$plaidItemID == exchanged.itemId).first() != nil {
                 throw APIError(.conflict, code: "already_linked", message: "This bank link is already a connection of yours.")
             }
@@ -46,7 +45,7 @@ struct ConnectionLinking: Sendable {
             (connection, outcome) = try await ConnectionSync(app: app, plaid: plaid).run(connectionID: connectionID, userID: userID, audit: audit)
         } catch let error as APIError where error.status == .badGateway {
             // Tried again in the background, as for any failed sync.
-            try await JobQueue(db: app.db).enqueueSync(connection: connectionID, user: userID, runAt: Date().addingTimeInterval(60))
+            try await JobQueue(app: app).enqueueSync(connection: connectionID, user: userID, runAt: Date().addingTimeInterval(60))
             connection = try await app.db.asUser(userID) { db in
                 try await UserScope(userID: userID, db: db, audit: audit).find(PlaidConnection.self, connectionID, name: "connection")
             }

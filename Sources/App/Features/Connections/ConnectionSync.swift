@@ -60,27 +60,19 @@ struct ConnectionSync: Sendable {
         }
     }
 
-    /// The user's id folded into the 64 bits an advisory lock takes.
-    static func lockKey(_ userID: UUID) -> Int64 {
-        withUnsafeBytes(of: userID.uuid) { bytes in bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self) }
-    }
-
     static let disabled = APIError(.conflict, code: "connection_disabled",
                                    message: "Access to this connection was revoked; link the bank again to sync it.")
 
     private func apply(_ fetched: PlaidFetch, connection: PlaidConnection, fetchTime: Duration, audit: AuditContext,
                        clock: ContinuousClock, started: ContinuousClock.Instant) async throws -> (PlaidConnection, SyncOutcome) {
         let (connectionID, userID) = (try connection.requireID(), connection.userID)
-        return try await app.db.asUser(userID) { db in
-            let scope = UserScope(userID: userID, db: db, audit: audit)
-            if db.engine == .postgres {
-                // One user's syncs apply one at a time (workers in several processes may hold syncs of
-                // the same user's banks): they write the same days of the user's totals and pairing.
-                try await db.sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockKey(userID)))").run()
-            }
+        // One unit of work of the user's ledger: one user's syncs (workers in several processes may
+        // hold syncs of the same user's banks) and their other writes take turns.
+        return try await app.ledger.write(for: userID, audit: audit) { scope in
+            let db = scope.db
             // Claims the connection for this update: the row is locked until commit, and a sync that
             // finished meanwhile from the same cursor makes this one stop rather than apply it twice.
-            let now = Date()
+            let now = scope.now
             let claimed = try await db.sql.raw("""
                 UPDATE plaid_connections SET last_attempted_at = \(bind: now)
                 WHERE id = \(bind: connectionID) AND user_id = \(bind: userID) AND status <> 'disabled'
@@ -132,10 +124,13 @@ struct ConnectionSync: Sendable {
         }
         // History: the ledger's changes, and every account's reported balance (a reported-balance
         // account's history is replayed back from it, so a new balance moves it all).
-        try await LedgerBalances.refreshHistory(applied.changes, inserted: applied.onlyInserted ? applied.inserted : nil, in: scope)
-        let refreshed = Set(applied.changes.map(\.accountID))
-        for account in accounts.values where !refreshed.contains(account.id!) && !tied.contains(account.id!) {
-            try await BalanceSnapshots.refresh(account, from: nil, on: scope.db)
+        if applied.onlyInserted {
+            scope.changes.transactionsInserted(applied.inserted)
+        } else {
+            for change in applied.changes { scope.changes.transactionsChanged(in: change.accountID, days: change.days) }
+        }
+        for account in accounts.values where !tied.contains(try account.requireID()) {
+            scope.changes.historyChanged(of: try account.requireID())
         }
         return outcome
     }
@@ -150,15 +145,17 @@ struct ConnectionSync: Sendable {
     }
 
     private func recordFailure(code: String, message: String, connectionID: UUID, userID: UUID) async throws {
-        try await app.db.asUser(userID) { db in
+        try await app.ledger.write(for: userID, audit: AuditContext(userID: userID, requestID: nil, clientAddress: nil)) { scope in
+            let db = scope.db
             guard let connection = try await PlaidConnection.query(on: db).filter(\.$id == connectionID).filter(\.$userID == userID).first() else { return }
             if connection.status != .disabled {
                 connection.status = code == PlaidError.itemLoginRequired ? .loginRequired : .error
             }
             connection.errorCode = String(code.prefix(100))
             connection.errorMessage = String(message.prefix(2000))
-            connection.lastAttemptedAt = Date()
+            connection.lastAttemptedAt = scope.now
             try await connection.update(on: db)
+            scope.changes.touched("connection")
         }
         app.logger.warning("Plaid sync failed", metadata: ["connection": "\(connectionID)", "error_code": "\(code)"])
     }

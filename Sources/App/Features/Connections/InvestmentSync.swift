@@ -25,8 +25,8 @@ enum InvestmentSync {
     static let openingPrefix = "opening:"
     static let adjustmentPrefix = "adjust:"
 
-    static func apply(_ fetched: PlaidFetch.InvestmentFetch, accounts: [String: Account], in scope: UserScope,
-                      today: LocalDate = .utcDay(of: Date())) async throws -> Written {
+    static func apply(_ fetched: PlaidFetch.InvestmentFetch, accounts: [String: Account], in scope: UserScope) async throws -> Written {
+        let today = scope.today
         var written = Written()
         let securities = try await upsertSecurities(fetched, accounts: accounts, in: scope, today: today)
         for (plaidAccountID, account) in accounts where [.investment, .retirement, .crypto].contains(account.type) {
@@ -39,7 +39,7 @@ enum InvestmentSync {
                                                                  securities: securities, in: scope)
             try await reconcile(portfolio, with: holdings, account: account, securities: securities, in: scope, today: today)
             try await PortfolioHoldings.rebuild(portfolio, in: scope)
-            try await PortfolioAccounts.revalue(portfolio, in: scope, today: today)
+            scope.changes.portfolioChanged(portfolioID)
             written.holdings += holdings.count
             written.portfolioAccounts.insert(accountID)
         }

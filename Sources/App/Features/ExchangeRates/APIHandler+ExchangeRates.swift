@@ -51,7 +51,7 @@ extension APIHandler {
     private func save(_ quotes: [ExchangeRateQuote]) async throws -> Int {
         try await Authentication.withUser(app) { scope, _ in
             let saved = try await ExchangeRateStore(userID: scope.userID, db: scope.db).save(quotes)
-            try await PortfolioAccounts.revalue(holding: nil, in: scope)
+            scope.changes.ratesChanged()
             try await scope.audit.record(.create, entityType: "fx_rates", entityID: nil, changes: [
                 "saved": FieldChange(old: nil, new: String(saved)),
             ], on: scope.db)

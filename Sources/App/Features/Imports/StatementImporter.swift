@@ -82,9 +82,8 @@ struct StatementImporter: Sendable {
             progress?(written, rows.count)
         }
         PhaseTimes.mark("write")
-        if let first = rows.map(\.date).min(), let last = rows.map(\.date).max() {
-            try await LedgerBalances.recompute([LedgerChange(accountID: accountID, days: first...last)], inserted: rows, in: scope)
-        }
+        scope.changes.transactionsInserted(rows)
+        try await scope.settle()
 
         let record = StatementImport()
         record.id = UUID.timeOrdered()

@@ -104,7 +104,7 @@ extension APIHandler {
         try await Authentication.withUser(app) { scope, _ in
             let investment = try await scope.find(Investment.self, id, name: "investment")
             let saved = try await SecurityPrices.save(prices, of: investment, in: scope)
-            try await PortfolioAccounts.revalue(holding: id, in: scope)
+            scope.changes.pricesChanged(of: id)
             try await scope.audit.record(.create, entityType: "security_prices", entityID: id,
                                          changes: ["saved": FieldChange(old: nil, new: String(saved))], on: scope.db)
             return saved

@@ -28,7 +28,7 @@ extension APIHandler {
             portfolio.costBasisMethod = method
             if let accountID { portfolio.accountID = try await Self.investmentAccount(accountID, for: nil, in: scope) }
             try await scope.create(portfolio, entityType: "portfolio")
-            try await PortfolioAccounts.revalue(portfolio, in: scope)
+            scope.changes.portfolioChanged(try portfolio.requireID())
             return try await PortfolioRepresentation.make(portfolio, in: scope)
         }
         return .created(.init(body: .json(result)))
@@ -68,9 +68,9 @@ extension APIHandler {
             try await scope.save(portfolio, entityType: "portfolio", before: before, view: PortfolioRepresentation.auditView)
             if let untied, untied != portfolio.accountID {
                 // The account it leaves follows its own ledger again.
-                try await LedgerBalances.recompute([LedgerChange(accountID: untied)], in: scope)
+                scope.changes.historyChanged(of: untied)
             }
-            try await PortfolioAccounts.revalue(portfolio, in: scope)
+            scope.changes.portfolioChanged(try portfolio.requireID())
             return try await PortfolioRepresentation.make(portfolio, in: scope)
         }
         return .ok(.init(body: .json(result)))
@@ -82,7 +82,7 @@ extension APIHandler {
             let portfolio = try await scope.find(Portfolio.self, id, name: "portfolio")
             let tied = portfolio.accountID
             try await scope.delete(portfolio, entityType: "portfolio", view: PortfolioRepresentation.auditView)
-            if let tied { try await LedgerBalances.recompute([LedgerChange(accountID: tied)], in: scope) }
+            if let tied { scope.changes.historyChanged(of: tied) }
         }
         return .noContent(.init())
     }
@@ -131,7 +131,7 @@ extension APIHandler {
             let item = PortfolioItem(id: UUID.timeOrdered(), userID: scope.userID, portfolioID: id, investmentID: investmentID,
                                      quantity: quantity, costBasis: cost)
             try await scope.create(item, entityType: "portfolio_item")
-            try await PortfolioAccounts.revalue(portfolio, in: scope)
+            scope.changes.portfolioChanged(try portfolio.requireID())
             return (item, portfolio.currency)
         }
         return .created(.init(body: .json(try PortfolioItemRepresentation.make(item, currency))))
@@ -153,7 +153,7 @@ extension APIHandler {
             if let quantity { item.quantity = quantity }
             if let cost { item.costBasis = cost }
             try await scope.save(item, entityType: "portfolio_item", before: before, view: PortfolioItemRepresentation.auditView)
-            try await PortfolioAccounts.revalue(portfolio, in: scope)
+            scope.changes.portfolioChanged(try portfolio.requireID())
             return (item, portfolio.currency)
         }
         return .ok(.init(body: .json(try PortfolioItemRepresentation.make(item, currency))))
@@ -166,7 +166,7 @@ extension APIHandler {
             let item = try await Self.item(itemID, of: id, in: scope)
             let portfolio = try await Self.handEditable(id, in: scope)
             try await scope.delete(item, entityType: "portfolio_item", view: PortfolioItemRepresentation.auditView)
-            try await PortfolioAccounts.revalue(portfolio, in: scope)
+            scope.changes.portfolioChanged(try portfolio.requireID())
         }
         return .noContent(.init())
     }
@@ -242,7 +242,7 @@ extension APIHandler {
             // Replaying every transaction refuses an oversell, and the request's database transaction
             // then takes the new row back with it.
             try await PortfolioHoldings.rebuild(portfolio, in: scope)
-            try await PortfolioAccounts.revalue(portfolio, in: scope)
+            scope.changes.portfolioChanged(try portfolio.requireID())
             return transaction
         }
         return .created(.init(body: .json(try InvestmentTransactionRepresentation.make(transaction))))
@@ -256,7 +256,7 @@ extension APIHandler {
                 .filter(\.$portfolioID == id).first() else { throw APIError.notFound("investment transaction") }
             try await scope.delete(transaction, entityType: "investment_transaction", view: InvestmentTransactionRepresentation.auditView)
             try await PortfolioHoldings.rebuild(portfolio, in: scope)
-            try await PortfolioAccounts.revalue(portfolio, in: scope)
+            scope.changes.portfolioChanged(try portfolio.requireID())
         }
         return .noContent(.init())
     }

@@ -11,7 +11,8 @@ import SQLKit
 /// keeps the last value known.
 enum PortfolioAccounts {
     /// Revalues the account `portfolio` is tied to, if any.
-    static func revalue(_ portfolio: Portfolio, in scope: UserScope, today: LocalDate = LocalDate.utcDay(of: Date())) async throws {
+    static func revalue(_ portfolio: Portfolio, in scope: UserScope) async throws {
+        let today = scope.today
         guard let accountID = portfolio.accountID,
               let account = try await scope.query(Account.self).filter(\.$id == accountID).first() else { return }
         let book = try await PortfolioBook.load(portfolio, in: scope)
@@ -48,25 +49,8 @@ enum PortfolioAccounts {
         let balance = converted.last?.value ?? .zero
         if balance != account.currentBalance {
             account.currentBalance = balance
-            account.balanceUpdatedAt = Date()
+            account.balanceUpdatedAt = scope.now
             try await account.update(on: scope.db)
         }
-    }
-
-    /// Revalues every tied portfolio that holds or trades `investmentID` (after its prices changed),
-    /// or every tied portfolio of the user when `investmentID` is nil (after exchange rates changed).
-    static func revalue(holding investmentID: UUID?, in scope: UserScope) async throws {
-        var portfolios = try await scope.query(Portfolio.self).filter(\.$accountID != nil).all()
-        if let investmentID {
-            let trading = Set(try await scope.query(InvestmentTransaction.self).filter(\.$investmentID == investmentID).all().map(\.portfolioID))
-            let holding = Set(try await scope.query(PortfolioItem.self).filter(\.$investmentID == investmentID).all().map(\.portfolioID))
-            portfolios = portfolios.filter { trading.contains($0.id!) || holding.contains($0.id!) }
-        }
-        for portfolio in portfolios { try await revalue(portfolio, in: scope) }
-    }
-
-    /// Whether `accountID` follows a portfolio rather than its own ledger.
-    static func isTied(_ accountID: UUID, in scope: UserScope) async throws -> Bool {
-        try await scope.query(Portfolio.self).filter(\.$accountID == accountID).first() != nil
     }
 }

@@ -91,7 +91,7 @@ extension APIHandler {
             transaction.merchantName = merchantName
             transaction.notes = notes.flatMap { $0.isEmpty ? nil : $0 }
             try await scope.create(transaction, entityType: "transaction")
-            try await LedgerBalances.recompute([LedgerChange(accountID: accountID, day: date)], in: scope)
+            scope.changes.transactionsChanged(in: accountID, days: date...date)
             return transaction
         }
         return .created(.init(body: .json(try TransactionRepresentation.make(transaction))))
@@ -121,7 +121,7 @@ extension APIHandler {
         let transaction = try await Authentication.withUser(app) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
             let before = TransactionRepresentation.auditView(transaction)
-            let was = LedgerChange(accountID: transaction.accountID, day: transaction.date)
+            let (wasAccount, wasDay) = (transaction.accountID, transaction.date)
             if let accountID, accountID != transaction.accountID {
                 let target = try await scope.find(Account.self, accountID, name: "account")
                 guard target.currency == transaction.currency else {
@@ -142,7 +142,8 @@ extension APIHandler {
                 transaction.categorySource = .user
             }
             if try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) {
-                try await LedgerBalances.recompute([was, LedgerChange(accountID: transaction.accountID, day: transaction.date)], in: scope)
+                scope.changes.transactionsChanged(in: wasAccount, days: wasDay...wasDay)
+                scope.changes.transactionsChanged(in: transaction.accountID, days: transaction.date...transaction.date)
             }
             return transaction
         }
@@ -154,7 +155,7 @@ extension APIHandler {
         try await Authentication.withUser(app) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
             try await scope.delete(transaction, entityType: "transaction", view: TransactionRepresentation.auditView)
-            try await LedgerBalances.recompute([LedgerChange(accountID: transaction.accountID, day: transaction.date)], in: scope)
+            scope.changes.transactionsChanged(in: transaction.accountID, days: transaction.date...transaction.date)
         }
         return .noContent(.init())
     }
@@ -175,7 +176,6 @@ extension APIHandler {
                 throw APIError(.notFound, code: "not_found", message: "\(ids.count - found.count) of the ids name no transaction of yours; nothing changed.")
             }
             var changed = 0
-            var days: [ClosedRange<LocalDate>] = []
             for transaction in found {
                 let before = TransactionRepresentation.auditView(transaction)
                 if let category {
@@ -185,11 +185,8 @@ extension APIHandler {
                 if let notes { transaction.notes = notes.isEmpty ? nil : notes }
                 guard try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) else { continue }
                 changed += 1
-                days.append(transaction.date...transaction.date)
-            }
-            // A new category moves the day's spending from one category to another.
-            if category != nil, !days.isEmpty {
-                try await DailyTotals.refresh(userID: scope.userID, around: days, on: scope.db)
+                // A new category moves the day's spending from one category to another.
+                if category != nil { scope.changes.categoriesChanged(on: transaction.date...transaction.date) }
             }
             return changed
         }

@@ -25,6 +25,7 @@ extension APIHandler {
             if let currency = currency ?? nil { user.baseCurrency = currency }
             guard user.hasChanges else { return user }
             try await user.update(on: scope.db)
+            scope.changes.touched("user")
             try await scope.audit.record(.update, entityType: "user", entityID: user.id,
                                          changes: AuditChanges.between(old: before, new: UserSnapshot(user)), on: scope.db)
             return user
@@ -35,7 +36,7 @@ extension APIHandler {
     func deleteCurrentUser(_ input: Operations.DeleteCurrentUser.Input) async throws -> Operations.DeleteCurrentUser.Output {
         let user = try await Authentication.requireUser(app)
         // Every table of the user's data cascades from `users`: one delete removes it all, atomically.
-        try await app.db.asSystem { db in try await User.query(on: db).filter(\.$id == user.id).delete() }
+        try await app.write(as: .system) { db in try await User.query(on: db).filter(\.$id == user.id).delete() }
         app.logger.notice("User deleted with all their data", metadata: ["user-id": .string(user.id.uuidString)])
         return .noContent(.init())
     }

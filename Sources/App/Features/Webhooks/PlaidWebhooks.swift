@@ -30,8 +30,8 @@ enum PlaidWebhooks {
 
     /// Answers what was done, and whether the delivery had come before (then nothing was done).
     /// Deliveries are remembered for a day: longer than a signed token is accepted.
-    static func handle(_ webhook: Received, on db: any Database, requestID: String?) async throws -> (action: Action, duplicate: Bool) {
-        try await db.asSystem { db in
+    static func handle(_ webhook: Received, app: Application, requestID: String?) async throws -> (action: Action, duplicate: Bool) {
+        try await app.write(as: .system) { db in
             let now = Date()
             try await db.sql.raw("DELETE FROM plaid_webhooks WHERE created_at < \(bind: now.addingTimeInterval(-86_400))").run()
             let fresh = try await db.sql.raw("""
@@ -54,7 +54,7 @@ enum PlaidWebhooks {
 
     private static func apply(_ webhook: Received, to connection: PlaidConnection, on db: any Database, requestID: String?) async throws -> Action {
         let connectionID = try connection.requireID()
-        let queue = JobQueue(db: db)
+        let queue = JobQueue(joining: db)
         let audit = AuditContext(userID: connection.userID, requestID: requestID, clientAddress: nil)
         let before = connection.status
         let action: Action
@@ -116,7 +116,7 @@ extension APIHandler {
         let received = PlaidWebhooks.Received(
             type: type, code: code, itemID: hook.itemId, errorCode: hook.error?.errorCode, errorMessage: hook.error?.errorMessage,
             deliverySHA256: WebhookVerifier.deliveryID(header: input.headers.plaidVerification ?? ""))
-        let (action, duplicate) = try await PlaidWebhooks.handle(received, on: app.db, requestID: request.requestID)
+        let (action, duplicate) = try await PlaidWebhooks.handle(received, app: app, requestID: request.requestID)
         AppMetrics.recordWebhook(type: type, code: code, outcome: duplicate ? "duplicate" : "accepted")
         if action == .ignored && !duplicate {
             request.logger.info("Plaid webhook acknowledged without action", metadata: ["type": "\(type)", "code": "\(code)"])

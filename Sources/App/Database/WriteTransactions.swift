@@ -1,0 +1,176 @@
+import Fluent
+import FluentSQLiteDriver
+import Foundation
+import Metrics
+import PostgresNIO
+import SQLKit
+import SQLiteNIO
+import Vapor
+
+/// Whom a write runs for: one user (PostgreSQL's row-level security shows and accepts only their
+/// rows) or the server itself (sign-ins, jobs, maintenance).
+enum DataOwner: Sendable, Equatable {
+    case user(UUID)
+    case system
+}
+
+/// A write that could not get its turn within the bound (`FINANCE_WRITE_WAIT_MS`): nothing was
+/// written, and the client may try again. The HTTP layer answers 503 with `Retry-After`.
+struct WriteBusy: Error, CustomStringConvertible {
+    let waited: Duration
+    var description: String { "no turn to write within \(waited)" }
+}
+
+/// Every database transaction that writes goes through here: HTTP handlers (through the ledger's
+/// unit of work), the job worker and the commands alike. It is the one place a write is retried.
+///
+/// - SQLite allows one writer at a time per file. Writers take turns in this process (`WriterTurn`,
+///   bounded by `FINANCE_WRITE_WAIT_MS`), on a connection pool of their own so readers never queue
+///   behind them, and each write begins `IMMEDIATE`, taking the file's write lock before it reads
+///   anything; the busy timeout covers another process (a CLI import beside the server).
+/// - PostgreSQL runs writes side by side; a serialization failure or a deadlock (40001, 40P01) is
+///   retried from the start, a bounded number of times.
+final class WriteTransactions: Sendable {
+    /// SQLite's writer pool, or nil on PostgreSQL (and for an in-memory SQLite, whose second pool
+    /// would be a second database).
+    let sqliteWriter: DatabaseID?
+    let isSQLite: Bool
+    let turn = WriterTurn()
+    let wait: Duration
+    let maxAttempts = 6
+    /// How long SQLite itself waits for a lock another process holds.
+    static let busyTimeoutMilliseconds = 5_000
+
+    init(sqliteWriter: DatabaseID?, isSQLite: Bool, wait: Duration) {
+        self.sqliteWriter = sqliteWriter
+        self.isSQLite = isSQLite
+        self.wait = wait
+    }
+
+    func run<T: Sendable>(_ app: Application, as owner: DataOwner,
+                          _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await once(app, as: owner, body)
+            } catch where attempt < maxAttempts && Self.isTransient(error) {
+                Counter(label: "finance_write_retries_total", dimensions: [("engine", isSQLite ? "sqlite" : "postgres")]).increment()
+                // Backoff with jitter, so that two writers that collided do not collide again.
+                let base = 5 * (1 << (attempt - 1))
+                try await Task.sleep(for: .milliseconds(Int.random(in: base...(2 * base))))
+                attempt += 1
+            }
+        }
+    }
+
+    private func once<T: Sendable>(_ app: Application, as owner: DataOwner,
+                                   _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        guard isSQLite else {
+            switch owner {
+            case .user(let id): return try await app.db.asUser(id, body)
+            case .system: return try await app.db.asSystem(body)
+            }
+        }
+        let waited = ContinuousClock.now
+        try await turn.acquire(within: wait)
+        Metrics.Timer(label: "finance_write_turn_wait_seconds").record(duration: ContinuousClock.now - waited)
+        do {
+            let result = try await app.db(sqliteWriter ?? .sqlite).withConnection { connection in
+                guard let base = connection as? any Database & SQLDatabase & SQLiteDatabase else {
+                    preconditionFailure("the SQLite driver's connection is an SQLite database")
+                }
+                try await base.raw("PRAGMA busy_timeout = \(unsafeRaw: String(Self.busyTimeoutMilliseconds))").run()
+                try await base.raw("BEGIN IMMEDIATE").run()
+                do {
+                    let result = try await body(SQLiteImmediateTransaction(base: base))
+                    try await base.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await base.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+            await turn.release()
+            return result
+        } catch {
+            await turn.release()
+            throw error
+        }
+    }
+
+    /// A failure that says nothing about the write itself: another transaction was in the way.
+    static func isTransient(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] {
+            return state == "40001" || state == "40P01"
+        }
+        if let error = error as? SQLiteError {
+            switch error.reason {
+            case .busy, .locked, .busyInSnapshot, .busyTimeout, .busyInRecovery, .lockedBySharedCache: return true
+            default: return false
+            }
+        }
+        return false
+    }
+}
+
+/// One writer at a time, first come first served; a writer that waits longer than its bound
+/// gives up with `WriteBusy` and leaves the queue.
+actor WriterTurn {
+    private var held = false
+    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var nextID: UInt64 = 0
+
+    func acquire(within bound: Duration) async throws {
+        guard held else {
+            held = true
+            return
+        }
+        nextID += 1
+        let id = nextID
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: bound)
+            await self?.expire(id)
+        }
+        let granted = await withCheckedContinuation { waiters.append((id, $0)) }
+        timer.cancel()
+        if !granted { throw WriteBusy(waited: bound) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            held = false
+        } else {
+            // The turn passes straight to the next writer.
+            waiters.removeFirst().continuation.resume(returning: true)
+        }
+    }
+
+    private func expire(_ id: UInt64) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(returning: false)
+    }
+}
+
+extension DatabaseID {
+    /// The second pool on the SQLite file, used by writers alone.
+    static let sqliteWriter = DatabaseID(string: "sqlite-writer")
+}
+
+extension Application {
+    private struct WriteTransactionsKey: StorageKey { typealias Value = WriteTransactions }
+
+    var writeTransactions: WriteTransactions {
+        get {
+            guard let writes = storage[WriteTransactionsKey.self] else { preconditionFailure("configure(_:settings:) sets up writes") }
+            return writes
+        }
+        set { storage[WriteTransactionsKey.self] = newValue }
+    }
+
+    /// Runs `body` in a database transaction that writes, as `owner`, taking its turn (see
+    /// `WriteTransactions`). Changes to a user's own data go through `ledger.write` instead, which
+    /// also keeps the derived tables in step.
+    func write<T: Sendable>(as owner: DataOwner, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        try await writeTransactions.run(self, as: owner, body)
+    }
+}

@@ -1,0 +1,95 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// Brings every table that follows from a user's ledger up to date with what a unit of work changed,
+/// inside its transaction, always in the same order:
+///
+/// 1. accounts: a manual account's current balance, then its daily balance snapshots from the first
+///    day that moved (all of them when its whole history moved);
+/// 2. transfer flags and daily totals around the days that moved (for rows that were only inserted,
+///    their totals are added and only their amounts are paired again);
+/// 3. accounts tied to a portfolio: valued again from the portfolio, day by day.
+///
+/// The one writer of each derived table is called from here alone: `BalanceSnapshots` and
+/// `PortfolioAccounts` (snapshots), `TransferFlags`, `DailyTotals`.
+enum DerivedState {
+    static func settle(_ changes: LedgerChangeSet, in scope: UserScope) async throws {
+        // Nothing below records changes of its own; the loop only guards against a future step that does.
+        while changes.hasPending {
+            try await apply(changes.takePending(), in: scope)
+        }
+    }
+
+    private static func apply(_ pending: LedgerChangeSet.Pending, in scope: UserScope) async throws {
+        let portfolios = try await scope.query(Portfolio.self).all()
+        let tied = Set(portfolios.compactMap(\.accountID))
+
+        // 1. Balances and snapshots. An account tied to a portfolio is worth what the portfolio is
+        // worth, whatever its ledger: step 3 values it.
+        let merged = LedgerChange.merged(pending.transactions + pending.histories.map { LedgerChange(accountID: $0) })
+        if !merged.isEmpty {
+            let accounts = try await scope.query(Account.self).filter(\.$id ~~ merged.map(\.accountID)).all()
+            let byID = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id!, $0) })
+            for change in merged where !tied.contains(change.accountID) {
+                // A deleted account took its snapshots with it.
+                guard let account = byID[change.accountID] else { continue }
+                try await LedgerBalances.recompute(account, in: scope)
+                if account.hasChanges { try await account.update(on: scope.db) }
+                try await BalanceSnapshots.refresh(account, from: change.days?.lowerBound, today: scope.today, on: scope.db)
+            }
+        }
+        PhaseTimes.mark("snapshots")
+
+        // 2. Transfer flags and daily totals.
+        if pending.insertOnly, !pending.inserted.isEmpty {
+            let flipped = try await TransferFlags.refresh(userID: scope.userID, inserted: pending.inserted, on: scope.db)
+            PhaseTimes.mark("transfer pairing")
+            try await DailyTotals.add(pending.inserted, userID: scope.userID, on: scope.db)
+            try await DailyTotals.refresh(userID: scope.userID, days: flipped, on: scope.db)
+        } else if !pending.transactions.isEmpty {
+            let ranges = LedgerChange.merged(pending.transactions).map(\.days)
+            try await TransferFlags.refresh(userID: scope.userID, around: ranges, on: scope.db)
+            PhaseTimes.mark("transfer pairing")
+            try await DailyTotals.refresh(userID: scope.userID, around: ranges, on: scope.db)
+        }
+        if !pending.recategorized.isEmpty {
+            try await DailyTotals.refresh(userID: scope.userID, around: pending.recategorized, on: scope.db)
+        }
+        PhaseTimes.mark("daily totals")
+
+        // 3. Accounts tied to a portfolio.
+        var revalue = pending.portfolios
+        if pending.rates {
+            revalue.formUnion(portfolios.filter { $0.accountID != nil }.compactMap(\.id))
+        }
+        if !pending.prices.isEmpty {
+            let prices = Array(pending.prices)
+            let trading = try await scope.query(InvestmentTransaction.self).filter(\.$investmentID ~~ prices).all().map(\.portfolioID)
+            let holding = try await scope.query(PortfolioItem.self).filter(\.$investmentID ~~ prices).all().map(\.portfolioID)
+            revalue.formUnion(trading + holding)
+        }
+        for portfolio in portfolios where portfolio.accountID != nil && revalue.contains(portfolio.id!) {
+            try await PortfolioAccounts.revalue(portfolio, in: scope)
+        }
+    }
+
+    /// Rebuilds every derived table of one user from the ledger, as `finance snapshots rebuild` and
+    /// the ledger check do: what the unit of work keeps up to date step by step, done from nothing.
+    static func rebuild(userID: UUID, in scope: UserScope) async throws -> Int {
+        let tied = Set(try await scope.query(Portfolio.self).all().compactMap(\.accountID))
+        let accounts = try await scope.query(Account.self).all().filter { !tied.contains($0.id!) }
+        for account in accounts {
+            try await LedgerBalances.recompute(account, in: scope)
+            if account.hasChanges { try await account.update(on: scope.db) }
+            try await BalanceSnapshots.refresh(account, from: nil, today: scope.today, on: scope.db)
+        }
+        for portfolio in try await scope.query(Portfolio.self).filter(\.$accountID != nil).all() {
+            try await PortfolioAccounts.revalue(portfolio, in: scope)
+        }
+        try await TransferFlags.refresh(userID: userID, around: [nil], on: scope.db)
+        try await DailyTotals.refresh(userID: userID, around: [nil], on: scope.db)
+        return accounts.count
+    }
+}

@@ -1,0 +1,57 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// What a write did to the ledger: the account whose transactions changed, and the days they were
+/// on (every day when `days` is nil: an opening balance changed, or the whole ledger is rebuilt).
+struct LedgerChange: Sendable, Hashable {
+    let accountID: UUID
+    var days: ClosedRange<LocalDate>?
+
+    init(accountID: UUID, days: ClosedRange<LocalDate>? = nil) {
+        self.accountID = accountID
+        self.days = days
+    }
+
+    init(accountID: UUID, day: LocalDate) { self.init(accountID: accountID, days: day...day) }
+
+    /// One change per account, covering every day any of them touched.
+    static func merged(_ changes: [LedgerChange]) -> [LedgerChange] {
+        var byAccount: [UUID: LedgerChange] = [:]
+        var whole: Set<UUID> = []
+        for change in changes {
+            guard let days = change.days, !whole.contains(change.accountID) else {
+                whole.insert(change.accountID)
+                byAccount[change.accountID] = LedgerChange(accountID: change.accountID)
+                continue
+            }
+            if let known = byAccount[change.accountID]?.days {
+                byAccount[change.accountID] = LedgerChange(accountID: change.accountID,
+                                                           days: min(known.lowerBound, days.lowerBound)...max(known.upperBound, days.upperBound))
+            } else {
+                byAccount[change.accountID] = change
+            }
+        }
+        return byAccount.values.sorted { $0.accountID.uuidString < $1.accountID.uuidString }
+    }
+}
+
+/// A manual account's current balance, from its opening balance and its ledger (see `AccountBalance`).
+enum LedgerBalances {
+    /// Recomputes `account`'s current balance from its opening balance and every transaction in it.
+    static func recompute(_ account: Account, in scope: UserScope) async throws {
+        guard account.isManual, let id = account.id else { return }
+        let row = try await scope.db.sql.raw("""
+            SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: id) AND user_id = \(bind: scope.userID)
+            """).first()
+        let sum = try row?.decode(column: "total", as: Amount?.self) ?? .zero
+        guard let balance = AccountBalance.current(opening: account.openingBalance, ledgerSum: sum, type: account.type) else {
+            throw APIError.validation(["amount": "would take the account's balance beyond what can be recorded"])
+        }
+        if balance != account.currentBalance {
+            account.currentBalance = balance
+            account.balanceUpdatedAt = scope.now
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import FinanceCore
+import Foundation
+import NIOConcurrencyHelpers
+
+/// What one unit of work changed, as its callers say it. The unit of work (`LedgerWriter`) turns it
+/// into the derived tables' updates before commit (`DerivedState.settle`), always the same way, and
+/// hands its summary to whoever listens after commit. Callers say what they changed, never which
+/// derived table to refresh.
+final class LedgerChangeSet: Sendable {
+    struct Pending: Sendable {
+        /// Transactions written in an account on these days (nil: any day).
+        var transactions: [LedgerChange] = []
+        /// Rows that were only inserted: their daily totals are added and only their amounts are paired.
+        var inserted: [NewTransactionRow] = []
+        /// Whether every change to transactions so far was an insert listed in `inserted`.
+        var insertOnly = true
+        /// Accounts whose whole history moves without their transactions moving: an opening balance,
+        /// a currency, a reported balance, an untied portfolio.
+        var histories: Set<UUID> = []
+        /// Days whose categories moved, nothing else (nil: any day).
+        var recategorized: [ClosedRange<LocalDate>?] = []
+        /// Portfolios whose valuation moved: holdings, trades, cost basis method, their tie to an account.
+        var portfolios: Set<UUID> = []
+        /// Securities whose prices moved: the portfolios holding them are valued again.
+        var prices: Set<UUID> = []
+        /// Exchange rates moved: every tied portfolio is valued again.
+        var rates = false
+
+        var isEmpty: Bool {
+            transactions.isEmpty && histories.isEmpty && recategorized.isEmpty && portfolios.isEmpty && prices.isEmpty && !rates
+        }
+    }
+
+    /// What a commit changed, for caches and live updates.
+    struct Summary: Sendable, Equatable {
+        /// The kinds of data written (`transaction`, `account`, `portfolio`...).
+        var kinds: Set<String> = []
+        /// Accounts whose balance or history may have moved.
+        var accounts: Set<UUID> = []
+        /// The first and last day any change touched, when known.
+        var days: ClosedRange<LocalDate>?
+        /// Whether some change covered every day.
+        var everyDay = false
+    }
+
+    private let state = NIOLockedValueBox((pending: Pending(), summary: Summary()))
+
+    /// Transactions of `accountID` were created, edited or deleted on `days` (every day when nil).
+    func transactionsChanged(in accountID: UUID, days: ClosedRange<LocalDate>?) {
+        state.withLockedValue { state in
+            state.pending.transactions.append(LedgerChange(accountID: accountID, days: days))
+            state.pending.insertOnly = false
+            state.summary.note(kind: "transaction", account: accountID, days: days)
+        }
+    }
+
+    /// New rows were inserted and nothing else about them changed (an import, a sync page).
+    func transactionsInserted(_ rows: [NewTransactionRow]) {
+        guard !rows.isEmpty else { return }
+        var spans: [UUID: ClosedRange<LocalDate>] = [:]
+        for row in rows {
+            let known = spans[row.accountID]
+            spans[row.accountID] = known.map { min($0.lowerBound, row.date)...max($0.upperBound, row.date) } ?? row.date...row.date
+        }
+        state.withLockedValue { state in
+            for (account, days) in spans {
+                state.pending.transactions.append(LedgerChange(accountID: account, days: days))
+                state.summary.note(kind: "transaction", account: account, days: days)
+            }
+            state.pending.inserted += rows
+        }
+    }
+
+    /// `accountID`'s whole history moves though its transactions did not.
+    func historyChanged(of accountID: UUID) {
+        state.withLockedValue { state in
+            state.pending.histories.insert(accountID)
+            state.summary.note(kind: "account", account: accountID, days: nil)
+        }
+    }
+
+    /// Categories changed on `days` (every day when nil) and nothing else did.
+    func categoriesChanged(on days: ClosedRange<LocalDate>?) {
+        state.withLockedValue { state in
+            state.pending.recategorized.append(days)
+            state.summary.note(kind: "transaction", account: nil, days: days)
+        }
+    }
+
+    func portfolioChanged(_ portfolioID: UUID) {
+        state.withLockedValue { state in
+            state.pending.portfolios.insert(portfolioID)
+            state.summary.kinds.insert("portfolio")
+        }
+    }
+
+    func pricesChanged(of investmentID: UUID) {
+        state.withLockedValue { state in
+            state.pending.prices.insert(investmentID)
+            state.summary.kinds.insert("investment")
+        }
+    }
+
+    func ratesChanged() {
+        state.withLockedValue { state in
+            state.pending.rates = true
+            state.summary.kinds.insert("fx_rate")
+        }
+    }
+
+    /// Some other kind of the user's data was written (a rule, a connection, the profile).
+    func touched(_ kind: String) {
+        _ = state.withLockedValue { $0.summary.kinds.insert(kind) }
+    }
+
+    /// Hands over what is pending and starts afresh (the derived tables are being brought up to date).
+    func takePending() -> Pending {
+        state.withLockedValue { state in
+            let pending = state.pending
+            state.pending = Pending()
+            return pending
+        }
+    }
+
+    var hasPending: Bool { state.withLockedValue { !$0.pending.isEmpty } }
+    var summary: Summary { state.withLockedValue { $0.summary } }
+}
+
+extension LedgerChangeSet.Summary {
+    mutating func note(kind: String, account: UUID?, days: ClosedRange<LocalDate>?) {
+        kinds.insert(kind)
+        if let account { accounts.insert(account) }
+        guard let days else {
+            everyDay = true
+            return
+        }
+        self.days = self.days.map { min($0.lowerBound, days.lowerBound)...max($0.upperBound, days.upperBound) } ?? days
+    }
+}
