@@ -4,7 +4,7 @@ import Vapor
 /// Build with `-c release` for figures worth quoting.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics) or sync (initial Plaid sync from the simulator).")
+        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics), sync (initial Plaid sync from the simulator) or load (mixed reads and writes from many clients against the server).")
         var benchmark: String
 
         @Option(name: "transactions", help: "Transactions to generate (default 1000000).")
@@ -18,10 +18,16 @@ struct BenchCommand: AsyncCommand {
 
         @Option(name: "import-rows", help: "ledger: rows of the CSV file to import (default 200000).")
         var importRows: Int?
+
+        @Option(name: "connections", help: "load: clients sending requests at once (default 64).")
+        var connections: Int?
+
+        @Option(name: "seconds", help: "load: how long the load lasts (default 30).")
+        var seconds: Int?
     }
 
     var help: String {
-        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator."
+        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -44,8 +50,15 @@ struct BenchCommand: AsyncCommand {
             try await SyncBenchmark(app: context.application, transactions: signature.transactions ?? 100_000, console: context.console).run()
         case "balances":
             try await BalancesBenchmark(app: context.application, shape: shape, console: context.console).run()
+        case "load":
+            let connections = signature.connections ?? 64, seconds = signature.seconds ?? 30
+            guard (1...1024).contains(connections), (1...3600).contains(seconds) else {
+                throw CommandFailure("--connections must be from 1 to 1024, --seconds from 1 to 3600")
+            }
+            try await LoadBenchmark(app: context.application, connections: connections, seconds: seconds,
+                                    transactionsPerUser: signature.transactions ?? 20_000, console: context.console).run()
         default:
-            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync")
+            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, load")
         }
     }
 }
