@@ -71,14 +71,13 @@ struct WebhookTests {
             let linked = try await ConnectionTests().link(client, user)
             #expect(linked.status == .created, "\(linked.json)")
             let before = try await ConnectionTests().ledgerCounts(app, user).0
-            let activity = await simulator.advance()
-            #expect(activity.added > 0)
-
-            var after = before
-            for _ in 0..<300 where after == before {
-                try await Task.sleep(for: .milliseconds(100))
-                after = try await ConnectionTests().ledgerCounts(app, user).0
+            // The bank's webhook queues a sync; the worker's sync commits the new transactions.
+            let synced = try await app.commit(of: user.id, where: { $0.changes.kinds.contains("transaction") }) {
+                let activity = await simulator.advance()
+                #expect(activity.added > 0)
             }
+            #expect(synced != nil)
+            let after = try await ConnectionTests().ledgerCounts(app, user).0
             await worker.stop()
             await app.server.shutdown()
             #expect(after > before)

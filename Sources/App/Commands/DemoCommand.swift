@@ -88,7 +88,7 @@ struct DemoCommand: AsyncCommand {
                 do {
                     let (_, outcome) = try await sync.run(connectionID: id, userID: userID, audit: audit)
                     return "reused the bank linked before (\(outcome.added) new transactions)"
-                } catch let error as APIError where error.status == .badGateway {
+                } catch let error as SyncError where error.isPlaidFailure {
                     // The simulator starts each run afresh, so a cursor from a run with more activity
                     // is past its end: read the bank again from the start (rows are keyed by Plaid's ids).
                     try await app.ledger.write(for: userID, audit: audit) { scope in

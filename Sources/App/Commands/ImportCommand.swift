@@ -88,7 +88,9 @@ struct ImportCommand: AsyncCommand {
             if let balance = outcome.statement.ledgerBalance {
                 console.print("Statement ledger balance: \(balance)\(outcome.statement.ledgerBalanceDate.map { " on \($0)" } ?? "")")
             }
-        } catch let error as APIError {
+        } catch {
+            // The words the API would answer with: the same problems, named the same way.
+            guard let error = (error as? APIError) ?? (error as? any APIErrorConvertible)?.apiError else { throw error }
             console.error("Nothing was imported: \(error.message)")
             for (field, problem) in error.fields.sorted(by: { $0.key.localizedStandardCompare($1.key) == .orderedAscending }) {
                 console.error("  \(field): \(problem)")

@@ -6,19 +6,24 @@ import Vapor
 
 /// `finance snapshots rebuild [--user E]`: rewrites the daily balance snapshots (and the transfer
 /// flags and daily totals) from the ledger, for one user or everyone, and reports any account whose rebuilt history
-/// differs from the one kept along the way (there should be none).
+/// differs from the one kept along the way (there should be none). `finance snapshots check` compares
+/// every derived table with a rebuild and changes nothing (`LedgerCheck`).
 struct SnapshotsCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "action", help: "rebuild")
+        @Argument(name: "action", help: "rebuild or check")
         var action: String
         @Option(name: "user", help: "The email of the one user to rebuild (everyone when left out).")
         var user: String?
     }
 
-    var help: String { "Rebuilds daily balance snapshots from the ledger: `finance snapshots rebuild [--user EMAIL]`." }
+    var help: String {
+        "Rebuilds daily balance snapshots from the ledger (`finance snapshots rebuild [--user EMAIL]`), or checks them against a rebuild without changing anything (`finance snapshots check [--user EMAIL]`)."
+    }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard signature.action == "rebuild" else { throw CommandFailure("unknown action \"\(signature.action)\"; known: rebuild") }
+        guard ["rebuild", "check"].contains(signature.action) else {
+            throw CommandFailure("unknown action \"\(signature.action)\"; known: rebuild, check")
+        }
         let app = context.application
         try await DatabaseMigrations.migrate(app)
         let users: [User] = try await app.db.asSystem { db in
@@ -30,6 +35,17 @@ struct SnapshotsCommand: AsyncCommand {
             return try await query.sort(\.$email).all()
         }
         if let email = signature.user, users.isEmpty { throw CommandFailure("no user has the email \(email)") }
+        if signature.action == "check" {
+            var differing = 0
+            for user in users {
+                let found = try await LedgerCheck.differences(userID: try user.requireID(), app: app)
+                differing += found.isEmpty ? 0 : 1
+                for line in found.prefix(20) { context.console.warning("\(user.email): \(line)") }
+            }
+            context.console.print("Checked \(users.count) user(s): \(differing) with derived tables that differ from their ledger.")
+            if differing > 0 { throw CommandFailure("derived tables differ from the ledger; `finance snapshots rebuild` rewrites them") }
+            return
+        }
         var accounts = 0, rows = 0, differing = 0
         for user in users {
             guard let userID = user.id else { continue }

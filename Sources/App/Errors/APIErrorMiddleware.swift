@@ -51,8 +51,8 @@ struct APIErrorMiddleware: AsyncMiddleware {
         switch error {
         case let error as APIError:
             return error
-        case is WriteBusy:
-            return APIError.busy
+        case let error as any APIErrorConvertible:
+            return error.apiError
         case let error as ServerError:
             return apiError(forServerError: error)
         case let error as DecodingError:
@@ -66,7 +66,7 @@ struct APIErrorMiddleware: AsyncMiddleware {
 
     private static func apiError(forServerError error: ServerError) -> APIError {
         let underlying = error.underlyingError
-        if underlying is APIError || underlying is DecodingError || underlying is any AbortError || underlying is WriteBusy {
+        if underlying is APIError || underlying is DecodingError || underlying is any AbortError || underlying is any APIErrorConvertible {
             return apiError(for: underlying)
         }
         // Everything else the generated code throws before our handler runs is a request that does

@@ -50,7 +50,7 @@ struct JobQueue: Sendable {
         let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
         let now = Date()
         return try await write { db in
-        let cast: SQLQueryString = db.engine == .postgres ? "::jsonb" : ""
+        let cast = SQLQueryString(db.engine.jsonCast)
         let rows = try await db.sql.raw("""
             INSERT INTO jobs (id, kind, payload, dedupe_key, status, run_at, attempts, max_attempts, created_at, updated_at)
             VALUES (\(bind: UUID.timeOrdered()), \(bind: kind.rawValue), \(bind: json)\(cast), \(bind: dedupeKey), 'queued',
@@ -67,8 +67,8 @@ struct JobQueue: Sendable {
     func claim(worker: String, limit: Int, lease: Duration, now: Date = Date()) async throws -> [ClaimedJob] {
         let until = now.addingTimeInterval(Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18)
         return try await write { db in
-        let locking: SQLQueryString = db.engine == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
-        let payload: SQLQueryString = db.engine == .postgres ? "payload::text" : "payload"
+        let locking = SQLQueryString(db.engine.skipLocked)
+        let payload = SQLQueryString(db.engine.text(ofJSON: "payload"))
         let rows = try await db.sql.raw("""
             UPDATE jobs SET locked_by = \(bind: worker), locked_until = \(bind: until), attempts = attempts + 1,
                 dedupe_key = NULL, updated_at = \(bind: now)

@@ -119,15 +119,13 @@ final class JobWorker: Sendable {
             let audit = AuditContext(userID: user, requestID: "job-\(job.id)", clientAddress: nil)
             do {
                 _ = try await ConnectionSync(app: app, plaid: plaid).run(connectionID: connection, userID: user, audit: audit)
-            } catch let error as APIError where error.code == "sync_in_progress" {
+            } catch SyncError.overtaken {
                 // Another sync of the connection finished first, bringing what this one would have.
                 return
-            } catch let error as APIError {
+            } catch let error as SyncError {
                 // A connection gone, disabled or waiting for the person to log in is not retried:
                 // its state says why; a webhook or the person brings it back.
-                let settled = ["not_found", "connection_disabled", "plaid_item_login_required", "plaid_user_permission_revoked",
-                               "plaid_invalid_access_token"].contains(error.code)
-                throw JobFailure(message: "\(error.code): \(error.message)", retry: !settled)
+                throw JobFailure(message: error.description, retry: !error.waitsForThePerson)
             }
         }
     }

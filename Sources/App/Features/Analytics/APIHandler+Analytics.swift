@@ -4,7 +4,7 @@ import Foundation
 
 extension APIHandler {
     func getSpending(_ input: Operations.GetSpending.Input) async throws -> Operations.GetSpending.Output {
-        let (from, to) = try Self.period(from: input.query.from, to: input.query.to)
+        let (from, to) = try Self.period(from: input.query.from, to: input.query.to, today: app.clock.today)
         let grouping = AnalyticsReports.Grouping(rawValue: input.query.groupBy?.rawValue ?? "category") ?? .category
         guard let payloadGrouping = Components.Schemas.SpendingReport.GroupByPayload(rawValue: grouping.rawValue) else { throw APIError.internalError }
         let (base, sums) = try await Authentication.withUser(app) { scope, _ in
@@ -25,7 +25,7 @@ extension APIHandler {
     }
 
     func getCashflow(_ input: Operations.GetCashflow.Input) async throws -> Operations.GetCashflow.Output {
-        let (from, to) = try Self.period(from: input.query.from, to: input.query.to)
+        let (from, to) = try Self.period(from: input.query.from, to: input.query.to, today: app.clock.today)
         let (base, flows) = try await Authentication.withUser(app) { scope, _ in
             let balances = BalanceReports(userID: scope.userID, db: scope.db)
             let base = try await balances.baseCurrency()
@@ -52,7 +52,7 @@ extension APIHandler {
     }
 
     func getRecurringCharges(_ input: Operations.GetRecurringCharges.Input) async throws -> Operations.GetRecurringCharges.Output {
-        let today = LocalDate.utcDay(of: Date())
+        let today = app.clock.today
         let charges = try await Authentication.withUser(app) { scope, _ in
             try await AnalyticsReports(userID: scope.userID, db: scope.db).charges(since: today.adding(days: -730))
         }
@@ -68,9 +68,9 @@ extension APIHandler {
     }
 
     /// `from` and `to` of a report; by default the year up to today.
-    private static func period(from: String?, to: String?) throws -> (LocalDate, LocalDate) {
+    private static func period(from: String?, to: String?, today: LocalDate) throws -> (LocalDate, LocalDate) {
         var form = FieldValidator()
-        let end = form.date(to, field: "to") ?? LocalDate.utcDay(of: Date())
+        let end = form.date(to, field: "to") ?? today
         let start = form.date(from, field: "from") ?? end.adding(months: -12).adding(days: 1)
         if start > end { form.fail("to", "is before from") }
         if end.daysSinceEpoch - start.daysSinceEpoch > 366 * 50 { form.fail("from", "is more than 50 years before to") }

@@ -28,7 +28,7 @@ struct AnalyticsReports: Sendable {
     func spending(from: LocalDate, to: LocalDate, by grouping: Grouping, base: CurrencyCode, rates: @Sendable () async throws -> ExchangeRateTable) async throws -> Sums {
         switch grouping {
         case .category:
-            let key: SQLQueryString = db.engine == .postgres ? "category::text" : "category"
+            let key = SQLQueryString(db.engine.text(ofEnum: "category"))
             return try await sums(key: key, value: "money_out", count: "count_out", table: "daily_totals",
                                   filter: period(from, to) + " AND count_out > 0", base: base, rates: rates)
         case .month:
@@ -64,7 +64,7 @@ struct AnalyticsReports: Sendable {
     }
 
     private var monthKey: SQLQueryString {
-        db.engine == .postgres ? "to_char(date, 'YYYY-MM')" : "substr(date, 1, 7)"
+        SQLQueryString(db.engine.yearMonth(of: "date"))
     }
 
     private func notTransfer(from: LocalDate, to: LocalDate?) -> SQLQueryString {

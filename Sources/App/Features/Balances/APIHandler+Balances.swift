@@ -5,7 +5,7 @@ import Foundation
 extension APIHandler {
     func getBalanceOverview(_ input: Operations.GetBalanceOverview.Input) async throws -> Operations.GetBalanceOverview.Output {
         let includeHidden = input.query.includeHidden ?? false, includeClosed = input.query.includeClosed ?? false
-        let today = LocalDate.utcDay(of: Date())
+        let today = app.clock.today
         let overview = try await Authentication.withUser(app) { scope, _ in
             try await BalanceReports(userID: scope.userID, db: scope.db)
                 .overview(today: today, includeHidden: includeHidden, includeClosed: includeClosed)
@@ -38,7 +38,7 @@ extension APIHandler {
 
     func getBalanceHistory(_ input: Operations.GetBalanceHistory.Input) async throws -> Operations.GetBalanceHistory.Output {
         var form = FieldValidator()
-        let today = LocalDate.utcDay(of: Date())
+        let today = app.clock.today
         let to = form.date(input.query.to, field: "to") ?? today
         let from = form.date(input.query.from, field: "from") ?? to.adding(months: -12)
         let accountID = form.uuid(input.query.accountId, field: "account_id")

@@ -57,7 +57,7 @@ enum BalanceSnapshots {
                 """).first()
             let earlier = try before?.decode(column: "total", as: Amount?.self) ?? .zero
             guard let value = AccountBalance.current(opening: opening, ledgerSum: earlier, type: account.type) else {
-                throw APIError.validation(["amount": "would take the account's balance beyond what can be recorded"])
+                throw LedgerError.balanceOutOfRange
             }
             base = value
             try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date >= \(bind: from)").run()
@@ -67,7 +67,7 @@ enum BalanceSnapshots {
             try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
             try await insertOpening(account, day: first.adding(days: -1), balance: opening, on: db)
         }
-        let id: SQLQueryString = db.engine == .postgres ? "gen_random_uuid()" : "randomblob(16)"
+        let id = SQLQueryString(db.engine.newID)
         try await sql.raw("""
             INSERT INTO balance_snapshots (id, user_id, account_id, date, current_balance, change, currency, liability)
             SELECT \(id), \(bind: account.userID), \(bind: accountID), date,
@@ -94,7 +94,7 @@ enum BalanceSnapshots {
         if account.isManual { return account.openingBalance }
         let effect = account.type.isLiability ? ledgerSum.negated : ledgerSum
         guard let opening = account.currentBalance.subtracting(effect) else {
-            throw APIError.validation(["amount": "would take the account's balance beyond what can be recorded"])
+            throw LedgerError.balanceOutOfRange
         }
         return opening
     }

@@ -49,8 +49,8 @@ enum DailyTotals {
             }
             sums[key] = sum
         }
-        let cast = db.engine == .postgres ? "::transaction_category" : ""
-        let now = TableSchema.nowSQL(db.engine)
+        let cast = db.engine.cast(to: .transactionCategory)
+        let now = db.engine.now
         try await db.sql.runInChunks(Array(sums), row: { entry in
             """
             (\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: entry.key.date), \(bind: entry.key.category.rawValue)\(unsafeRaw: cast),
@@ -70,7 +70,7 @@ enum DailyTotals {
 
     private static func resum(userID: UUID, where days: SQLQueryString, on db: any Database) async throws {
         try await db.sql.raw("DELETE FROM daily_totals WHERE user_id = \(bind: userID)\(days)").run()
-        let id: SQLQueryString = db.engine == .postgres ? "gen_random_uuid()" : "randomblob(16)"
+        let id = SQLQueryString(db.engine.newID)
         try await db.sql.raw("""
             INSERT INTO daily_totals (id, user_id, date, category, currency, money_in, money_out, count_in, count_out)
             SELECT \(id), user_id, date, category, currency,

@@ -43,7 +43,7 @@ struct ConnectionLinking: Sendable {
         var connection: PlaidConnection
         do {
             (connection, outcome) = try await ConnectionSync(app: app, plaid: plaid).run(connectionID: connectionID, userID: userID, audit: audit)
-        } catch let error as APIError where error.status == .badGateway {
+        } catch let error as SyncError where error.isPlaidFailure {
             // Tried again in the background, as for any failed sync.
             try await JobQueue(app: app).enqueueSync(connection: connectionID, user: userID, runAt: Date().addingTimeInterval(60))
             connection = try await app.db.asUser(userID) { db in

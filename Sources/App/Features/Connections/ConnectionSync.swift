@@ -37,10 +37,11 @@ struct ConnectionSync: Sendable {
     var investmentDays = 730
 
     func run(connectionID: UUID, userID: UUID, audit: AuditContext) async throws -> (PlaidConnection, SyncOutcome) {
-        let connection = try await app.db.asUser(userID) { db in
-            try await UserScope(userID: userID, db: db, audit: audit).find(PlaidConnection.self, connectionID, name: "connection")
+        let found = try await app.db.asUser(userID) { db in
+            try await PlaidConnection.query(on: db).filter(\.$id == connectionID).filter(\.$userID == userID).first()
         }
-        guard connection.status != .disabled else { throw Self.disabled }
+        guard let connection = found else { throw SyncError.connectionNotFound }
+        guard connection.status != .disabled else { throw SyncError.connectionDisabled }
         let token = try app.openToken(of: connection)
         let clock = ContinuousClock()
         let started = clock.now
@@ -49,19 +50,16 @@ struct ConnectionSync: Sendable {
             fetched = try await PlaidFetch.load(plaid: plaid, token: token, cursor: connection.syncCursor, investmentDays: investmentDays)
         } catch let error as PlaidClientError {
             try await recordFailure(error, connectionID: connectionID, userID: userID)
-            throw APIError.plaid(error)
+            throw SyncError.plaid(error)
         }
         let fetchTime = clock.now - started
         do {
             return try await apply(fetched, connection: connection, fetchTime: fetchTime, audit: audit, clock: clock, started: started)
         } catch let error as PlaidSyncError {
             try await recordFailure(code: "UNREADABLE_DATA", message: error.description, connectionID: connectionID, userID: userID)
-            throw APIError(.badGateway, code: "plaid_unreadable", message: "\(error.description); nothing changed.")
+            throw SyncError.unreadable(error.description)
         }
     }
-
-    static let disabled = APIError(.conflict, code: "connection_disabled",
-                                   message: "Access to this connection was revoked; link the bank again to sync it.")
 
     private func apply(_ fetched: PlaidFetch, connection: PlaidConnection, fetchTime: Duration, audit: AuditContext,
                        clock: ContinuousClock, started: ContinuousClock.Instant) async throws -> (PlaidConnection, SyncOutcome) {
@@ -76,16 +74,14 @@ struct ConnectionSync: Sendable {
             let claimed = try await db.sql.raw("""
                 UPDATE plaid_connections SET last_attempted_at = \(bind: now)
                 WHERE id = \(bind: connectionID) AND user_id = \(bind: userID) AND status <> 'disabled'
-                  AND sync_cursor \(unsafeRaw: db.engine == .postgres ? "IS NOT DISTINCT FROM" : "IS") \(bind: connection.syncCursor)
+                  AND sync_cursor \(unsafeRaw: db.engine.isNotDistinctFrom) \(bind: connection.syncCursor)
                 RETURNING id
                 """).all()
             guard !claimed.isEmpty else {
                 // Revoked while this sync was fetching, or another sync finished first.
-                if try await scope.find(PlaidConnection.self, connectionID, name: "connection").status == .disabled {
-                    throw Self.disabled
-                }
-                throw APIError(.conflict, code: "sync_in_progress",
-                               message: "Another sync of this connection finished first; nothing changed by this one.")
+                let current = try await PlaidConnection.query(on: db).filter(\.$id == connectionID).first()
+                guard let current else { throw SyncError.connectionNotFound }
+                throw current.status == .disabled ? SyncError.connectionDisabled : SyncError.overtaken
             }
             var outcome = try await Self.apply(fetched, to: connection, in: scope)
             outcome.fetchTime = fetchTime

@@ -101,21 +101,10 @@ enum InvestmentSync {
             let key = "\(id)|\(day)"
             if byDay[key] == nil { byDay[key] = (id, day, price) }
         }
-        for (id, day, price) in byDay.values {
-            try await scope.db.sql.raw("""
-                INSERT INTO security_prices (id, user_id, investment_id, date, close)
-                VALUES (\(bind: UUID.timeOrdered()), \(bind: scope.userID), \(bind: id), \(bind: day), \(bind: price))
-                ON CONFLICT (investment_id, date) DO UPDATE SET close = excluded.close
-                """).run()
-        }
         for investment in investments.values {
             let id = try investment.requireID()
-            let latest = byDay.values.filter { $0.0 == id }.max { $0.1 < $1.1 }
-            if let latest, latest.1 >= (investment.latestPriceDate ?? latest.1) {
-                investment.latestPrice = latest.2
-                investment.latestPriceDate = latest.1
-                if investment.hasChanges { try await investment.update(on: scope.db) }
-            }
+            let own = byDay.values.filter { $0.0 == id }.map { (date: $0.1, close: $0.2) }
+            if !own.isEmpty { _ = try await SecurityPrices.save(own, of: investment, in: scope) }
         }
         return investments
     }

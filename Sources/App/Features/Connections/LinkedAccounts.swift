@@ -15,7 +15,7 @@ enum LinkedAccounts {
         for account in try await scope.query(Account.self).filter(\.$plaidConnectionID == connectionID).all() {
             if let plaidID = account.plaidAccountID { byPlaidID[plaidID] = account }
         }
-        let now = Date()
+        let now = scope.now
         for plaid in described {
             let balances = plaid.balances
             let currentFigure = balances.current ?? balances.available ?? 0

@@ -37,8 +37,8 @@ enum TransactionChangesWriter {
         let wanted = Set(upserts.map(\.transactionId) + upserts.compactMap(\.pendingTransactionId)).union(changes.removed)
         var stored = try await storedRows(Array(wanted), accounts: accounts.values.compactMap(\.id), in: scope)
         let categorizer = try await Categorizer.load(in: scope)
-        let categoryCast = scope.db.engine == .postgres ? "::transaction_category" : ""
-        let now = Date()
+        let categoryCast = scope.db.engine.cast(to: .transactionCategory)
+        let now = scope.now
 
         for plaid in upserts {
             guard let account = accounts[plaid.accountId], let accountID = account.id else {

@@ -27,15 +27,11 @@ struct StatementImporter: Sendable {
     let bytes: [UInt8]
     let source: Source
 
-    /// Parses the file; the problems of a bad one come back as one `import_failed` error naming each line.
-    func parse() throws -> (StatementFormat, ImportedStatement) {
-        do {
-            switch source {
-            case .ofx: return (.ofx, try StatementParser.parseOFX(bytes))
-            case .csv(let mapping): return (.csv, try StatementParser.parseCSV(bytes, mapping: mapping))
-            }
-        } catch {
-            throw APIError.importFailed(error)
+    /// Parses the file; the problems of a bad one come back together, each naming its line.
+    func parse() throws(ImportFailure) -> (StatementFormat, ImportedStatement) {
+        switch source {
+        case .ofx: (.ofx, try StatementParser.parseOFX(bytes))
+        case .csv(let mapping): (.csv, try StatementParser.parseCSV(bytes, mapping: mapping))
         }
     }
 
@@ -43,12 +39,12 @@ struct StatementImporter: Sendable {
     func run(accountID: UUID, preview: Bool, in scope: UserScope, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Outcome {
         let account = try await scope.find(Account.self, accountID, name: "account")
         guard account.isManual else {
-            throw APIError.validation(["account_id": "is linked to an institution; its transactions come from there"])
+            throw ImportError.accountLinked
         }
         let (format, statement) = try parse()
         PhaseTimes.mark("parse")
         if let currency = statement.currency, currency != account.currency {
-            throw APIError.validation(["file": "is a statement in \(currency), the account is in \(account.currency)"])
+            throw ImportError.currencyMismatch(statement: currency, account: account.currency)
         }
 
         let known = try await existingKeys(of: statement, accountID: accountID, in: scope)
@@ -134,4 +130,13 @@ struct StatementImporter: Sendable {
         }
         return found
     }
+}
+
+/// Why a file that parsed cannot go into the account. (A file that does not parse throws
+/// `ImportFailure`, naming each problem by its line.)
+enum ImportError: Error, Sendable {
+    /// The account is linked to an institution: its transactions come from there.
+    case accountLinked
+    /// The statement is in another currency than the account.
+    case currencyMismatch(statement: CurrencyCode, account: CurrencyCode)
 }

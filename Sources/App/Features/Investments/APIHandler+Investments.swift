@@ -104,7 +104,6 @@ extension APIHandler {
         try await Authentication.withUser(app) { scope, _ in
             let investment = try await scope.find(Investment.self, id, name: "investment")
             let saved = try await SecurityPrices.save(prices, of: investment, in: scope)
-            scope.changes.pricesChanged(of: id)
             try await scope.audit.record(.create, entityType: "security_prices", entityID: id,
                                          changes: ["saved": FieldChange(old: nil, new: String(saved))], on: scope.db)
             return saved
@@ -112,7 +111,7 @@ extension APIHandler {
     }
 
     func getInvestmentSummary(_ input: Operations.GetInvestmentSummary.Input) async throws -> Operations.GetInvestmentSummary.Output {
-        let today = LocalDate.utcDay(of: Date())
+        let today = app.clock.today
         let summary = try await Authentication.withUser(app) { scope, _ in
             let base = try await BalanceReports(userID: scope.userID, db: scope.db).baseCurrency()
             let portfolios = try await scope.query(Portfolio.self).sort(\.$name).sort(\.$id).all()
@@ -138,32 +137,6 @@ extension APIHandler {
                                                         total: PortfolioFigures.amount(total, base))
         }
         return .ok(.init(body: .json(summary)))
-    }
-}
-
-/// A security's closing prices in `security_prices`, and its latest price kept on the security.
-enum SecurityPrices {
-    static func save(_ prices: [(date: LocalDate, close: Price)], of investment: Investment, in scope: UserScope) async throws -> Int {
-        let id = try investment.requireID()
-        var byDay: [LocalDate: Price] = [:]
-        for price in prices { byDay[price.date] = price.close }
-        let days = byDay.keys.sorted()
-        let now = TableSchema.nowSQL(scope.db.engine)
-        try await scope.db.sql.runInChunks(days, row: { day in
-            "(\(bind: UUID.timeOrdered()), \(bind: scope.userID), \(bind: id), \(bind: day), \(bind: byDay[day]!))"
-        }, statement: { values in
-            """
-            INSERT INTO security_prices (id, user_id, investment_id, date, close) VALUES \(values)
-            ON CONFLICT (investment_id, date) DO UPDATE SET close = excluded.close, updated_at = \(unsafeRaw: now)
-            """
-        })
-        let latest = try await scope.db.sql.raw("""
-            SELECT date, close FROM security_prices WHERE investment_id = \(bind: id) ORDER BY date DESC LIMIT 1
-            """).first()
-        investment.latestPrice = try latest?.decode(column: "close", as: Price.self)
-        investment.latestPriceDate = try latest?.decode(column: "date", as: LocalDate.self)
-        if investment.hasChanges { try await investment.update(on: scope.db) }
-        return days.count
     }
 }
 

@@ -47,7 +47,7 @@ enum LedgerBalances {
             """).first()
         let sum = try row?.decode(column: "total", as: Amount?.self) ?? .zero
         guard let balance = AccountBalance.current(opening: account.openingBalance, ledgerSum: sum, type: account.type) else {
-            throw APIError.validation(["amount": "would take the account's balance beyond what can be recorded"])
+            throw LedgerError.balanceOutOfRange
         }
         if balance != account.currentBalance {
             account.currentBalance = balance

@@ -137,3 +137,9 @@ extension LedgerChangeSet.Summary {
         self.days = self.days.map { min($0.lowerBound, days.lowerBound)...max($0.upperBound, days.upperBound) } ?? days
     }
 }
+
+/// Why the ledger refused a change.
+enum LedgerError: Error, Sendable {
+    /// A balance would leave the range an amount can hold.
+    case balanceOutOfRange
+}

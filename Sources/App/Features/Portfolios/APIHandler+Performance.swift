@@ -7,7 +7,7 @@ extension APIHandler {
     func getPortfolioPerformance(_ input: Operations.GetPortfolioPerformance.Input) async throws -> Operations.GetPortfolioPerformance.Output {
         let id = try PathID.parse(input.path.id)
         var form = FieldValidator()
-        let today = LocalDate.utcDay(of: Date())
+        let today = app.clock.today
         let to = form.date(input.query.to, field: "to") ?? today
         let requestedFrom = form.date(input.query.from, field: "from")
         let period = input.query.period?.rawValue
@@ -35,7 +35,7 @@ extension APIHandler {
     func getPortfolioAllocation(_ input: Operations.GetPortfolioAllocation.Input) async throws -> Operations.GetPortfolioAllocation.Output {
         let id = try PathID.parse(input.path.id)
         let by = input.query.by?.rawValue ?? "security"
-        let today = LocalDate.utcDay(of: Date())
+        let today = app.clock.today
         let result = try await Authentication.withUser(app) { scope, _ in
             let portfolio = try await scope.find(Portfolio.self, id, name: "portfolio")
             let book = try await PortfolioBook.load(portfolio, in: scope)

@@ -27,7 +27,7 @@ struct Categorizer: Sendable {
     func applyToLedger(in scope: UserScope) async throws -> (examined: Int, changed: Int) {
         var examined = 0, changed = 0
         var after: UUID?
-        let categoryCast = scope.db.engine == .postgres ? "::transaction_category" : ""
+        let categoryCast = scope.db.engine.cast(to: .transactionCategory)
         while true {
             var query = scope.query(Transaction.self).filter(\.$categorySource != .user)
             if let after { query = query.filter(\.$id > after) }
@@ -49,7 +49,7 @@ struct Categorizer: Sendable {
                 try await scope.db.sql.raw("""
                     UPDATE transactions SET category = \(bind: group.category.rawValue)\(unsafeRaw: categoryCast),
                         detailed_category = \(bind: group.detailed), category_source = \(bind: CategorySource.rule.rawValue),
-                        updated_at = \(bind: Date())
+                        updated_at = \(bind: scope.now)
                     WHERE user_id = \(bind: scope.userID) AND id IN (\(binds: group.ids))
                     """).run()
                 changed += group.ids.count

@@ -132,7 +132,7 @@ struct TransactionSearch: Sendable {
         if let to { sql += " AND date <= \(bind: to)" }
         if !categories.isEmpty {
             // PostgreSQL compares an enum column with enum values, not with text.
-            let cast = engine == .postgres ? "::transaction_category" : ""
+            let cast = engine.cast(to: .transactionCategory)
             var list: SQLQueryString = ""
             for (index, category) in categories.enumerated() {
                 if index > 0 { list += ", " }
@@ -146,7 +146,7 @@ struct TransactionSearch: Sendable {
         if let text, !text.isEmpty {
             let pattern = "%" + Self.escapeLike(text) + "%"
             // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL needs ILIKE for that.
-            let like = engine == .postgres ? "ILIKE" : "LIKE"
+            let like = engine.caseInsensitiveLike
             sql += " AND (description \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' OR merchant_name \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\')"
         }
         return sql
