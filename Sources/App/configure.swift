@@ -81,22 +81,22 @@ private func configureDatabase(_ app: Application, settings: Settings) async thr
 }
 
 extension Application {
+    /// A part `configure` sets up before anything runs; asking for it earlier is a programming error.
+    func configured<Key: StorageKey>(_ key: Key.Type, _ part: String) -> Key.Value {
+        guard let value = storage[key] else { preconditionFailure("configure(_:settings:) sets up \(part) first") }
+        return value
+    }
+
     private struct SettingsKey: StorageKey { typealias Value = Settings }
     private struct SecretsKey: StorageKey { typealias Value = Secrets }
 
     public internal(set) var settings: Settings {
-        get {
-            guard let settings = storage[SettingsKey.self] else { preconditionFailure("configure(_:settings:) sets the settings first") }
-            return settings
-        }
+        get { configured(SettingsKey.self, "the settings") }
         set { storage[SettingsKey.self] = newValue }
     }
 
     var secrets: Secrets {
-        get {
-            guard let secrets = storage[SecretsKey.self] else { preconditionFailure("configure(_:settings:) loads the secrets first") }
-            return secrets
-        }
+        get { configured(SecretsKey.self, "the secrets") }
         set { storage[SecretsKey.self] = newValue }
     }
 }

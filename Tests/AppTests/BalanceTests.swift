@@ -419,6 +419,27 @@ struct BalanceTests {
         }
     }
 
+    @Test("The server's today is its clock's: a test sets the day, and the overview and the month's spending follow it",
+          arguments: TestBackend.all)
+    func clockSetsToday(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            // Just before midnight on the last day of a leap-year February.
+            app.clock = .fixed(Date(timeIntervalSince1970: 1_709_251_199))
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "1000")
+            try await client.transaction(ada, account: checking, date: "2024-01-31", amount: "-100", description: "January")
+            try await client.transaction(ada, account: checking, date: "2024-02-29", amount: "-50", description: "Leap day")
+            let overview = try await client.send(.GET, "/api/v1/balances/overview", token: ada.accessToken)
+            #expect(overview["as_of"] as? String == "2024-02-29")
+            #expect((overview["changes"] as? [[String: Any]])?.compactMap { $0["since"] as? String } == ["2024-02-28", "2024-01-30", "2023-03-01"])
+            #expect((overview["changes"] as? [[String: Any]])?.first?["change"] as? String == "-50.00")
+            // The default period of analytics ends today, by the same clock.
+            let spending = try await client.send(.GET, "/api/v1/analytics/spending", token: ada.accessToken)
+            #expect(spending["to"] as? String == "2024-02-29", "\(spending.json)")
+        }
+    }
+
     struct Snapshot: Equatable {
         let date: LocalDate
         let balance: Amount

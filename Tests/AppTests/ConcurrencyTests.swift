@@ -212,6 +212,43 @@ struct ConcurrencyTests {
         }
     }
 
+    @Test("A Plaid sync, an import and single writes of one user race: all land, once each, and the ledger stays exact",
+          arguments: TestBackend.all)
+    func syncAndImportRace(backend: TestBackend) async throws {
+        try await ConnectionTests().withLinkedApp(backend) { app, simulator, client in
+            let ada = try await client.signUp()
+            let linked = try await ConnectionTests().link(client, ada)
+            #expect(linked.status == .created, "\(linked.json)")
+            let connection = try ConnectionTests().connectionID(linked)
+            let cash = try await client.account(ada, name: "Cash", type: "checking", opening: "40")
+            let activity = await simulator.advance()
+            #expect(activity.added > 0)
+            var csv = "Date,Description,Amount\n"
+            for index in 0..<300 { csv += "2026-10-\(String(format: "%02d", 1 + index % 28)),Statement row \(index),-\(index % 90).\(index % 10)5\n" }
+            let statement = csv, token = ada.accessToken
+            let path = "/api/v1/accounts/\(cash)/imports?format=csv&date_column=Date&description_column=Description&amount_column=Amount"
+            let outcomes = try await Self.concurrently(12) { index in
+                switch index {
+                case 0: return Outcome(try await client.send(.POST, "/api/v1/connections/\(connection)/sync", token: token))
+                case 1: return Outcome(try await client.send(.POST, path, token: token, file: statement))
+                default:
+                    return Outcome(try await client.send(.POST, "/api/v1/transactions", token: token, json: [
+                        "account_id": cash, "date": "2026-11-\(10 + index)", "amount": "-\(index).75", "description": "Beside the sync \(index)",
+                    ]))
+                }
+            }
+            #expect(outcomes.allSatisfy { $0.succeeded }, "\(outcomes.filter { !$0.succeeded })")
+            // The bank's rows, each once; the cash account's, every one.
+            let all = try await app.transactions().filter { $0.userID == ada.id }
+            let banked = all.compactMap(\.plaidTransactionID)
+            #expect(!banked.isEmpty && banked.count == Set(banked).count)
+            let mine = all.filter { $0.accountID.uuidString == cash }
+            #expect(mine.count == 300 + 10)
+            try await Self.expectBalancesFollowLedgers(app, client, ada)
+            #expect(try await LedgerCheck.differences(userID: ada.id, app: app) == [])
+        }
+    }
+
     @Test("The data version rises once per committed write, observers hear each commit, and a refused write changes nothing",
           arguments: TestBackend.all)
     func dataVersion(backend: TestBackend) async throws {

@@ -55,6 +55,7 @@ final class WriteTransactions: Sendable {
                 return try await once(app, as: owner, body)
             } catch where attempt < maxAttempts && Self.isTransient(error) {
                 Counter(label: "finance_write_retries_total", dimensions: [("engine", isSQLite ? "sqlite" : "postgres")]).increment()
+                app.logger.notice("Write retried", metadata: ["attempt": "\(attempt)", "error": "\(String(reflecting: error))"])
                 // Backoff with jitter, so that two writers that collided do not collide again.
                 let base = 5 * (1 << (attempt - 1))
                 try await Task.sleep(for: .milliseconds(Int.random(in: base...(2 * base))))
@@ -160,10 +161,7 @@ extension Application {
     private struct WriteTransactionsKey: StorageKey { typealias Value = WriteTransactions }
 
     var writeTransactions: WriteTransactions {
-        get {
-            guard let writes = storage[WriteTransactionsKey.self] else { preconditionFailure("configure(_:settings:) sets up writes") }
-            return writes
-        }
+        get { configured(WriteTransactionsKey.self, "writes") }
         set { storage[WriteTransactionsKey.self] = newValue }
     }
 

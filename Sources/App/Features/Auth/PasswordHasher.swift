@@ -27,10 +27,7 @@ extension Application {
     private struct PasswordHasherKey: StorageKey { typealias Value = PasswordHasher }
 
     var passwordHasher: PasswordHasher {
-        get {
-            guard let hasher = storage[PasswordHasherKey.self] else { preconditionFailure("configure sets the password hasher") }
-            return hasher
-        }
+        get { configured(PasswordHasherKey.self, "the password hasher") }
         set { storage[PasswordHasherKey.self] = newValue }
     }
 }

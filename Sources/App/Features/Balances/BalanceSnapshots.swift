@@ -17,6 +17,16 @@ import SQLKit
 ///               then a window over the per-day totals.
 ///   PostgreSQL: Index Only Scan on transactions_account_date_idx → GroupAggregate → WindowAgg.
 enum BalanceSnapshots {
+    /// A snapshot row's columns, named once: this type is the table's one writer.
+    static let columns: SQLQueryString = "id, user_id, account_id, date, current_balance, change, currency, liability"
+
+    /// One day of an account's history: its balance at the end of the day and the day's change.
+    struct Day: Sendable {
+        let date: LocalDate
+        let balance: Amount
+        let change: Amount
+    }
+
     /// Rewrites `account`'s snapshots from `from` on, or all of them when `from` is nil or not after
     /// its first transaction. Rows before `from` are left exactly as they were.
     static func refresh(_ account: Account, from: LocalDate?, today: LocalDate, on db: any Database) async throws {
@@ -69,7 +79,7 @@ enum BalanceSnapshots {
         }
         let id = SQLQueryString(db.engine.newID)
         try await sql.raw("""
-            INSERT INTO balance_snapshots (id, user_id, account_id, date, current_balance, change, currency, liability)
+            INSERT INTO balance_snapshots (\(columns))
             SELECT \(id), \(bind: account.userID), \(bind: accountID), date,
                    \(bind: base) + sum(total) OVER (ORDER BY date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
                    total, \(bind: account.currency), \(bind: account.type.isLiability)
@@ -99,17 +109,25 @@ enum BalanceSnapshots {
         return opening
     }
 
+    /// Replaces every snapshot of `account` with `days`: an account tied to a portfolio, valued day by day.
+    static func replace(_ account: Account, with days: [Day], on db: any Database) async throws {
+        let accountID = try account.requireID()
+        try await db.sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
+        try await insert(days, of: account, on: db)
+    }
+
     private static func insertOpening(_ account: Account, day: LocalDate, balance: Amount, on db: any Database) async throws {
-        let snapshot = BalanceSnapshot()
-        snapshot.id = UUID.timeOrdered()
-        snapshot.userID = account.userID
-        snapshot.accountID = account.id!
-        snapshot.date = day
-        snapshot.currentBalance = balance
-        snapshot.change = balance
-        snapshot.currency = account.currency
-        snapshot.liability = account.type.isLiability
-        try await snapshot.create(on: db)
+        try await insert([Day(date: day, balance: balance, change: balance)], of: account, on: db)
+    }
+
+    /// Years of days: one statement for each few hundred rather than one each.
+    private static func insert(_ days: [Day], of account: Account, on db: any Database) async throws {
+        let (userID, accountID, currency, liability) = (account.userID, try account.requireID(), account.currency, account.type.isLiability)
+        try await db.sql.runInChunks(days, row: { day in
+            "(\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: accountID), \(bind: day.date), \(bind: day.balance), \(bind: day.change), \(bind: currency), \(bind: liability))"
+        }, statement: { values in
+            "INSERT INTO balance_snapshots (\(columns)) VALUES \(values)"
+        })
     }
 }
 

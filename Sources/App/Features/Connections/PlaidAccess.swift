@@ -31,10 +31,7 @@ extension Application {
 
     /// Seals and opens Plaid access tokens with the configured encryption keys.
     var tokenVault: AccessTokenVault {
-        get {
-            guard let vault = storage[VaultKey.self] else { preconditionFailure("configure(_:settings:) makes the vault") }
-            return vault
-        }
+        get { configured(VaultKey.self, "the vault") }
         set { storage[VaultKey.self] = newValue }
     }
 

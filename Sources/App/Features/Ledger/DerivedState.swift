@@ -66,9 +66,11 @@ enum DerivedState {
         }
         if !pending.prices.isEmpty {
             let prices = Array(pending.prices)
-            let trading = try await scope.query(InvestmentTransaction.self).filter(\.$investmentID ~~ prices).all().map(\.portfolioID)
-            let holding = try await scope.query(PortfolioItem.self).filter(\.$investmentID ~~ prices).all().map(\.portfolioID)
-            revalue.formUnion(trading + holding)
+            let rows = try await scope.db.sql.raw("""
+                SELECT portfolio_id FROM investment_transactions WHERE user_id = \(bind: scope.userID) AND investment_id IN (\(binds: prices))
+                UNION SELECT portfolio_id FROM portfolio_items WHERE user_id = \(bind: scope.userID) AND investment_id IN (\(binds: prices))
+                """).all()
+            revalue.formUnion(try rows.map { try $0.decode(column: "portfolio_id", as: UUID.self) })
         }
         for portfolio in portfolios where portfolio.accountID != nil && revalue.contains(portfolio.id!) {
             try await PortfolioAccounts.revalue(portfolio, in: scope)

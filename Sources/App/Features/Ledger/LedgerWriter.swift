@@ -89,10 +89,7 @@ extension Application {
 
     /// Set once by `configure`, before any request.
     var ledgerCommits: LedgerCommits {
-        get {
-            guard let commits = storage[LedgerCommitsKey.self] else { preconditionFailure("configure(_:settings:) sets up the ledger") }
-            return commits
-        }
+        get { configured(LedgerCommitsKey.self, "the ledger's observers") }
         set { storage[LedgerCommitsKey.self] = newValue }
     }
 }

@@ -31,21 +31,14 @@ enum PortfolioAccounts {
                 converted.append((point.date, value))
             }
         }
-        try await scope.db.sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
         var previous = Amount.zero
-        var rows: [(date: LocalDate, balance: Amount, change: Amount)] = []
+        var days: [BalanceSnapshots.Day] = []
         for point in converted where point.value != previous || point.date == converted.first?.date {
             guard let change = point.value.subtracting(previous) else { throw MoneyError.outOfRange }
-            rows.append((point.date, point.value, change))
+            days.append(.init(date: point.date, balance: point.value, change: change))
             previous = point.value
         }
-        // Years of days: one statement for each few hundred rather than one each.
-        let (userID, currency, liability) = (scope.userID, account.currency, account.type.isLiability)
-        try await scope.db.sql.runInChunks(rows, row: { row in
-            "(\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: accountID), \(bind: row.date), \(bind: row.balance), \(bind: row.change), \(bind: currency), \(bind: liability))"
-        }, statement: { values in
-            "INSERT INTO balance_snapshots (id, user_id, account_id, date, current_balance, change, currency, liability) VALUES \(values)"
-        })
+        try await BalanceSnapshots.replace(account, with: days, on: scope.db)
         let balance = converted.last?.value ?? .zero
         if balance != account.currentBalance {
             account.currentBalance = balance
