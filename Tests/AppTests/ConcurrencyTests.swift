@@ -54,6 +54,12 @@ struct ConcurrencyTests {
         }
     }
 
+    /// The balances follow the ledgers, and every derived table equals a rebuild.
+    static func expectLedgerExact(_ app: Application, _ client: TestClient, _ user: TestClient.SignedIn) async throws {
+        try await expectBalancesFollowLedgers(app, client, user)
+        #expect(try await LedgerCheck.differences(userID: user.id, app: app) == [])
+    }
+
     @Test("Writers at once on one account and one user: every 2xx write is there, none other is, and the balances are exact",
           arguments: TestBackend.all)
     func writersOnOneAccount(backend: TestBackend) async throws {
@@ -102,8 +108,7 @@ struct ConcurrencyTests {
                 #expect(stored.amount == Amount("-\(row).99"))
                 #expect(stored.category == .generalMerchandise)
             }
-            try await Self.expectBalancesFollowLedgers(app, client, ada)
-            #expect(try await LedgerCheck.differences(userID: ada.id, app: app) == [])
+            try await Self.expectLedgerExact(app, client, ada)
         }
     }
 
@@ -244,8 +249,7 @@ struct ConcurrencyTests {
             #expect(!banked.isEmpty && banked.count == Set(banked).count)
             let mine = all.filter { $0.accountID.uuidString == cash }
             #expect(mine.count == 300 + 10)
-            try await Self.expectBalancesFollowLedgers(app, client, ada)
-            #expect(try await LedgerCheck.differences(userID: ada.id, app: app) == [])
+            try await Self.expectLedgerExact(app, client, ada)
         }
     }
 

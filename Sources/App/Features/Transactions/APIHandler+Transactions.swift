@@ -121,7 +121,7 @@ extension APIHandler {
         let transaction = try await Authentication.withUser(app) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
             let before = TransactionRepresentation.auditView(transaction)
-            let (wasAccount, wasDay) = (transaction.accountID, transaction.date)
+            let (wasAccount, wasDay, wasAmount, wasCategory) = (transaction.accountID, transaction.date, transaction.amount, transaction.category)
             if let accountID, accountID != transaction.accountID {
                 let target = try await scope.find(Account.self, accountID, name: "account")
                 guard target.currency == transaction.currency else {
@@ -142,8 +142,14 @@ extension APIHandler {
                 transaction.categorySource = .user
             }
             if try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) {
-                scope.changes.transactionsChanged(in: wasAccount, days: wasDay...wasDay)
-                scope.changes.transactionsChanged(in: transaction.accountID, days: transaction.date...transaction.date)
+                if wasAccount != transaction.accountID || wasDay != transaction.date || wasAmount != transaction.amount {
+                    scope.changes.transactionsChanged(in: wasAccount, days: wasDay...wasDay)
+                    scope.changes.transactionsChanged(in: transaction.accountID, days: transaction.date...transaction.date)
+                } else if wasCategory != transaction.category {
+                    // Balances, snapshots and transfer pairs follow amounts and days alone; the day's
+                    // spending moves from one category to another.
+                    scope.changes.categoriesChanged(on: transaction.date...transaction.date)
+                }
             }
             return transaction
         }
