@@ -91,7 +91,11 @@ extension APIHandler {
             transaction.merchantName = merchantName
             transaction.notes = notes.flatMap { $0.isEmpty ? nil : $0 }
             try await scope.create(transaction, entityType: "transaction")
-            scope.changes.transactionsChanged(in: accountID, days: date...date)
+            // A new row, as an import's are: its day's totals are added to and only its amount is paired.
+            scope.changes.transactionsInserted([NewTransactionRow(
+                id: try transaction.requireID(), userID: scope.userID, accountID: accountID, date: date, amount: amount,
+                currency: account.currency, description: description, merchantName: merchantName, category: transaction.category,
+                categorySource: transaction.categorySource, pending: transaction.pending)])
             return transaction
         }
         return .created(.init(body: .json(try TransactionRepresentation.make(transaction))))
