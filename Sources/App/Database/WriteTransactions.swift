@@ -28,14 +28,18 @@ struct WriteBusy: Error, CustomStringConvertible {
 ///   bounded by `FINANCE_WRITE_WAIT_MS`), on a connection pool of their own so readers never queue
 ///   behind them, and each write begins `IMMEDIATE`, taking the file's write lock before it reads
 ///   anything; the busy timeout covers another process (a CLI import beside the server).
-/// - PostgreSQL runs writes side by side; a serialization failure or a deadlock (40001, 40P01) is
-///   retried from the start, a bounded number of times.
+/// - PostgreSQL runs the writes of different users side by side; one user's writers take turns, in
+///   this process before they take a connection (`UserTurns`) and across processes on the user's
+///   `data_versions` row. A serialization failure or a deadlock (40001, 40P01) is retried from the
+///   start, a bounded number of times.
 final class WriteTransactions: Sendable {
     /// SQLite's writer pool, or nil on PostgreSQL (and for an in-memory SQLite, whose second pool
     /// would be a second database).
     let sqliteWriter: DatabaseID?
     let isSQLite: Bool
     let turn = WriterTurn()
+    /// PostgreSQL: each user's writers in this process, one at a time.
+    let userTurns = UserTurns()
     let wait: Duration
     let maxAttempts = 6
     /// How long SQLite itself waits for a lock another process holds.
@@ -68,7 +72,27 @@ final class WriteTransactions: Sendable {
                                    _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         guard isSQLite else {
             switch owner {
-            case .user(let id): return try await app.db.asUser(id, body)
+            case .user(let id):
+                // The user's row in `data_versions` makes writers of one user take turns across
+                // processes; in this process they queue here first, holding no connection, so
+                // writers waiting for a busy household never take the pool from readers.
+                let turn = await userTurns.enter(id)
+                do {
+                    try await turn.acquire(within: wait)
+                } catch {
+                    await userTurns.leave(id)
+                    throw error
+                }
+                do {
+                    let result = try await app.db.asUser(id, body)
+                    await turn.release()
+                    await userTurns.leave(id)
+                    return result
+                } catch {
+                    await turn.release()
+                    await userTurns.leave(id)
+                    throw error
+                }
             case .system: return try await app.db.asSystem(body)
             }
         }
@@ -149,6 +173,22 @@ actor WriterTurn {
     private func expire(_ id: UInt64) {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
         waiters.remove(at: index).continuation.resume(returning: false)
+    }
+}
+
+/// A `WriterTurn` for each user with writers in this process, dropped when the last one leaves.
+actor UserTurns {
+    private var turns: [UUID: (turn: WriterTurn, users: Int)] = [:]
+
+    func enter(_ userID: UUID) -> WriterTurn {
+        let entry = turns[userID] ?? (WriterTurn(), 0)
+        turns[userID] = (entry.turn, entry.users + 1)
+        return entry.turn
+    }
+
+    func leave(_ userID: UUID) {
+        guard let entry = turns[userID] else { return }
+        turns[userID] = entry.users > 1 ? (entry.turn, entry.users - 1) : nil
     }
 }
 
