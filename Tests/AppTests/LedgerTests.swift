@@ -88,6 +88,82 @@ struct LedgerTests {
         }
     }
 
+    @Test("Totals of any filter add up month rollups and the partial months at either end, exactly as the rows do", arguments: TestBackend.all)
+    func totalsFromMonthRollups(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let accounts = [try await client.account(ada, name: "Checking", type: "checking"),
+                            try await client.account(ada, name: "Card", type: "credit_card")]
+            let categories = ["FOOD_AND_DRINK", "INCOME", "TRANSFER_OUT", "TRAVEL"]
+            var random = SplitMix64(seed: 14)
+            struct Row { let id: String; let account: String; var date: LocalDate; let amount: Amount; var category: String; var pending: Bool }
+            var rows: [Row] = []
+            let start = LocalDate(year: 2024, month: 1, day: 15)!
+            for index in 0..<60 {
+                let account = accounts[Int(random.next() % 2)]
+                let date = start.adding(days: Int(random.next() % 120))
+                let cents = Int(random.next() % 40_000) - 20_000
+                let amount = Amount(units: Int64(cents) * 100)!
+                let category = categories[Int(random.next() % UInt64(categories.count))]
+                let pending = random.next() % 5 == 0
+                let reply = try await client.send(.POST, "/api/v1/transactions", token: ada.accessToken, json: [
+                    "account_id": account, "date": date.description, "amount": Money(amount, .usd).formattedAmount, "description": "Row \(index)",
+                    "category": category, "pending": pending])
+                #expect(reply.status == .created, "\(reply.json)")
+                rows.append(Row(id: reply["id"] as? String ?? "", account: account, date: date, amount: amount, category: category, pending: pending))
+            }
+            // Edits of every kind the rollups follow: a category, a pending flag, a day across months, a deletion.
+            for index in stride(from: 0, to: 20, by: 4) {
+                rows[index].category = "TRAVEL"
+                rows[index + 1].pending.toggle()
+                rows[index + 2].date = rows[index + 2].date.adding(days: 45)
+                _ = try await client.send(.PATCH, "/api/v1/transactions/\(rows[index].id)", token: ada.accessToken, json: ["category": "TRAVEL"])
+                _ = try await client.send(.PATCH, "/api/v1/transactions/\(rows[index + 1].id)", token: ada.accessToken, json: ["pending": rows[index + 1].pending])
+                _ = try await client.send(.PATCH, "/api/v1/transactions/\(rows[index + 2].id)", token: ada.accessToken, json: ["date": rows[index + 2].date.description])
+                #expect(try await client.send(.DELETE, "/api/v1/transactions/\(rows[index + 3].id)", token: ada.accessToken).status == .noContent)
+            }
+            rows = rows.enumerated().filter { $0.offset >= 20 || $0.offset % 4 != 3 }.map(\.element)
+
+            for round in 0..<40 {
+                var query: [String] = [], kept = rows
+                if random.next() % 2 == 0 {
+                    let from = start.adding(days: Int(random.next() % 170) - 10)
+                    query.append("from=\(from)")
+                    kept = kept.filter { $0.date >= from }
+                }
+                if random.next() % 2 == 0 {
+                    let to = start.adding(days: Int(random.next() % 170) - 10)
+                    query.append("to=\(to)")
+                    kept = kept.filter { $0.date <= to }
+                }
+                if random.next() % 3 == 0 {
+                    query.append("account_id=\(accounts[round % 2])")
+                    kept = kept.filter { $0.account == accounts[round % 2] }
+                }
+                if random.next() % 3 == 0 {
+                    let category = categories[Int(random.next() % UInt64(categories.count))]
+                    query.append("category=\(category)")
+                    kept = kept.filter { $0.category == category }
+                }
+                if random.next() % 4 == 0 {
+                    query.append("pending=true")
+                    kept = kept.filter(\.pending)
+                }
+                let reply = try await client.send(.GET, "/api/v1/transactions?limit=1&" + query.joined(separator: "&"), token: ada.accessToken)
+                if reply.status == .unprocessableEntity { continue } // to before from
+                let totals = (reply["totals"] as? [[String: Any]])?.first
+                let moneyIn = Amount.sum(kept.map(\.amount).filter { $0 > .zero }), moneyOut = Amount.sum(kept.map(\.amount).filter { $0 < .zero })
+                #expect(totals?["count"] as? Int ?? 0 == kept.count, "\(query)")
+                if !kept.isEmpty {
+                    #expect(totals?["money_in"] as? String == Money(moneyIn ?? .zero, .usd).formattedAmount, "\(query)")
+                    #expect(totals?["money_out"] as? String == Money(moneyOut ?? .zero, .usd).formattedAmount, "\(query)")
+                }
+            }
+            #expect(try await LedgerCheck.differences(userID: ada.id, app: app) == [])
+        }
+    }
+
     @Test("Bad input gets field errors and changes nothing", arguments: TestBackend.all)
     func badInput(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in

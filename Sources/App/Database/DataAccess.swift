@@ -1,5 +1,7 @@
 import Fluent
+import FluentSQLiteDriver
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// The only two ways the server touches user-owned data. Each opens a database transaction and,
@@ -7,7 +9,8 @@ import SQLKit
 extension Database {
     /// Runs `body` where only `userID`'s rows can be seen or written.
     func asUser<T: Sendable>(_ userID: UUID, _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await transaction { tx in
+        try await SQLiteTuning.tune(self)
+        return try await transaction { tx in
             if tx.engine == .postgres {
                 try await tx.sql.raw("SELECT set_config('finance.user_id', \(bind: userID.uuidString), true)").run()
             }
@@ -17,11 +20,35 @@ extension Database {
 
     /// Runs `body` as the server itself, not on behalf of one user: login, jobs, maintenance.
     func asSystem<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        try await transaction { tx in
+        try await SQLiteTuning.tune(self)
+        return try await transaction { tx in
             if tx.engine == .postgres {
                 try await tx.sql.raw("SELECT set_config('finance.system', 'on', true)").run()
             }
             return try await body(tx)
+        }
+    }
+}
+
+/// Settings each SQLite connection takes once, the first time the server uses it (the driver has
+/// no hook for a new connection): the file mapped into memory, so that reading a page is a memory
+/// access rather than a copy out of the kernel into the connection's page cache. It is a setting of
+/// the connection and changes nothing on disk.
+enum SQLiteTuning {
+    /// The most of the file mapped into memory, in bytes.
+    static let mappedBytes = 1 << 30
+    /// Page cache per connection for heavy work (bulk loads), in KiB.
+    static let cacheKilobytes = 256 * 1024
+
+    private static let tuned = NIOLockedValueBox(Set<ObjectIdentifier>())
+
+    static func tune(_ database: any Database) async throws {
+        guard let sqlite = database as? any SQLiteDatabase else { return }
+        try await sqlite.withConnection { connection in
+            let id = ObjectIdentifier(connection)
+            guard !tuned.withLockedValue({ $0.contains(id) }) else { return }
+            _ = try await connection.query("PRAGMA mmap_size = \(mappedBytes)")
+            tuned.withLockedValue { _ = $0.insert(id) }
         }
     }
 }

@@ -100,6 +100,7 @@ final class WriteTransactions: Sendable {
         try await turn.acquire(within: wait)
         Metrics.Timer(label: "finance_write_turn_wait_seconds").record(duration: ContinuousClock.now - waited)
         do {
+            try await SQLiteTuning.tune(app.db(sqliteWriter ?? .sqlite))
             let result = try await app.db(sqliteWriter ?? .sqlite).withConnection { connection in
                 guard let base = connection as? any Database & SQLDatabase & SQLiteDatabase else {
                     preconditionFailure("the SQLite driver's connection is an SQLite database")

@@ -32,5 +32,6 @@ enum AppMigrations {
         CreatePlaidWebhooks(),
         LightenLedgerWrites(),
         CreateDataVersions(),
+        CreateMonthTotals(),
     ]
 }

@@ -24,6 +24,9 @@ struct BenchCommand: AsyncCommand {
 
         @Option(name: "seconds", help: "load: how long the load lasts (default 30).")
         var seconds: Int?
+
+        @Option(name: "mix", help: "load: mixed (default), reads (overview and pages only) or writes (creates and category changes only).")
+        var mix: String?
     }
 
     var help: String {
@@ -55,8 +58,11 @@ struct BenchCommand: AsyncCommand {
             guard (1...1024).contains(connections), (1...3600).contains(seconds) else {
                 throw CommandFailure("--connections must be from 1 to 1024, --seconds from 1 to 3600")
             }
+            guard let mix = LoadBenchmark.Mix(rawValue: signature.mix ?? "mixed") else {
+                throw CommandFailure("--mix must be mixed, reads or writes")
+            }
             try await LoadBenchmark(app: context.application, connections: connections, seconds: seconds,
-                                    transactionsPerUser: signature.transactions ?? 20_000, console: context.console).run()
+                                    transactionsPerUser: signature.transactions ?? 20_000, mix: mix, console: context.console).run()
         default:
             throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, load")
         }

@@ -18,6 +18,8 @@ struct LoadBenchmark {
     let seconds: Int
     /// Transactions already in each household's ledger when the load starts.
     let transactionsPerUser: Int
+    /// Which requests the clients send.
+    let mix: Mix
     let users = 4
     let console: any Console
 
@@ -25,6 +27,32 @@ struct LoadBenchmark {
         let userID: UUID
         let token: String
         let accounts: [UUID]
+    }
+
+    enum Mix: String, Sendable {
+        /// 35% overview, 25% page of 50 transactions, 25% new transaction, 15% change of category.
+        case mixed
+        /// The two reads alone, in the same proportion.
+        case reads
+        /// The two writes alone, in the same proportion.
+        case writes
+
+        /// A draw from 0..<100 mapped onto the mixed proportions.
+        func request(for draw: Int) -> Int {
+            switch self {
+            case .mixed: draw
+            case .reads: draw * 60 / 100
+            case .writes: 60 + draw * 40 / 100
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .mixed: "35% overview, 25% page of 50 transactions, 25% new transaction, 15% change of category"
+            case .reads: "58% overview, 42% page of 50 transactions"
+            case .writes: "62% new transaction, 38% change of category"
+            }
+        }
     }
 
     struct Tally: Sendable {
@@ -43,7 +71,7 @@ struct LoadBenchmark {
         console.print("load: \(engine), server on 127.0.0.1:\(port)")
         console.print("  data: \(users) households, each \(households[0].accounts.count) accounts and "
             + "\(transactionsPerUser.formatted()) transactions to start; \(connections) connections for \(seconds) s; "
-            + "mix: 35% overview, 25% page of 50 transactions, 25% new transaction, 15% change of category")
+            + "mix: \(mix.description)")
 
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
@@ -54,7 +82,9 @@ struct LoadBenchmark {
         let tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
             for index in 0..<connections {
                 let household = households[index % households.count]
-                group.addTask { try await Self.drive(client: client, base: base, household: household, seed: UInt64(index + 1), until: deadline) }
+                group.addTask { [mix] in
+                    try await Self.drive(client: client, base: base, household: household, mix: mix, seed: UInt64(index + 1), until: deadline)
+                }
             }
             var all: [Tally] = []
             for try await tally in group { all.append(tally) }
@@ -114,14 +144,14 @@ struct LoadBenchmark {
     }
 
     /// One client: requests one after another until the deadline.
-    private static func drive(client: HTTPClient, base: String, household: Household, seed: UInt64,
+    private static func drive(client: HTTPClient, base: String, household: Household, mix: Mix, seed: UInt64,
                               until deadline: ContinuousClock.Instant) async throws -> Tally {
         var random = SplitMix64(seed: seed)
         var tally = Tally()
         var mine: [String] = []
         let categories = ["FOOD_AND_DRINK", "GENERAL_MERCHANDISE", "TRANSPORTATION", "ENTERTAINMENT", "TRAVEL"]
         while ContinuousClock.now < deadline {
-            var draw = Int(random.next() % 100)
+            var draw = mix.request(for: Int(random.next() % 100))
             // A category to change needs a transaction of this client's first.
             if draw >= 85 && mine.isEmpty { draw = 60 }
             var request: HTTPClientRequest

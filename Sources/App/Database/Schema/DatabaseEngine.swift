@@ -88,6 +88,11 @@ extension DatabaseEngine {
         self == .postgres ? "to_char(\(column), 'YYYY-MM')" : "substr(\(column), 1, 7)"
     }
 
+    /// The first day of the month of a date column, as a date.
+    func monthStart(of column: String) -> String {
+        self == .postgres ? "date_trunc('month', \(column))::date" : "substr(\(column), 1, 8) || '01'"
+    }
+
     /// After a sub-select of rows to claim: rows another transaction holds are passed over. SQLite
     /// has one writer at a time, so nothing is held there.
     var skipLocked: String { self == .postgres ? "FOR UPDATE SKIP LOCKED" : "" }

@@ -88,6 +88,61 @@ enum BalanceSnapshots {
             """).run()
     }
 
+    /// A change on one day of a manual account whose history began before that day: that day's row
+    /// is summed again from that day's transactions, and every later row moves by the difference,
+    /// which it answers. A handful of rows read and one range of rows updated, whatever the size of
+    /// the ledger. Answers nil, having changed nothing, where that is not the whole story and the
+    /// history must be written again (`refresh`): an account replayed backward from a reported
+    /// balance, or a change on or before its first day of transactions.
+    static func shift(_ account: Account, day: LocalDate, on db: any Database) async throws -> Amount? {
+        guard account.isManual, let accountID = account.id else { return nil }
+        let sql = db.sql
+        // The history starts with the opening row the day before the first transaction.
+        guard let opening = try await sql.raw("""
+                SELECT date FROM balance_snapshots WHERE account_id = \(bind: accountID) ORDER BY date LIMIT 1
+                """).first().map({ try $0.decode(column: "date", as: LocalDate.self) }),
+              let first = try await sql.raw("SELECT min(date) AS first FROM transactions WHERE account_id = \(bind: accountID)")
+                .first()?.decode(column: "first", as: LocalDate?.self),
+              first == opening.adding(days: 1), first < day else { return nil }
+
+        let totals = try await sql.raw("""
+            SELECT sum(amount) AS total, count(*) AS n FROM transactions WHERE account_id = \(bind: accountID) AND date = \(bind: day)
+            """).first()
+        let count = try totals?.decode(column: "n", as: Int.self) ?? 0
+        let total = try totals?.decode(column: "total", as: Amount?.self) ?? .zero
+        let change = account.type.isLiability ? total.negated : total
+        let kept = try await sql.raw("""
+            SELECT change FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date = \(bind: day)
+            """).first().map { try $0.decode(column: "change", as: Amount.self) }
+        guard let before = try await sql.raw("""
+                SELECT current_balance FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date < \(bind: day)
+                ORDER BY date DESC LIMIT 1
+                """).first()?.decode(column: "current_balance", as: Amount.self),
+              let balance = before.adding(change), let delta = change.subtracting(kept ?? .zero) else {
+            throw LedgerError.balanceOutOfRange
+        }
+
+        switch (kept, count) {
+        case (nil, 0): return .zero
+        case (_?, 0):
+            try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date = \(bind: day)").run()
+        case (_?, _):
+            try await sql.raw("""
+                UPDATE balance_snapshots SET current_balance = \(bind: balance), change = \(bind: change)
+                WHERE account_id = \(bind: accountID) AND date = \(bind: day)
+                """).run()
+        case (nil, _):
+            try await insert([Day(date: day, balance: balance, change: change)], of: account, on: db)
+        }
+        if !delta.isZero {
+            try await sql.raw("""
+                UPDATE balance_snapshots SET current_balance = current_balance + \(bind: delta)
+                WHERE account_id = \(bind: accountID) AND date > \(bind: day)
+                """).run()
+        }
+        return delta
+    }
+
     /// Rebuilds every snapshot of one user from the ledger (accounts tied to a portfolio follow its
     /// valuation instead: see `PortfolioAccounts`). Answers how many accounts it rebuilt. Kept for the
     /// backfill migration, which must do what it did when it shipped; the server rebuilds through

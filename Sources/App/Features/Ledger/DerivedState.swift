@@ -6,14 +6,17 @@ import SQLKit
 /// Brings every table that follows from a user's ledger up to date with what a unit of work changed,
 /// inside its transaction, always in the same order:
 ///
-/// 1. accounts: a manual account's current balance, then its daily balance snapshots from the first
-///    day that moved (all of them when its whole history moved);
+/// 1. accounts: a manual account's current balance, then its daily balance snapshots: when one day
+///    moved, that day's row and the later rows shifted by the difference; otherwise written again
+///    from the first day that moved (all of them when its whole history moved);
 /// 2. transfer flags and daily totals around the days that moved (for rows that were only inserted,
 ///    their totals are added and only their amounts are paired again);
-/// 3. accounts tied to a portfolio: valued again from the portfolio, day by day.
+/// 3. month totals: for rows that were only inserted, their sums are added to their months;
+///    otherwise the months that moved are summed again;
+/// 4. accounts tied to a portfolio: valued again from the portfolio, day by day.
 ///
 /// The one writer of each derived table is called from here alone: `BalanceSnapshots` and
-/// `PortfolioAccounts` (snapshots), `TransferFlags`, `DailyTotals`.
+/// `PortfolioAccounts` (snapshots), `TransferFlags`, `DailyTotals`, `MonthTotals`.
 enum DerivedState {
     static func settle(_ changes: LedgerChangeSet, in scope: UserScope) async throws {
         // Nothing below records changes of its own; the loop only guards against a future step that does.
@@ -35,6 +38,13 @@ enum DerivedState {
             for change in merged where !tied.contains(change.accountID) {
                 // A deleted account took its snapshots with it.
                 guard let account = byID[change.accountID] else { continue }
+                // One day changed: that day's row, and every later one moved by the difference.
+                if let days = change.days, days.lowerBound == days.upperBound,
+                   let delta = try await BalanceSnapshots.shift(account, day: days.lowerBound, on: scope.db) {
+                    try LedgerBalances.move(account, by: delta, in: scope)
+                    if account.hasChanges { try await account.update(on: scope.db) }
+                    continue
+                }
                 try await LedgerBalances.recompute(account, in: scope)
                 if account.hasChanges { try await account.update(on: scope.db) }
                 try await BalanceSnapshots.refresh(account, from: change.days?.lowerBound, today: scope.today, on: scope.db)
@@ -54,12 +64,24 @@ enum DerivedState {
             PhaseTimes.mark("transfer pairing")
             try await DailyTotals.refresh(userID: scope.userID, around: ranges, on: scope.db)
         }
-        if !pending.recategorized.isEmpty {
-            try await DailyTotals.refresh(userID: scope.userID, around: pending.recategorized, on: scope.db)
+        if !pending.relabeled.isEmpty {
+            try await DailyTotals.refresh(userID: scope.userID, around: pending.relabeled.map(\.days), on: scope.db)
         }
         PhaseTimes.mark("daily totals")
 
-        // 3. Accounts tied to a portfolio.
+        // 3. Month totals, which follow amounts, days, accounts, categories and pending flags.
+        if pending.insertOnly, !pending.inserted.isEmpty {
+            try await MonthTotals.add(pending.inserted, userID: scope.userID, on: scope.db)
+        } else if !pending.transactions.isEmpty {
+            try await MonthTotals.refresh(userID: scope.userID, pending.transactions.map { MonthTotals.Span(accountID: $0.accountID, days: $0.days) },
+                                          on: scope.db)
+        }
+        if !pending.relabeled.isEmpty {
+            try await MonthTotals.refresh(userID: scope.userID, pending.relabeled, on: scope.db)
+        }
+        PhaseTimes.mark("month totals")
+
+        // 4. Accounts tied to a portfolio.
         var revalue = pending.portfolios
         if pending.rates {
             revalue.formUnion(portfolios.filter { $0.accountID != nil }.compactMap(\.id))
@@ -92,6 +114,7 @@ enum DerivedState {
         }
         try await TransferFlags.refresh(userID: userID, around: [nil], on: scope.db)
         try await DailyTotals.refresh(userID: userID, around: [nil], on: scope.db)
+        try await MonthTotals.refresh(userID: userID, [MonthTotals.Span(accountID: nil, days: nil)], on: scope.db)
         return accounts.count
     }
 }

@@ -54,4 +54,13 @@ enum LedgerBalances {
             account.balanceUpdatedAt = scope.now
         }
     }
+
+    /// Moves `account`'s current balance by `delta`: what a change on one day did to its history
+    /// (`BalanceSnapshots.shift`).
+    static func move(_ account: Account, by delta: Amount, in scope: UserScope) throws {
+        guard !delta.isZero else { return }
+        guard let balance = account.currentBalance.adding(delta) else { throw LedgerError.balanceOutOfRange }
+        account.currentBalance = balance
+        account.balanceUpdatedAt = scope.now
+    }
 }

@@ -17,8 +17,9 @@ final class LedgerChangeSet: Sendable {
         /// Accounts whose whole history moves without their transactions moving: an opening balance,
         /// a currency, a reported balance, an untied portfolio.
         var histories: Set<UUID> = []
-        /// Days whose categories moved, nothing else (nil: any day).
-        var recategorized: [ClosedRange<LocalDate>?] = []
+        /// Transactions whose category or pending flag moved, nothing else: their account (nil: any)
+        /// and days (nil: any).
+        var relabeled: [MonthTotals.Span] = []
         /// Portfolios whose valuation moved: holdings, trades, cost basis method, their tie to an account.
         var portfolios: Set<UUID> = []
         /// Securities whose prices moved: the portfolios holding them are valued again.
@@ -27,7 +28,7 @@ final class LedgerChangeSet: Sendable {
         var rates = false
 
         var isEmpty: Bool {
-            transactions.isEmpty && histories.isEmpty && recategorized.isEmpty && portfolios.isEmpty && prices.isEmpty && !rates
+            transactions.isEmpty && histories.isEmpty && relabeled.isEmpty && portfolios.isEmpty && prices.isEmpty && !rates
         }
     }
 
@@ -79,10 +80,11 @@ final class LedgerChangeSet: Sendable {
         }
     }
 
-    /// Categories changed on `days` (every day when nil) and nothing else did.
-    func categoriesChanged(on days: ClosedRange<LocalDate>?) {
+    /// Categories or pending flags of transactions in `accountID` (any account when nil) changed on
+    /// `days` (every day when nil), and nothing else about them did.
+    func labelsChanged(in accountID: UUID?, on days: ClosedRange<LocalDate>?) {
         state.withLockedValue { state in
-            state.pending.recategorized.append(days)
+            state.pending.relabeled.append(MonthTotals.Span(accountID: accountID, days: days))
             state.summary.note(kind: "transaction", account: nil, days: days)
         }
     }

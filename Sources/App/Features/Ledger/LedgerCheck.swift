@@ -39,6 +39,7 @@ struct DerivedRows: Sendable, Equatable {
     var snapshots: [String: String] = [:]
     var transfers: [String: String] = [:]
     var totals: [String: String] = [:]
+    var monthTotals: [String: String] = [:]
 
     static func read(userID: UUID, on db: any Database) async throws -> DerivedRows {
         let sql = db.sql
@@ -67,6 +68,20 @@ struct DerivedRows: Sendable, Equatable {
                 String(try row.decode(column: "count_in", as: Int.self)), String(try row.decode(column: "count_out", as: Int.self)),
             ].joined(separator: " ")
         }
+        for row in try await sql.raw("""
+            SELECT account_id, month, \(unsafeRaw: db.engine.text(ofEnum: "category")) AS category, pending, currency, money_in, money_out, count
+            FROM month_totals WHERE user_id = \(bind: userID)
+            """).all() {
+            let key = [
+                try row.decode(column: "account_id", as: UUID.self).uuidString, try row.decode(column: "month", as: LocalDate.self).description,
+                try row.decode(column: "category", as: String.self), String(try row.decode(column: "pending", as: Bool.self)),
+                try row.decode(column: "currency", as: String.self),
+            ].joined(separator: " ")
+            rows.monthTotals[key] = [
+                try row.decode(column: "money_in", as: Amount.self).description, try row.decode(column: "money_out", as: Amount.self).description,
+                String(try row.decode(column: "count", as: Int.self)),
+            ].joined(separator: " ")
+        }
         return rows
     }
 
@@ -81,5 +96,6 @@ struct DerivedRows: Sendable, Equatable {
             + compare("balance_snapshots", snapshots, expected.snapshots)
             + compare("transactions.is_transfer", transfers, expected.transfers)
             + compare("daily_totals", totals, expected.totals)
+            + compare("month_totals", monthTotals, expected.monthTotals)
     }
 }

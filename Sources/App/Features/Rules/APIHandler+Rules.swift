@@ -66,7 +66,7 @@ extension APIHandler {
         let (examined, changed) = try await Authentication.withUser(app) { scope, _ in
             let result = try await Categorizer.load(in: scope).applyToLedger(in: scope)
             if result.changed > 0 {
-                scope.changes.categoriesChanged(on: nil)
+                scope.changes.labelsChanged(in: nil, on: nil)
                 try await scope.audit.record(.update, entityType: "transactions", entityID: nil,
                                              changes: ["recategorized_by_rules": FieldChange(old: nil, new: String(result.changed))], on: scope.db)
             }

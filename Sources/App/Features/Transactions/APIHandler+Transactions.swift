@@ -125,7 +125,8 @@ extension APIHandler {
         let transaction = try await Authentication.withUser(app) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
             let before = TransactionRepresentation.auditView(transaction)
-            let (wasAccount, wasDay, wasAmount, wasCategory) = (transaction.accountID, transaction.date, transaction.amount, transaction.category)
+            let (wasAccount, wasDay, wasAmount, wasCategory, wasPending) = (transaction.accountID, transaction.date, transaction.amount,
+                                                                           transaction.category, transaction.pending)
             if let accountID, accountID != transaction.accountID {
                 let target = try await scope.find(Account.self, accountID, name: "account")
                 guard target.currency == transaction.currency else {
@@ -149,10 +150,10 @@ extension APIHandler {
                 if wasAccount != transaction.accountID || wasDay != transaction.date || wasAmount != transaction.amount {
                     scope.changes.transactionsChanged(in: wasAccount, days: wasDay...wasDay)
                     scope.changes.transactionsChanged(in: transaction.accountID, days: transaction.date...transaction.date)
-                } else if wasCategory != transaction.category {
+                } else if wasCategory != transaction.category || wasPending != transaction.pending {
                     // Balances, snapshots and transfer pairs follow amounts and days alone; the day's
-                    // spending moves from one category to another.
-                    scope.changes.categoriesChanged(on: transaction.date...transaction.date)
+                    // totals move from one category (or pending flag) to another.
+                    scope.changes.labelsChanged(in: transaction.accountID, on: transaction.date...transaction.date)
                 }
             }
             return transaction
@@ -196,7 +197,7 @@ extension APIHandler {
                 guard try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) else { continue }
                 changed += 1
                 // A new category moves the day's spending from one category to another.
-                if category != nil { scope.changes.categoriesChanged(on: transaction.date...transaction.date) }
+                if category != nil { scope.changes.labelsChanged(in: transaction.accountID, on: transaction.date...transaction.date) }
             }
             return changed
         }

@@ -162,11 +162,6 @@ enum TransactionBulkInsert {
     }
 }
 
-enum SQLiteTuning {
-    /// Page cache per connection for heavy work, in KiB.
-    static let cacheKilobytes = 256 * 1024
-}
-
 /// PostgreSQL's COPY text format: tab-separated columns, `\N` for NULL, backslash escapes.
 enum CopyText {
     static func append(row: [String?], to buffer: inout ByteBuffer) {

@@ -101,9 +101,68 @@ struct TransactionSearch: Sendable {
         let moneyIn: Amount
         let moneyOut: Amount
         let count: Int
+
+        init(currency: CurrencyCode, moneyIn: Amount, moneyOut: Amount, count: Int) {
+            (self.currency, self.moneyIn, self.moneyOut, self.count) = (currency, moneyIn, moneyOut, count)
+        }
+
+        init(row: any SQLRow) throws {
+            currency = try row.decode(column: "currency", as: CurrencyCode.self)
+            moneyIn = try row.decode(column: "money_in", as: Amount.self)
+            moneyOut = try row.decode(column: "money_out", as: Amount.self)
+            count = try row.decode(column: "n", as: Int.self)
+        }
+
+        /// One total per currency, in currency order.
+        static func merged(_ parts: [Totals]) throws -> [Totals] {
+            var byCurrency: [CurrencyCode: Totals] = [:]
+            for part in parts {
+                guard let known = byCurrency[part.currency] else {
+                    byCurrency[part.currency] = part
+                    continue
+                }
+                guard let moneyIn = known.moneyIn.adding(part.moneyIn), let moneyOut = known.moneyOut.adding(part.moneyOut) else {
+                    throw MoneyError.outOfRange
+                }
+                byCurrency[part.currency] = Totals(currency: part.currency, moneyIn: moneyIn, moneyOut: moneyOut, count: known.count + part.count)
+            }
+            return byCurrency.values.sorted { $0.currency.code < $1.currency.code }
+        }
     }
 
+    /// The totals of the whole filtered set. Filtered by accounts, categories, the pending flag and
+    /// dates alone, they add up `month_totals` (kept by the unit of work) for the months wholly inside
+    /// the dates, and the ledger's rows only for the days of the partial months at either end: at most
+    /// two months of rows, whatever the size of the ledger. A text or amount filter sums the
+    /// filtered rows themselves. Both ways give the same exact sums.
     func totals(userID: UUID, on db: any Database) async throws -> [Totals] {
+        guard (text ?? "").isEmpty, minAmount == nil, maxAmount == nil else {
+            return try await summed(userID: userID, on: db)
+        }
+        // The months wholly inside the dates: from the first one starting on or after `from` to the
+        // last one ending on or before `to`.
+        let firstMonth = from.map { $0.day == 1 ? $0 : $0.endOfMonth.adding(days: 1) }
+        let lastMonth = to.map { $0 == $0.endOfMonth ? $0.startOfMonth : $0.startOfMonth.adding(months: -1) }
+        if let firstMonth, let lastMonth, firstMonth > lastMonth {
+            // Not one whole month: at most two partial ones, summed from their rows.
+            return try await summed(userID: userID, on: db)
+        }
+        var parts = try await rolledUp(userID: userID, months: firstMonth, lastMonth, on: db)
+        if let from, let firstMonth, from < firstMonth {
+            var edge = self
+            edge.to = firstMonth.adding(days: -1)
+            parts += try await edge.summed(userID: userID, on: db)
+        }
+        if let to, let lastMonth, to > lastMonth.endOfMonth {
+            var edge = self
+            edge.from = lastMonth.endOfMonth.adding(days: 1)
+            parts += try await edge.summed(userID: userID, on: db)
+        }
+        return try Totals.merged(parts)
+    }
+
+    /// The totals summed from the filtered rows.
+    private func summed(userID: UUID, on db: any Database) async throws -> [Totals] {
         let sql: SQLQueryString = """
             SELECT currency,
                    coalesce(sum(CASE WHEN amount > 0 THEN amount END), 0) AS money_in,
@@ -112,24 +171,27 @@ struct TransactionSearch: Sendable {
             FROM transactions WHERE \(conditions(userID: userID, engine: db.engine))
             GROUP BY currency ORDER BY currency
             """
-        return try await db.sql.raw(sql).all().map { row in
-            Totals(
-                currency: try row.decode(column: "currency", as: CurrencyCode.self),
-                moneyIn: try row.decode(column: "money_in", as: Amount.self),
-                moneyOut: try row.decode(column: "money_out", as: Amount.self),
-                count: try row.decode(column: "n", as: Int.self)
-            )
-        }
+        return try await db.sql.raw(sql).all().map(Totals.init(row:))
     }
 
-    /// The WHERE clause: the owner always, then each filter that is set.
-    func conditions(userID: UUID, engine: DatabaseEngine) -> SQLQueryString {
+    /// The totals of the months from `first` to `last` (each open when nil), added up from `month_totals`.
+    private func rolledUp(userID: UUID, months first: LocalDate?, _ last: LocalDate?, on db: any Database) async throws -> [Totals] {
+        var sql: SQLQueryString = """
+            SELECT currency, sum(money_in) AS money_in, -sum(money_out) AS money_out, CAST(sum(count) AS BIGINT) AS n
+            FROM month_totals WHERE \(labelConditions(userID: userID, engine: db.engine))
+            """
+        if let first { sql += " AND month >= \(bind: first)" }
+        if let last { sql += " AND month <= \(bind: last)" }
+        sql += " GROUP BY currency ORDER BY currency"
+        return try await db.sql.raw(sql).all().map(Totals.init(row:))
+    }
+
+    /// The filters `month_totals` keeps apart: the owner, accounts, categories and the pending flag.
+    private func labelConditions(userID: UUID, engine: DatabaseEngine) -> SQLQueryString {
         var sql: SQLQueryString = "user_id = \(bind: userID)"
         if !accountIDs.isEmpty {
             sql += " AND account_id IN (\(binds: accountIDs))"
         }
-        if let from { sql += " AND date >= \(bind: from)" }
-        if let to { sql += " AND date <= \(bind: to)" }
         if !categories.isEmpty {
             // PostgreSQL compares an enum column with enum values, not with text.
             let cast = engine.cast(to: .transactionCategory)
@@ -140,9 +202,17 @@ struct TransactionSearch: Sendable {
             }
             sql += " AND category IN (\(list))"
         }
+        if let pending { sql += " AND pending = \(bind: pending)" }
+        return sql
+    }
+
+    /// The WHERE clause: the owner always, then each filter that is set.
+    func conditions(userID: UUID, engine: DatabaseEngine) -> SQLQueryString {
+        var sql = labelConditions(userID: userID, engine: engine)
+        if let from { sql += " AND date >= \(bind: from)" }
+        if let to { sql += " AND date <= \(bind: to)" }
         if let minAmount { sql += " AND amount >= \(bind: minAmount)" }
         if let maxAmount { sql += " AND amount <= \(bind: maxAmount)" }
-        if let pending { sql += " AND pending = \(bind: pending)" }
         if let text, !text.isEmpty {
             let pattern = "%" + Self.escapeLike(text) + "%"
             // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL needs ILIKE for that.

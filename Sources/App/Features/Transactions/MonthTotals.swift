@@ -1,0 +1,92 @@
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+
+/// Keeps `month_totals` equal to the ledger's money in, money out and count per account, month,
+/// category, pending flag and currency, transfers included: the totals of a filtered list of
+/// transactions add these up instead of the rows (see `TransactionSearch.totals`). Rows just inserted
+/// are added to their months; any other change sums its months again from `transactions`.
+/// This type is the table's one writer.
+enum MonthTotals {
+    static let columns: SQLQueryString = "user_id, account_id, month, category, pending, currency, money_in, money_out, count"
+
+    /// Months of one account (every account when nil) to sum again, over `days` (every day when nil).
+    struct Span: Sendable, Hashable {
+        let accountID: UUID?
+        let days: ClosedRange<LocalDate>?
+    }
+
+    /// Adds rows just inserted to their months: work in proportion to the rows, not to the ledger.
+    static func add(_ rows: [NewTransactionRow], userID: UUID, on db: any Database) async throws {
+        struct Key: Hashable {
+            let account: UUID, month: LocalDate, category: TransactionCategory, pending: Bool, currency: CurrencyCode
+        }
+        var sums: [Key: (moneyIn: Amount, moneyOut: Amount, count: Int)] = [:]
+        for row in rows {
+            let key = Key(account: row.accountID, month: row.date.startOfMonth, category: row.category, pending: row.pending, currency: row.currency)
+            var sum = sums[key] ?? (.zero, .zero, 0)
+            let added = row.amount > .zero ? sum.moneyIn.adding(row.amount) : sum.moneyOut.adding(row.amount.magnitude)
+            guard let added else { throw MoneyError.outOfRange }
+            if row.amount > .zero { sum.moneyIn = added } else { sum.moneyOut = added }
+            sum.count += 1
+            sums[key] = sum
+        }
+        let cast = db.engine.cast(to: .transactionCategory)
+        let now = db.engine.now
+        try await db.sql.runInChunks(Array(sums), row: { entry in
+            """
+            (\(bind: userID), \(bind: entry.key.account), \(bind: entry.key.month), \(bind: entry.key.category.rawValue)\(unsafeRaw: cast),
+             \(bind: entry.key.pending), \(bind: entry.key.currency), \(bind: entry.value.moneyIn), \(bind: entry.value.moneyOut), \(bind: entry.value.count))
+            """
+        }, statement: { values in
+            """
+            INSERT INTO month_totals (\(columns)) VALUES \(values)
+            ON CONFLICT (user_id, account_id, month, category, pending, currency) DO UPDATE SET
+                money_in = month_totals.money_in + excluded.money_in, money_out = month_totals.money_out + excluded.money_out,
+                count = month_totals.count + excluded.count, updated_at = \(unsafeRaw: now)
+            """
+        })
+    }
+
+    /// Sums the months that `spans` touch again from the ledger.
+    static func refresh(userID: UUID, _ spans: [Span], on db: any Database) async throws {
+        for span in merged(spans) {
+            var kept: SQLQueryString = "user_id = \(bind: userID)"
+            var ledger: SQLQueryString = "user_id = \(bind: userID)"
+            if let account = span.accountID {
+                kept += " AND account_id = \(bind: account)"
+                ledger += " AND account_id = \(bind: account)"
+            }
+            if let days = span.days {
+                let first = days.lowerBound.startOfMonth, last = days.upperBound.startOfMonth
+                kept += " AND month >= \(bind: first) AND month <= \(bind: last)"
+                ledger += " AND date >= \(bind: first) AND date <= \(bind: last.endOfMonth)"
+            }
+            let month = SQLQueryString(db.engine.monthStart(of: "date"))
+            try await db.sql.raw("DELETE FROM month_totals WHERE \(kept)").run()
+            try await db.sql.raw("""
+                INSERT INTO month_totals (\(columns))
+                SELECT user_id, account_id, \(month), category, pending, currency,
+                       sum(CASE WHEN amount > 0 THEN amount ELSE 0 END), sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END), count(*)
+                FROM transactions WHERE \(ledger)
+                GROUP BY user_id, account_id, \(month), category, pending, currency
+                """).run()
+        }
+    }
+
+    /// One span per account covering every day any of its spans touched; a span of every account
+    /// swallows the others.
+    static func merged(_ spans: [Span]) -> [Span] {
+        if spans.contains(where: { $0.accountID == nil }) {
+            return [Span(accountID: nil, days: spans.contains { $0.days == nil } ? nil : hull(spans.compactMap(\.days)))]
+        }
+        return LedgerChange.merged(spans.compactMap { span in span.accountID.map { LedgerChange(accountID: $0, days: span.days) } })
+            .map { Span(accountID: $0.accountID, days: $0.days) }
+    }
+
+    private static func hull(_ ranges: [ClosedRange<LocalDate>]) -> ClosedRange<LocalDate>? {
+        guard let first = ranges.map(\.lowerBound).min(), let last = ranges.map(\.upperBound).max() else { return nil }
+        return first...last
+    }
+}
