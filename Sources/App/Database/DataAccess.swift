@@ -32,8 +32,9 @@ extension Database {
 
 /// Settings each SQLite connection takes once, the first time the server uses it (the driver has
 /// no hook for a new connection): the file mapped into memory, so that reading a page is a memory
-/// access rather than a copy out of the kernel into the connection's page cache. It is a setting of
-/// the connection and changes nothing on disk.
+/// access rather than a copy out of the kernel into the connection's page cache, and how long SQLite
+/// itself waits for a lock another process holds (a CLI import beside the server). Both are settings
+/// of the connection and change nothing on disk.
 enum SQLiteTuning {
     /// The most of the file mapped into memory, in bytes.
     static let mappedBytes = 1 << 30
@@ -48,6 +49,7 @@ enum SQLiteTuning {
             let id = ObjectIdentifier(connection)
             guard !tuned.withLockedValue({ $0.contains(id) }) else { return }
             _ = try await connection.query("PRAGMA mmap_size = \(mappedBytes)")
+            _ = try await connection.query("PRAGMA busy_timeout = \(WriteTransactions.busyTimeoutMilliseconds)")
             tuned.withLockedValue { _ = $0.insert(id) }
         }
     }

@@ -2,6 +2,7 @@ import Fluent
 import FluentSQLiteDriver
 import Foundation
 import Metrics
+import NIOConcurrencyHelpers
 import PostgresNIO
 import SQLKit
 import SQLiteNIO
@@ -41,6 +42,8 @@ final class WriteTransactions: Sendable {
     /// PostgreSQL: each user's writers in this process, one at a time.
     let userTurns = UserTurns()
     let wait: Duration
+    /// How long writers held SQLite's turn, in all.
+    let held = NIOLockedValueBox((writes: 0, time: Duration.zero))
     let maxAttempts = 6
     /// How long SQLite itself waits for a lock another process holds.
     static let busyTimeoutMilliseconds = 5_000
@@ -98,14 +101,19 @@ final class WriteTransactions: Sendable {
         }
         let waited = ContinuousClock.now
         try await turn.acquire(within: wait)
-        Metrics.Timer(label: "finance_write_turn_wait_seconds").record(duration: ContinuousClock.now - waited)
+        let started = ContinuousClock.now
+        Metrics.Timer(label: "finance_write_turn_wait_seconds").record(duration: started - waited)
+        defer {
+            let time = ContinuousClock.now - started
+            Metrics.Timer(label: "finance_write_turn_held_seconds").record(duration: time)
+            held.withLockedValue { $0 = ($0.writes + 1, $0.time + time) }
+        }
         do {
             try await SQLiteTuning.tune(app.db(sqliteWriter ?? .sqlite))
             let result = try await app.db(sqliteWriter ?? .sqlite).withConnection { connection in
                 guard let base = connection as? any Database & SQLDatabase & SQLiteDatabase else {
                     preconditionFailure("the SQLite driver's connection is an SQLite database")
                 }
-                try await base.raw("PRAGMA busy_timeout = \(unsafeRaw: String(Self.busyTimeoutMilliseconds))").run()
                 try await base.raw("BEGIN IMMEDIATE").run()
                 do {
                     let result = try await body(SQLiteImmediateTransaction(base: base))

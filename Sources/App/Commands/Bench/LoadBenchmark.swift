@@ -77,6 +77,7 @@ struct LoadBenchmark {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let base = "http://127.0.0.1:\(port)"
+        let heldBefore = app.writeTransactions.held.withLockedValue { $0 }
         let deadline = ContinuousClock.now + .seconds(seconds)
         let started = ContinuousClock.now
         let tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
@@ -103,6 +104,14 @@ struct LoadBenchmark {
         let perSecond = Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         console.print("  requests: \(total.formatted()) in \(LedgerBenchmark.seconds(elapsed)): \(Int(perSecond).formatted()) per second; "
             + "p50 \(LedgerBenchmark.ms(latencies, 50)) p99 \(LedgerBenchmark.ms(latencies, 99))")
+        if app.writeTransactions.isSQLite {
+            let total = app.writeTransactions.held.withLockedValue { $0 }
+            let held = (writes: total.writes - heldBefore.writes, time: total.time - heldBefore.time)
+            let share = (Double(held.time.components.seconds) + Double(held.time.components.attoseconds) / 1e18)
+                / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            console.print("  SQLite's writer: \(held.writes.formatted()) turns, held \(Int(share * 100))% of the time, "
+                + "\(LedgerBenchmark.ms([held.writes > 0 ? held.time / held.writes : .zero], 50)) a turn on average")
+        }
         console.print("  by kind: " + kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.formatted())" }.joined(separator: ", "))
         let failed = failures.values.reduce(0, +)
         console.print("  not 2xx: \(failed)" + (failures.isEmpty ? "" : " (" + failures.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"))

@@ -97,28 +97,27 @@ enum BalanceSnapshots {
     static func shift(_ account: Account, day: LocalDate, on db: any Database) async throws -> Amount? {
         guard account.isManual, let accountID = account.id else { return nil }
         let sql = db.sql
-        // The history starts with the opening row the day before the first transaction.
-        guard let opening = try await sql.raw("""
-                SELECT date FROM balance_snapshots WHERE account_id = \(bind: accountID) ORDER BY date LIMIT 1
-                """).first().map({ try $0.decode(column: "date", as: LocalDate.self) }),
-              let first = try await sql.raw("SELECT min(date) AS first FROM transactions WHERE account_id = \(bind: accountID)")
-                .first()?.decode(column: "first", as: LocalDate?.self),
-              first == opening.adding(days: 1), first < day else { return nil }
-
-        let totals = try await sql.raw("""
-            SELECT sum(amount) AS total, count(*) AS n FROM transactions WHERE account_id = \(bind: accountID) AND date = \(bind: day)
-            """).first()
-        let count = try totals?.decode(column: "n", as: Int.self) ?? 0
-        let total = try totals?.decode(column: "total", as: Amount?.self) ?? .zero
+        // In one statement: the history's first row, the ledger's first day, the day's sum and count,
+        // the day's row as kept, and the balance the evening before.
+        guard let row = try await sql.raw("""
+            SELECT (SELECT min(date) FROM balance_snapshots WHERE account_id = \(bind: accountID)) AS opening,
+                   (SELECT min(date) FROM transactions WHERE account_id = \(bind: accountID)) AS first,
+                   (SELECT sum(amount) FROM transactions WHERE account_id = \(bind: accountID) AND date = \(bind: day)) AS total,
+                   (SELECT count(*) FROM transactions WHERE account_id = \(bind: accountID) AND date = \(bind: day)) AS n,
+                   (SELECT change FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date = \(bind: day)) AS kept,
+                   (SELECT current_balance FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date < \(bind: day)
+                    ORDER BY date DESC LIMIT 1) AS evening
+            """).first() else { return nil }
+        // The history starts with the opening row the day before the first transaction, which stays where it was.
+        guard let opening = try row.decode(column: "opening", as: LocalDate?.self),
+              let first = try row.decode(column: "first", as: LocalDate?.self),
+              first == opening.adding(days: 1), first < day,
+              let before = try row.decode(column: "evening", as: Amount?.self) else { return nil }
+        let count = try row.decode(column: "n", as: Int.self)
+        let total = try row.decode(column: "total", as: Amount?.self) ?? .zero
+        let kept = try row.decode(column: "kept", as: Amount?.self)
         let change = account.type.isLiability ? total.negated : total
-        let kept = try await sql.raw("""
-            SELECT change FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date = \(bind: day)
-            """).first().map { try $0.decode(column: "change", as: Amount.self) }
-        guard let before = try await sql.raw("""
-                SELECT current_balance FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date < \(bind: day)
-                ORDER BY date DESC LIMIT 1
-                """).first()?.decode(column: "current_balance", as: Amount.self),
-              let balance = before.adding(change), let delta = change.subtracting(kept ?? .zero) else {
+        guard let balance = before.adding(change), let delta = change.subtracting(kept ?? .zero) else {
             throw LedgerError.balanceOutOfRange
         }
 
