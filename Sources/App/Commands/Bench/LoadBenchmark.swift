@@ -77,6 +77,13 @@ struct LoadBenchmark {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let base = "http://127.0.0.1:\(port)"
+        // The floor under every write: one statement's round trip through the driver, on an idle server.
+        let trips = 200
+        let tripStart = ContinuousClock.now
+        try await app.write(as: .system) { db in
+            for _ in 0..<trips { _ = try await db.sql.raw("SELECT 1 AS one").first() }
+        }
+        console.print("  one statement's round trip on an idle server: \(LedgerBenchmark.ms([(ContinuousClock.now - tripStart) / trips], 50))")
         let heldBefore = app.writeTransactions.held.withLockedValue { $0 }
         let deadline = ContinuousClock.now + .seconds(seconds)
         let started = ContinuousClock.now
