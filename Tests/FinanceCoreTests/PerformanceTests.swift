@@ -1,4 +1,4 @@
-import FinanceCore
+@testable import FinanceCore
 import Testing
 
 @Suite("Investment performance")
@@ -39,12 +39,83 @@ struct PerformanceTests {
         #expect(result.startValue == .value(.zero))
         #expect(result.netFlows == .value(amount("1550")))
         #expect(!result.annualized)
-        // Money-weighted: −1000 at the start of the 1st, −550 at the close of the 3rd, +1815 at the
-        // close of the 4th. Per day g: 1000·g⁴ + 550·g = 1815.
+        // Money-weighted: −1000 on the 1st, −550 on the 3rd, +1815 on the 4th, over the 3 days from
+        // the 1st to the 4th. Per day g: 1000·g³ + 550·g = 1815.
         let mwr = try #require(result.moneyWeightedReturn.value)
-        let g = root { 1000 * $0 * $0 * $0 * $0 + 550 * $0 - 1815 }
-        #expect(abs(Double(mwr.units) / 1e8 - (g * g * g * g - 1)) < 2e-8)
+        let g = root { 1000 * $0 * $0 * $0 + 550 * $0 - 1815 }
+        #expect(abs(Double(mwr.units) / 1e8 - (g * g * g - 1)) < 2e-8)
         #expect(result.series.map(\.value) == [.value(amount("1000")), .value(amount("1100")), .value(amount("1650")), .value(amount("1815"))])
+    }
+
+    struct XIRRCase: Sendable, CustomTestStringConvertible {
+        let flows: [(String, String)]
+        /// pyxirr 0.10.8's `xirr` of the flows (the same as Excel's XIRR), and that rate compounded
+        /// over the days from the first flow to the last on an actual/365 basis.
+        let annual: Double
+        let period: Double
+        var testDescription: String { "\(flows.first!.0) to \(flows.last!.0), \(flows.count) flows" }
+    }
+
+    /// Worked out with pyxirr (Rust, independent of this code) on these dated flows.
+    static let xirrCases = [
+        XIRRCase(flows: [("2025-01-02", "-1000"), ("2025-02-01", "-1100"), ("2025-03-03", "2420")],
+                 annual: 2.188680476862, period: 0.209999999997),
+        XIRRCase(flows: [("2024-09-23", "-4573.77"), ("2024-09-25", "-1924.73"), ("2024-10-13", "4870.32")],
+                 annual: -0.995598928505, period: -0.257186285250),
+        XIRRCase(flows: [("2024-05-02", "-2385.02"), ("2024-07-01", "-1399.17"), ("2025-05-03", "3984.93")],
+                 annual: 0.056395477640, period: 0.056554274845),
+        XIRRCase(flows: [("2024-04-15", "-1597.63"), ("2024-06-12", "269.80"), ("2024-07-05", "-1107.90"), ("2024-11-01", "2970.21")],
+                 annual: 0.528925121003, period: 0.261924997041),
+        XIRRCase(flows: [("2024-02-10", "-2891.12"), ("2025-02-13", "1185.98"), ("2025-05-05", "-94.93"), ("2025-05-28", "-1177.05"), ("2026-04-20", "4397.85")],
+                 annual: 0.207703394818, period: 0.512303597977),
+        XIRRCase(flows: [("2024-01-10", "-787.56"), ("2026-03-20", "673.34")],
+                 annual: -0.068993879158, period: -0.145030219920),
+        XIRRCase(flows: [("2024-09-28", "-843.28"), ("2025-09-28", "1239.62")],
+                 annual: 0.469998102647, period: 0.469998102647),
+        XIRRCase(flows: [("2024-01-25", "-2396.44"), ("2025-02-28", "3490.26")],
+                 annual: 0.409299306896, period: 0.456435379146),
+        XIRRCase(flows: [("2024-07-24", "-1833.63"), ("2024-10-24", "-1941.33"), ("2024-11-20", "-1599.45"), ("2025-04-07", "712.20"), ("2025-04-08", "-1567.80"), ("2025-07-24", "9434.27")],
+                 annual: 0.734617687894, period: 0.734617687894),
+        XIRRCase(flows: [("2024-02-07", "-796.53"), ("2024-11-12", "43.76"), ("2025-06-07", "-1245.96"), ("2026-04-17", "1426.81")],
+                 annual: -0.224572204062, period: -0.427337319968),
+        XIRRCase(flows: [("2024-05-27", "-4480.31"), ("2024-05-30", "1250.25"), ("2024-06-01", "-2287.31"), ("2024-07-11", "6344.61")],
+                 annual: 2.219038097152, period: 0.155038260815),
+        XIRRCase(flows: [("2024-01-23", "-2890.95"), ("2024-03-27", "-919.70"), ("2024-04-16", "499.87"), ("2025-05-23", "-329.97"), ("2026-04-02", "4817.38")],
+                 annual: 0.145038663020, period: 0.345615184633),
+        XIRRCase(flows: [("2024-01-05", "-4192.91"), ("2024-01-09", "-1048.69"), ("2024-01-27", "-2748.16"), ("2024-02-19", "12316.78")],
+                 annual: 66.624856046090, period: 0.681239366179),
+        XIRRCase(flows: [("2024-06-08", "-4478.14"), ("2024-07-10", "1016.61"), ("2025-08-24", "-2932.33"), ("2026-08-17", "8326.39")],
+                 annual: 0.170241573213, period: 0.411383320886),
+    ]
+
+    @Test("The money-weighted return is the XIRR of the dated flows, within 1e-8 of pyxirr and Excel", arguments: xirrCases)
+    func xirrTable(_ known: XIRRCase) throws {
+        let flows = known.flows.map { (day: day($0.0).daysSinceEpoch, amount: amount($0.1)) }
+        let days = flows.last!.day - flows.first!.day
+        let annual = try #require(PortfolioPerformance.moneyWeighted(flows, days: days, annualized: true).value)
+        let period = try #require(PortfolioPerformance.moneyWeighted(flows, days: days, annualized: false).value)
+        #expect(abs(Double(annual.description)! - known.annual) < 1e-8, "\(annual) against \(known.annual)")
+        #expect(abs(Double(period.description)! - known.period) < 1e-8, "\(period) against \(known.period)")
+    }
+
+    @Test("Ten units at 100, ten more at 110 thirty days later, worth 121 each thirty days after: both returns are 21% over the 60 days")
+    func sixtyDays() throws {
+        let events = [event("1", "2025-01-02", .buy, quantity: "10", price: "100"),
+                      event("2", "2025-02-01", .buy, quantity: "10", price: "110")]
+        let prices = book([("ACME", "2025-01-02", "100"), ("ACME", "2025-02-01", "110"), ("ACME", "2025-03-03", "121")])
+        let result = try report(events, prices, from: "2025-01-02", to: "2025-03-03")
+        #expect(!result.annualized)
+        #expect(result.timeWeightedReturn == .value(ratio("0.21")))
+        #expect(result.moneyWeightedReturn == .value(ratio("0.21")))
+        // The same period, a year and more later, is annualized over to − from days.
+        let later = try report(events, book([("ACME", "2025-01-02", "100"), ("ACME", "2025-02-01", "110"), ("ACME", "2026-03-03", "121")]),
+                               from: "2025-01-02", to: "2026-03-03")
+        #expect(later.annualized)
+        let twr = try #require(later.timeWeightedReturn.value), mwr = try #require(later.moneyWeightedReturn.value)
+        // 1.21 over 425 days is 1.21^(365/425) − 1 a year.
+        #expect(abs(Double(twr.description)! - (Double.pow(1.21, 365.0 / 425) - 1)) < 1e-8)
+        // pyxirr on -1000 (2025-01-02), -1100 (2025-02-01), +2420 (2026-03-03).
+        #expect(abs(Double(mwr.description)! - 0.1348174508761073) < 1e-8)
     }
 
     @Test("Over two years at 10% a year, both returns are 10% a year, annualized")
@@ -52,10 +123,10 @@ struct PerformanceTests {
         let events = [event("1", "2022-01-01", .buy, quantity: "10", price: "100"),
                       event("2", "2023-01-01", .buy, quantity: "10", price: "110")]
         let prices = book([("ACME", "2022-01-01", "100"), ("ACME", "2023-01-01", "110"), ("ACME", "2024-01-01", "121")])
-        // From the close of 1 Jan 2022 (worth 1000) to the close of 1 Jan 2024 (worth 2420): 730 days.
-        let result = try report(events, prices, from: "2022-01-02", to: "2024-01-01")
+        // From 1 Jan 2022 (1000 in) to 1 Jan 2024 (worth 2420): 730 days, two years of 365.
+        let result = try report(events, prices, from: "2022-01-01", to: "2024-01-01")
         #expect(result.annualized)
-        #expect(result.startValue == .value(amount("1000")))
+        #expect(result.startValue == .value(.zero))
         #expect(result.timeWeightedReturn == .value(ratio("0.1")))
         #expect(result.moneyWeightedReturn == .value(ratio("0.1")))
         #expect(result.unrealizedGain == .value(amount("320")))
@@ -108,7 +179,9 @@ struct PerformanceTests {
         #expect(result.netFlows == .value(amount("1000")))
         #expect(result.holdings.map(\.quantity) == [quantity("10.5")])
         #expect(result.timeWeightedReturn == .value(ratio("0.05")))
-        #expect(result.moneyWeightedReturn.value.map { abs($0.units - 5_000_000) < 100 } == true)
+        // 1000 in on 2 January, 1050 out on 31 December: 5% over 364 days, compounded over the 365 of the period.
+        let mwr = try #require(result.moneyWeightedReturn.value)
+        #expect(abs(Double(mwr.description)! - (Double.pow(1.05, 365.0 / 364) - 1)) < 1e-8)
     }
 
     @Test("A fee-only period loses the fee")

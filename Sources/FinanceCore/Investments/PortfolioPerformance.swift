@@ -91,22 +91,22 @@ public struct PerformanceReport: Sendable {
 /// Performance from a portfolio's transactions, prices and exchange rates.
 ///
 /// Conventions:
-/// - The period runs from the close of the day before `from` to the close of `to`. Every day is
-///   valued at its close: each holding at its latest price on or before the day, converted at the
-///   day's rate, plus cash.
-/// - External flows (transfers in and out, and purchases or fees paid from outside the portfolio's
-///   cash) happen at the close of their day, except on a day when the portfolio held nothing before:
-///   then at its start, so that the first day's return is its close against what was paid.
-/// - Time-weighted return chain-links daily returns, r = (V − F) ÷ V₋₁ (or V ÷ F on a first day),
-///   which splits the period into sub-periods at every flow; computed in exact decimals to 15 places.
-/// - Money-weighted return is the XIRR of the flows: the start value in, each flow, the end value out,
-///   dated as above, at an annual rate on a 365-day year, found by bisection to 1e-13 (the money
-///   weighed in integers against discount factors fixed to 12 places); as a period
-///   return it is compounded over the time money was in (first flow to the end).
-/// - Both are period returns for periods of a year or less (up to the start's first anniversary),
-///   and annual rates beyond, on an actual/365 basis. Raising to a
-///   fractional power (annualizing, discounting) uses binary floating point on these dimensionless
-///   ratios, never on money; the results are rounded to 8 decimal places.
+/// - The period from `from` to `to` lasts `to − from` days. Every day is valued at its close: each
+///   holding at its latest price on or before the day, converted at the day's rate, plus cash. The
+///   start value is what was held at the close of the day before `from`.
+/// - Time-weighted return chain-links daily returns, r = (V − F) ÷ V₋₁ (or V ÷ F on a day when
+///   nothing was held before, whose flows came in at its start), which splits the period into
+///   sub-periods at every flow; computed in exact decimals to 15 places.
+/// - Money-weighted return is the XIRR of the dated external flows (transfers in and out, and
+///   purchases or fees paid from outside the portfolio's cash), as Excel, Google Sheets and pyxirr
+///   compute it: the start value in at `from`, each flow on its day, the end value out at `to`,
+///   solved for an annual rate on an actual/365 basis by bisection to 1e-13 (the money weighed in
+///   integers against discount factors fixed to 12 places).
+/// - Both are period returns for periods of a year or less (to the first anniversary of `from`),
+///   compounded from the annual rate over `to − from` days for the money-weighted one, and annual
+///   rates beyond, annualized over `to − from` days (actual/365). Raising to a fractional power
+///   (annualizing, discounting) uses binary floating point on these dimensionless ratios, never on
+///   money; the results are rounded to 8 decimal places.
 public enum PortfolioPerformance {
     public static func report(
         events: [InvestmentEvent], method: CostBasisMethod, currency: CurrencyCode, prices: PriceBook, rates: ExchangeRateTable,
@@ -133,7 +133,7 @@ public enum PortfolioPerformance {
         var series: [(date: LocalDate, value: Computed<Amount>)] = []
         var chain = Chain()
         var cashFlows: [(day: Int, amount: Amount)] = []
-        if let start = startValue.value, !start.isZero { cashFlows.append((eve.daysSinceEpoch, start.negated)) }
+        if let start = startValue.value, !start.isZero { cashFlows.append((from.daysSinceEpoch, start.negated)) }
         var netFlows: Computed<Amount> = .value(.zero)
 
         var day = from
@@ -150,17 +150,16 @@ public enum PortfolioPerformance {
             }
             if let amount = flow.value, !amount.isZero {
                 // Into the portfolio is out of the investor's pocket.
-                let held = previous.value.map { !$0.isZero } ?? true
-                cashFlows.append((held ? day.daysSinceEpoch : day.daysSinceEpoch - 1, amount.negated))
+                cashFlows.append((day.daysSinceEpoch, amount.negated))
             }
             previous = dayValue
             day = day.adding(days: 1)
         }
 
         let endValue = previous
-        let days = to.daysSinceEpoch - eve.daysSinceEpoch
-        // Longer than a year: past the first anniversary of the start (a leap year is still a year).
-        let annualized = to > eve.adding(months: 12)
+        let days = to.daysSinceEpoch - from.daysSinceEpoch
+        // Longer than a year: past the first anniversary of `from` (a leap year is still a year).
+        let annualized = to > from.adding(months: 12)
         let twr: Computed<Ratio>
         switch chain.result {
         case .value(let growth): twr = ratio(growth, days: days, annualized: annualized)
@@ -324,17 +323,22 @@ public enum PortfolioPerformance {
         return Ratio(units: Int64((rate * 1e8).rounded(.toNearestOrEven))).map(Computed.value) ?? .unavailable("out of range")
     }
 
-    /// The XIRR of dated flows, as a period return over `days` or an annual rate beyond a year.
+    /// The XIRR of dated flows (days since the epoch): an annual rate, or the period return it
+    /// compounds to over `days`.
     static func moneyWeighted(_ flows: [(day: Int, amount: Amount)], days: Int, annualized: Bool) -> Computed<Ratio> {
         guard flows.contains(where: { $0.amount < .zero }), flows.contains(where: { $0.amount > .zero }) else {
             return .unavailable("the cash flows never change sign")
         }
+        guard days > 0 else { return .unavailable("the period has no length") }
+        // The same root either way: an annual rate r, or the period's growth (1 + r)^(days/365) − 1
+        // solved for directly, which stays in range for a short period of large returns.
+        let basis = annualized ? 365.0 : Double(days)
         let first = flows.map(\.day).min()!
         let points = flows.map { flow in
-            let years = Double(flow.day - first) / 365
+            let years = Double(flow.day - first) / basis
             return (years: years, units: Int128(flow.amount.units))
         }
-        /// The sign of Σ flow × (1 + rate)^−years. Only the discount factors, which are plain numbers,
+        /// The sign of Σ flow × (1 + rate)^−periods. Only the discount factors, which are plain numbers,
         /// are binary floating point; each is fixed to 12 places and the money multiplied in integers.
         func sign(_ rate: Double) -> Int {
             var total: Int128 = 0
@@ -355,10 +359,7 @@ public enum PortfolioPerformance {
             if sign(low) == sign(middle) { low = middle } else { high = middle }
             if high - low < 1e-13 { break }
         }
-        let annual = (low + high) / 2
-        // A period return over the time money was in: from the first flow to the last.
-        let span = Double(flows.map(\.day).max()! - first) / 365
-        return annualized ? rounded(annual) : rounded(Double.pow(1 + annual, span) - 1)
+        return rounded((low + high) / 2)
     }
 }
 
