@@ -7,6 +7,10 @@ import Vapor
 func routes(_ app: Application) throws {
     let documents = try OpenAPIDocuments.load()
     let handler = APIHandler(app: app, documents: documents)
-    let transport = VaporTransport(routesBuilder: app.grouped(AuthenticationGate(protectedOperations: documents.protectedOperations)))
+    // Before an operation runs: its Accept header, then its bearer token.
+    let transport = VaporTransport(routesBuilder: app.grouped(ContentNegotiation(produces: documents.produces),
+                                                              AuthenticationGate(protectedOperations: documents.protectedOperations)))
+    // Inside the error middleware, so that its 405 gets the error shape.
+    app.middleware.use(MethodNotAllowed(paths: documents.paths))
     try handler.registerHandlers(on: transport, serverURL: Servers.Server1.url())
 }

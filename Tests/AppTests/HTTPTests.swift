@@ -74,6 +74,42 @@ struct HTTPTests {
         }
     }
 
+    @Test("An Accept header that rules out every type an operation answers with gets 406 before anything runs; wildcards and q-values work")
+    func contentNegotiation() async throws {
+        try await withTestApp(.sqlite) { app in
+            let client = TestClient(app: app)
+            let register: [String: Any] = ["email": "accept@example.com", "password": "correct horse battery", "full_name": "Accept"]
+            let refused = try await client.send(.POST, "/api/v1/auth/register", json: register, headers: [("Accept", "text/plain")])
+            #expect(refused.status == .notAcceptable)
+            #expect(refused.errorCode == "not_acceptable")
+            // Nothing ran: the same address registers afterwards.
+            for accept in ["text/plain, application/*;q=0.2", "*/*", "application/json;q=0.5"] {
+                let body = register.merging(["email": "accept-\(accept.count)@example.com"]) { $1 }
+                #expect(try await client.send(.POST, "/api/v1/auth/register", json: body, headers: [("Accept", accept)]).status == .created, "\(accept)")
+            }
+            #expect(try await client.send(.POST, "/api/v1/auth/register", json: register).status == .created)
+            #expect(try await client.send(.GET, "/docs", headers: [("Accept", "application/json")]).status == .notAcceptable)
+            #expect(try await client.send(.GET, "/docs", headers: [("Accept", "text/*")]).status == .ok)
+            #expect(try await client.send(.GET, "/openapi.json", headers: [("Accept", "application/json;q=0, text/html")]).status == .notAcceptable)
+            #expect(try await client.send(.GET, "/openapi.json", headers: [("Accept", "")]).status == .ok)
+        }
+    }
+
+    @Test("A known path asked with a method it lacks answers 405 with Allow; an unknown path 404")
+    func methodNotAllowed() async throws {
+        try await withTestApp(.sqlite) { app in
+            let client = TestClient(app: app)
+            let trace = try await client.send(.TRACE, "/api/v1/accounts")
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.errorCode == "method_not_allowed")
+            #expect(trace.headers.first(name: "Allow") == "GET, HEAD, POST")
+            let put = try await client.send(.PUT, "/api/v1/accounts/\(UUID())")
+            #expect(put.status == .methodNotAllowed)
+            #expect(put.headers.first(name: "Allow")?.contains("PATCH") == true)
+            #expect(try await client.send(.TRACE, "/api/v1/nothing-here").status == .notFound)
+        }
+    }
+
     @Test("A sane X-Request-Id is echoed; an unsafe one is replaced")
     func requestID() async throws {
         try await withTestApp(.sqlite) { app in

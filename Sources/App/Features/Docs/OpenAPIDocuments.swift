@@ -12,6 +12,11 @@ struct OpenAPIDocuments: Sendable {
     let html: String
     /// "METHOD /path/{param}" of every operation whose security requires a bearer token.
     let protectedOperations: Set<String>
+    /// "METHOD /path/{param}" of every operation, and the media types its successful answers carry
+    /// (none for an answer without a body).
+    let produces: [String: Set<String>]
+    /// Every path of the document, and the methods it has.
+    let paths: [(template: String, methods: Set<String>)]
 
     static func load() throws -> OpenAPIDocuments {
         let yaml = try APIDocument.yaml()
@@ -22,7 +27,10 @@ struct OpenAPIDocuments: Sendable {
         let object = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json)
         return OpenAPIDocuments(
             yaml: yaml, json: json, object: object, html: DocsPage(document: tree).render(),
-            protectedOperations: protectedOperations(tree)
+            protectedOperations: protectedOperations(tree), produces: produces(tree),
+            paths: (tree["paths"] as? [String: Any] ?? [:]).map { path, item in
+                (path, Set((item as? [String: Any] ?? [:]).keys.filter(httpMethods.contains).map { $0.uppercased() }))
+            }
         )
     }
 
@@ -38,6 +46,20 @@ struct OpenAPIDocuments: Sendable {
                 guard let operation = operation as? [String: Any] else { continue }
                 let required = (operation["security"] as? [Any]).map { !$0.isEmpty } ?? requiredByDefault
                 if required { result.insert("\(method.uppercased()) \(path)") }
+            }
+        }
+        return result
+    }
+
+    private static func produces(_ tree: [String: Any]) -> [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
+        for (path, item) in tree["paths"] as? [String: Any] ?? [:] {
+            for (method, operation) in item as? [String: Any] ?? [:] where httpMethods.contains(method) {
+                var types: Set<String> = []
+                for (status, response) in (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:] where status.hasPrefix("2") {
+                    types.formUnion(((response as? [String: Any])?["content"] as? [String: Any] ?? [:]).keys.map { $0.lowercased() })
+                }
+                result["\(method.uppercased()) \(path)"] = types
             }
         }
         return result

@@ -1,0 +1,104 @@
+import Vapor
+
+/// The `Accept` header, read before an operation runs: a request that rules out every media type
+/// the operation answers with on success gets 406 (in the JSON error shape, whatever it asked for)
+/// and nothing runs. Otherwise the header is narrowed to the types the operation produces that the
+/// client accepts, best first, so the answer is one of them. A missing or empty `Accept` accepts
+/// anything; `*/*`, `type/*` and q-values (q=0 refuses) work as RFC 9110 says.
+struct ContentNegotiation: AsyncMiddleware {
+    /// "METHOD /path/{param}" → the media types of its successful answers.
+    let produces: [String: Set<String>]
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let route = request.route, let offered = produces[AuthenticationGate.operation(route)], !offered.isEmpty,
+              let header = request.headers.first(name: .accept), !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+            return try await next.respond(to: request)
+        }
+        let ranges = MediaRange.parse(header)
+        var weighed: [(type: String, quality: Double)] = []
+        for type in offered {
+            if let quality = MediaRange.quality(of: type, in: ranges), quality > 0 { weighed.append((type, quality)) }
+        }
+        let acceptable = weighed.sorted { $0.quality != $1.quality ? $0.quality > $1.quality : $0.type < $1.type }.map(\.type)
+        guard !acceptable.isEmpty else {
+            throw APIError(.notAcceptable, code: "not_acceptable",
+                           message: "This operation answers with \(offered.sorted().joined(separator: ", ")); the Accept header allows none of them.",
+                           fields: ["Accept": header])
+        }
+        request.headers.replaceOrAdd(name: .accept, value: acceptable.joined(separator: ", "))
+        return try await next.respond(to: request)
+    }
+}
+
+/// One media range of an `Accept` header and its weight.
+struct MediaRange: Equatable {
+    let type: String
+    let subtype: String
+    let quality: Double
+
+    /// The ranges of a header; ranges that do not parse are left out.
+    static func parse(_ header: String) -> [MediaRange] {
+        header.split(separator: ",").compactMap { element in
+            let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let name = parts[0].split(separator: "/", omittingEmptySubsequences: false)
+            guard name.count == 2, !name[0].isEmpty, !name[1].isEmpty, !(name[0] == "*" && name[1] != "*") else { return nil }
+            var quality = 1.0
+            for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
+                guard let value = Double(parameter.dropFirst(2)), (0...1).contains(value) else { return nil }
+                quality = value
+            }
+            return MediaRange(type: String(name[0]), subtype: String(name[1]), quality: quality)
+        }
+    }
+
+    /// The weight the most specific range matching `mediaType` gives it, or nil when none matches.
+    static func quality(of mediaType: String, in ranges: [MediaRange]) -> Double? {
+        let name = mediaType.split(separator: ";")[0].split(separator: "/").map(String.init)
+        guard name.count == 2 else { return nil }
+        var best: (specificity: Int, quality: Double)?
+        for range in ranges {
+            let specificity: Int
+            if range.type == name[0] && range.subtype == name[1] { specificity = 2 }
+            else if range.type == name[0] && range.subtype == "*" { specificity = 1 }
+            else if range.type == "*" { specificity = 0 }
+            else { continue }
+            if best.map({ specificity > $0.specificity }) ?? true { best = (specificity, range.quality) }
+        }
+        return best?.quality
+    }
+}
+
+/// A path the document knows, asked with a method it lacks, answers 405 with `Allow` rather than
+/// the router's 404.
+struct MethodNotAllowed: AsyncMiddleware {
+    struct Path {
+        let components: [Substring]
+        let methods: Set<String>
+    }
+
+    let paths: [Path]
+
+    init(paths: [(template: String, methods: Set<String>)]) {
+        self.paths = paths.map { Path(components: $0.template.split(separator: "/"), methods: $0.methods) }
+    }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch let abort as any AbortError where abort.status == .notFound && request.route == nil {
+            let components = request.url.path.split(separator: "/")
+            var allowed: Set<String> = []
+            for path in paths where path.components.count == components.count
+                && zip(path.components, components).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) {
+                allowed.formUnion(path.methods)
+            }
+            guard !allowed.isEmpty else { throw abort }
+            // The router answers HEAD wherever it answers GET.
+            if allowed.contains("GET") { allowed.insert("HEAD") }
+            var error = APIError(.methodNotAllowed, code: "method_not_allowed",
+                                 message: "\(request.method.rawValue) is not a method of \(request.url.path).")
+            error.headers = [("Allow", allowed.sorted().joined(separator: ", "))]
+            throw error
+        }
+    }
+}
