@@ -77,28 +77,43 @@ struct MethodNotAllowed: AsyncMiddleware {
     }
 
     let paths: [Path]
+    /// The paths without parameters (`/api/v1/investments/summary`), which win over a template that
+    /// would also match them (`/api/v1/investments/{id}`), and their methods.
+    let literals: [String: Set<String>]
 
     init(paths: [(template: String, methods: Set<String>)]) {
         self.paths = paths.map { Path(components: $0.template.split(separator: "/"), methods: $0.methods) }
+        literals = Dictionary(paths.filter { !$0.template.contains("{") }.map { ($0.template, $0.methods) }, uniquingKeysWith: { $0.union($1) })
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let path = request.url.path
+        if let methods = literals[path], !Self.allowed(methods).contains(request.method.rawValue) {
+            throw Self.refusal(request, allowed: methods)
+        }
         do {
             return try await next.respond(to: request)
         } catch let abort as any AbortError where abort.status == .notFound && request.route == nil {
-            let components = request.url.path.split(separator: "/")
+            let components = path.split(separator: "/")
             var allowed: Set<String> = []
-            for path in paths where path.components.count == components.count
-                && zip(path.components, components).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) {
-                allowed.formUnion(path.methods)
+            for template in paths where template.components.count == components.count
+                && zip(template.components, components).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) {
+                allowed.formUnion(template.methods)
             }
             guard !allowed.isEmpty else { throw abort }
-            // The router answers HEAD wherever it answers GET.
-            if allowed.contains("GET") { allowed.insert("HEAD") }
-            var error = APIError(.methodNotAllowed, code: "method_not_allowed",
-                                 message: "\(request.method.rawValue) is not a method of \(request.url.path).")
-            error.headers = [("Allow", allowed.sorted().joined(separator: ", "))]
-            throw error
+            throw Self.refusal(request, allowed: allowed)
         }
+    }
+
+    /// The router answers HEAD wherever it answers GET.
+    private static func allowed(_ methods: Set<String>) -> Set<String> {
+        methods.contains("GET") ? methods.union(["HEAD"]) : methods
+    }
+
+    private static func refusal(_ request: Request, allowed methods: Set<String>) -> APIError {
+        var error = APIError(.methodNotAllowed, code: "method_not_allowed",
+                             message: "\(request.method.rawValue) is not a method of \(request.url.path).")
+        error.headers = [("Allow", allowed(methods).sorted().joined(separator: ", "))]
+        return error
     }
 }

@@ -66,6 +66,12 @@ struct APIErrorMiddleware: AsyncMiddleware {
 
     private static func apiError(forServerError error: ServerError) -> APIError {
         let underlying = error.underlyingError
+        // A request whose parameters, or whose body as a whole, have the wrong type or shape does
+        // not match the document (400); a field of the body that does gets its name (422).
+        if error.operationInput == nil, let decoding = underlying as? DecodingError, decoding.codingPath.isEmpty,
+           decodingError(decoding).status == .unprocessableEntity {
+            return APIError(.badRequest, code: "bad_request", message: "The request does not match the API: \(error.causeDescription).")
+        }
         if underlying is APIError || underlying is DecodingError || underlying is any AbortError || underlying is any APIErrorConvertible {
             return apiError(for: underlying)
         }
@@ -120,6 +126,17 @@ struct APIErrorMiddleware: AsyncMiddleware {
             return .validation([path(context.codingPath): context.debugDescription])
         @unknown default:
             return .malformedBody("it could not be decoded")
+        }
+    }
+}
+
+extension DecodingError {
+    /// Where in the decoded value the error is; empty at the top.
+    var codingPath: [any CodingKey] {
+        switch self {
+        case .keyNotFound(let key, let context): context.codingPath + [key]
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): context.codingPath
+        @unknown default: []
         }
     }
 }

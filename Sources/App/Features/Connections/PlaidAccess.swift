@@ -20,10 +20,11 @@ extension Application {
         set { storage[PlaidClientKey.self] = newValue }
     }
 
-    /// The Plaid client, or a 503 that says how to configure one.
+    /// The Plaid client, or a 404 that says how to configure one: to a server without Plaid, linking
+    /// banks is not there, which is no fault of the server's (not a 5xx).
     func requirePlaid() throws -> PlaidClient {
         guard let plaid else {
-            throw APIError(.serviceUnavailable, code: "plaid_not_configured",
+            throw APIError(.notFound, code: "plaid_not_configured",
                            message: "Linking banks needs Plaid: set PLAID_ENV, PLAID_CLIENT_ID and PLAID_SECRET.")
         }
         return plaid
