@@ -31,6 +31,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
     app.middleware.use(BodySizeLimitMiddleware(maxBytes: settings.maxBodySize))
+    app.middleware.use(NulCharacterGuard())
     app.middleware.use(RequestContextMiddleware())
 
     try routes(app)

@@ -95,6 +95,24 @@ struct HTTPTests {
         }
     }
 
+    @Test("Text holding the NUL character is refused and changes nothing: 422 in a body, 400 in the URL", arguments: TestBackend.all)
+    func nulCharacter(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let refused = try await client.send(.POST, "/api/v1/accounts", token: ada.accessToken,
+                                                json: ["name": "\u{0}\u{13}.", "type": "checking", "currency": "USD"])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.errorFields["body"] != nil)
+            #expect((try await client.send(.GET, "/api/v1/accounts", token: ada.accessToken)["items"] as? [Any])?.isEmpty == true)
+            #expect(try await client.send(.GET, "/api/v1/transactions?q=a%00b", token: ada.accessToken).status == .badRequest)
+            // A backslash followed by u0000 is text like any other.
+            let literal = try await client.send(.POST, "/api/v1/accounts", token: ada.accessToken,
+                                                json: ["name": "C:\\u0000", "type": "checking", "currency": "USD"])
+            #expect(literal.status == .created)
+        }
+    }
+
     @Test("A known path asked with a method it lacks answers 405 with Allow; an unknown path 404")
     func methodNotAllowed() async throws {
         try await withTestApp(.sqlite) { app in
