@@ -1,4 +1,4 @@
-# The contract check: schemathesis runs every operation of the document the server serves, as a
+# The contract checks. Ours: schemathesis runs every operation of the document the server serves, as a
 # signed-in user, with a fixed seed, and fails on a server error, an undocumented status, a response
 # or a header that breaks the document, a wrong content type or a wrong answer to an undeclared
 # method. The operations that end the caller's own session are left out.
@@ -43,4 +43,26 @@ check_contract() {
     fi
     rm -rf "$data"
     echo "=== contract: schemathesis found nothing that breaks the document ==="
+}
+
+# Plaid's own client (plaid-python) reads every answer of the simulator, for every endpoint PlaidKit calls.
+check_plaid_conformance() {
+    python3 -c 'import plaid' 2>/dev/null || { echo "Installing plaid-python from PyPI..."; python3 -m pip install -q plaid-python >/dev/null; }
+    local data port pid status
+    data=$(mktemp -d /tmp/finance-plaid.XXXXXX)
+    port=18190
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    FINANCE_DATA_DIR="$data" .build/debug/finance plaid-simulator --port "$port" --transactions 600 >"$data/simulator.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 60); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 1
+    done
+    set +e
+    python3 .ci/plaid_conformance.py "http://127.0.0.1:$port"
+    status=$?
+    set -e
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    rm -rf "$data"
+    return "$status"
 }

@@ -36,6 +36,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     try routes(app)
 
+    await registerCommands(app)
+    app.lifecycle.use(JobWorkerLifecycle())
+}
+
+/// The commands `finance` knows. Enough on its own to answer `finance --help`, which therefore
+/// creates no data folder, no secrets and no database.
+public func registerCommands(_ app: Application) async {
     app.asyncCommands.use(ServeCommandWithMigrations(serve: await app.servers.asyncCommand), as: "serve", isDefault: true)
     app.asyncCommands.use(MigrateCommand(), as: "migrate")
     app.asyncCommands.use(BenchCommand(), as: "bench")
@@ -44,7 +51,6 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.asyncCommands.use(KeysCommand(), as: "keys")
     app.asyncCommands.use(WorkerCommand(), as: "worker")
     app.asyncCommands.use(DemoCommand(), as: "demo")
-    app.lifecycle.use(JobWorkerLifecycle())
     app.asyncCommands.use(PlaidSimulatorCommand(), as: "plaid-simulator")
 }
 

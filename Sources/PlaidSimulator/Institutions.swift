@@ -61,6 +61,7 @@ struct SandboxInstitution: Sendable {
             ("routing_numbers", .strings(routingNumbers)),
             ("dtc_numbers", .strings([])),
             ("oauth", .bool(oauth)),
+            ("connection_availability", .string("SUPPORTED")),
             ("url", .text(url)),
             ("primary_color", .text(primaryColor)),
         ]

@@ -39,6 +39,7 @@ struct SecurityRecord: Sendable {
             "isin": .text(isin),
             "cusip": .text(cusip),
             "sedol": .null,
+            "figi": .null,
             "institution_security_id": .null,
             "institution_id": .null,
             "proxy_security_id": .null,

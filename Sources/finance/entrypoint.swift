@@ -21,8 +21,13 @@ enum Entrypoint {
             fail("Cannot start: \(error)")
         }
         do {
-            let settings = try Settings.load(from: ProcessInfo.processInfo.environment)
-            try await configure(app, settings: settings)
+            // Asking for help reads nothing and writes nothing: no data folder, no secrets.
+            if CommandLine.arguments.dropFirst().contains(where: { $0 == "--help" || $0 == "-h" }) {
+                await registerCommands(app)
+            } else {
+                let settings = try Settings.load(from: ProcessInfo.processInfo.environment)
+                try await configure(app, settings: settings)
+            }
             try await app.execute()
         } catch {
             app.logger.report(error: error)

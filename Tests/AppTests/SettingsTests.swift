@@ -4,6 +4,31 @@ import Testing
 
 @Suite("Settings")
 struct SettingsTests {
+    @Test("finance --help lists the commands and creates nothing: no data folder, no secrets",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.executable), "needs `swift build` first"))
+    func helpCreatesNothing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("finance-help-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CrashTests.executable)
+        process.arguments = ["--help"]
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "FINANCE_DATA_DIR")
+        environment.removeValue(forKey: "DATABASE_URL")
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("serve") && text.contains("migrate"), "\(text)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
     @Test("With nothing set: SQLite in ./data, loopback port 8080, secrets from files")
     func defaults() throws {
         let settings = try Settings.load(from: [:])
