@@ -118,13 +118,21 @@ public struct AccountsGetResponse: Codable, Sendable {
 // MARK: Transactions
 
 public struct TransactionsSyncRequest: Codable, Sendable {
+    public struct Options: Codable, Sendable {
+        /// Only this account's transactions; its cursors then belong to that account.
+        public let accountId: String?
+        public init(accountId: String?) { self.accountId = accountId }
+    }
+
     public let accessToken: String
     public let cursor: String?
     public let count: Int?
-    public init(accessToken: String, cursor: String?, count: Int? = 500) {
+    public let options: Options?
+    public init(accessToken: String, cursor: String?, count: Int? = 500, options: Options? = nil) {
         self.accessToken = accessToken
         self.cursor = cursor
         self.count = count
+        self.options = options
     }
 }
 

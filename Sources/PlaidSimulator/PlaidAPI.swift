@@ -160,9 +160,10 @@ struct PlaidAPI: Sendable {
         if let cursor, cursor.utf8.count > 256 { throw .invalidField("cursor must be at most 256 characters") }
         let count = try body.int("count") ?? 100
         guard (1...500).contains(count) else { throw .invalidField("count must be from 1 to 500") }
+        var accountID: String?
         if let options = try body.object("options") {
             _ = try options.bool("include_original_description")
-            _ = try options.string("account_id")
+            accountID = try options.string("account_id")
             if let version = try options.string("personal_finance_category_version"), !["v1", "v2"].contains(version) {
                 throw .invalidField("options.personal_finance_category_version must be v1 or v2")
             }
@@ -170,7 +171,7 @@ struct PlaidAPI: Sendable {
                 throw .invalidField("options.days_requested must be from 1 to 730")
             }
         }
-        let page = try await state.sync(accessToken: token, cursor: cursor, count: count)
+        let page = try await state.sync(accessToken: token, cursor: cursor, count: count, accountID: accountID)
         return [
             "accounts": .array(page.accounts.map { $0.json() }),
             "added": .raw(Self.transactionsJSON(page.added)),

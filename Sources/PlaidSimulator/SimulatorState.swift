@@ -12,21 +12,28 @@ struct SyncCursor: Equatable {
     let position: Int
     let end: Int
     let itemID: String
+    /// The account a sync restricted to one account (`options.account_id`) was for.
+    let accountID: String?
 
-    init(position: Int, end: Int, itemID: String) {
+    init(position: Int, end: Int, itemID: String, accountID: String? = nil) {
         self.position = position
         self.end = end
         self.itemID = itemID
+        self.accountID = accountID
     }
 
     init?(_ text: String) {
         guard let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8) else { return nil }
-        let parts = decoded.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let position = Int(parts[0]), let end = Int(parts[1]), position >= 0, position <= end else { return nil }
-        self.init(position: position, end: end, itemID: String(parts[2]))
+        let parts = decoded.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 3 || parts.count == 4, let position = Int(parts[0]), let end = Int(parts[1]), position >= 0, position <= end else {
+            return nil
+        }
+        self.init(position: position, end: end, itemID: String(parts[2]), accountID: parts.count == 4 ? String(parts[3]) : nil)
     }
 
-    var encoded: String { Data("\(position):\(end):\(itemID)".utf8).base64EncodedString() }
+    var encoded: String {
+        Data("\(position):\(end):\(itemID)\(accountID.map { ":" + $0 } ?? "")".utf8).base64EncodedString()
+    }
 }
 
 struct SyncPage: Sendable {
@@ -175,8 +182,11 @@ actor SimulatorState {
     /// The change-log entries after the cursor, at most `count` (one more to keep a posted transaction
     /// with the removal of its pending one). Paging through an update while the log grows is
     /// TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION, as at Plaid.
-    func sync(accessToken: String, cursor text: String?, count: Int) throws(PlaidFailure) -> SyncPage {
+    /// One page of the item's changes, or of one account's alone (`accountID`): then `count` counts that
+    /// account's changes, and its cursors serve that account only.
+    func sync(accessToken: String, cursor text: String?, count: Int, accountID: String? = nil) throws(PlaidFailure) -> SyncPage {
         let item = try productItem(accessToken)
+        if let accountID, !item.accountViews.contains(where: { $0.id == accountID }) { throw .code("INVALID_ACCOUNT_ID") }
         let log = item.log
         var position = 0
         var end = log.count
@@ -186,18 +196,26 @@ actor SimulatorState {
             guard let cursor = SyncCursor(text), cursor.itemID == item.id, cursor.end <= log.count else {
                 throw .invalidField("cursor is not a cursor this item answered")
             }
+            guard cursor.accountID == accountID else {
+                throw .invalidField("cursor was answered for \(cursor.accountID.map { "account \($0)" } ?? "every account"), not for this request's options.account_id")
+            }
             position = cursor.position
             if cursor.position < cursor.end {
                 guard cursor.end == log.count else { throw .code("TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION") }
                 end = cursor.end
             }
         }
-        var stop = min(position + count, end)
+        let belongs = { (entry: ChangeEntry) in accountID == nil || entry.transaction.accountID == accountID }
+        var stop = position, taken = 0
+        while stop < end, taken < count {
+            if belongs(log[stop]) { taken += 1 }
+            stop += 1
+        }
         if stop > position, stop < end, log[stop - 1].pairedWithNext { stop += 1 }
 
         var page = SyncPage()
         var touched = [Bool](repeating: false, count: AccountKind.allCases.count)
-        for entry in log[position..<stop] {
+        for entry in log[position..<stop] where belongs(entry) {
             switch entry.kind {
             case .added: page.added.append(entry.transaction)
             case .modified: page.modified.append(entry.transaction)
@@ -206,7 +224,7 @@ actor SimulatorState {
             touched[entry.transaction.account.rawValue] = true
         }
         page.accounts = item.accounts.filter { touched[$0.kind.rawValue] }.map(item.view(of:))
-        page.nextCursor = SyncCursor(position: stop, end: end, itemID: item.id).encoded
+        page.nextCursor = SyncCursor(position: stop, end: end, itemID: item.id, accountID: accountID).encoded
         page.hasMore = stop < end
         return page
     }

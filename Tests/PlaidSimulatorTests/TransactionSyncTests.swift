@@ -196,6 +196,43 @@ struct TransactionSyncTests {
         }
     }
 
+    @Test("options.account_id syncs one account: exactly its share of the whole sync, with cursors of its own")
+    func oneAccount() async throws {
+        try await SimulatorHarness.with { harness in
+            let (accessToken, _) = try await harness.link()
+            var whole = Ledger()
+            try await harness.syncAll(accessToken, into: &whole)
+            let checking = try #require(whole.accounts.values.first { $0.subtype == "checking" }).accountId
+            let client = harness.client()
+            var mine: [String: String] = [:]
+            var cursor: String?, pages = 0
+            repeat {
+                let page = try await client.call("/transactions/sync", TransactionsSyncRequest(
+                    accessToken: accessToken, cursor: cursor, count: 50, options: .init(accountId: checking)), as: TransactionsSyncResponse.self)
+                #expect(page.added.count <= 50)
+                #expect(page.added.allSatisfy { $0.accountId == checking })
+                for transaction in page.added { mine[transaction.transactionId] = transaction.accountId }
+                cursor = page.nextCursor
+                pages += 1
+                if !page.hasMore { break }
+            } while pages < 1_000
+            let expected = Set(whole.transactions.values.filter { $0.accountId == checking }.map(\.transactionId))
+            #expect(!expected.isEmpty && expected.count < whole.transactions.count)
+            #expect(Set(mine.keys) == expected)
+            #expect(pages > 1)
+            // The account's cursor is not a cursor of the whole item, and an unknown account is refused.
+            await #expect { try await harness.syncPage(accessToken, cursor: cursor) } throws: { error in
+                isPlaidError(error, code: "INVALID_FIELD", type: "INVALID_REQUEST", status: 400)
+            }
+            await #expect {
+                try await client.call("/transactions/sync", TransactionsSyncRequest(accessToken: accessToken, cursor: nil, options: .init(accountId: "nope")),
+                                      as: TransactionsSyncResponse.self)
+            } throws: { error in
+                isPlaidError(error, code: "INVALID_ACCOUNT_ID", type: "INVALID_INPUT", status: 400)
+            }
+        }
+    }
+
     @Test("A 100,000-transaction item is generated and served in 500-row pages")
     func largeItem() async throws {
         try await SimulatorHarness.with(.init(transactionsPerItem: 100_000, today: SimulatorHarness.today)) { harness in
