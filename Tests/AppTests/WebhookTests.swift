@@ -143,6 +143,20 @@ struct WebhookTests {
             #expect(try await Self.deliver(client, Self.item("ITEM", "LOGIN_REPAIRED", item: item))["action"] as? String == "repaired")
             #expect(try await status() == "healthy")
             #expect(try await Self.deliver(client, Self.item("ITEM", "NEW_ACCOUNTS_AVAILABLE", item: item))["action"] as? String == "ignored")
+            // One account no longer shared: closed, its history kept; an account the item lacks changes nothing.
+            let accounts = try await client.send(.GET, "/api/v1/accounts", token: user.accessToken)["items"] as? [[String: Any]] ?? []
+            let shared = try #require(accounts.first { $0["plaid_connection_id"] as? String == id || $0["is_manual"] as? Bool == false })
+            let sharedID = try #require(shared["id"] as? String)
+            let plaidAccountID = try #require(try await app.db.asSystem { db in try await Account.find(UUID(uuidString: sharedID), on: db) }?.plaidAccountID)
+            let before = try await client.send(.GET, "/api/v1/transactions?account_id=\(sharedID)", token: user.accessToken)["totals"] as? [[String: Any]]
+            let revoked = Self.item("ITEM", "USER_ACCOUNT_REVOKED", item: item, extra: "\n  \"account_id\": \"\(plaidAccountID)\",")
+            #expect(try await Self.deliver(client, revoked)["action"] as? String == "account_closed")
+            let closed = try await client.send(.GET, "/api/v1/accounts/\(sharedID)", token: user.accessToken)
+            #expect(closed["is_closed"] as? Bool == true)
+            let after = try await client.send(.GET, "/api/v1/transactions?account_id=\(sharedID)", token: user.accessToken)["totals"] as? [[String: Any]]
+            #expect(after?.first?["count"] as? Int == before?.first?["count"] as? Int)
+            let unknown = Self.item("ITEM", "USER_ACCOUNT_REVOKED", item: item, extra: "\n  \"account_id\": \"no-such-account\",")
+            #expect(try await Self.deliver(client, unknown)["action"] as? String == "ignored")
             #expect(try await Self.deliver(client, Self.item("ITEM", "USER_PERMISSION_REVOKED", item: item))["action"] as? String == "disabled")
             #expect(try await status() == "disabled")
             let refused = try await client.send(.POST, "/api/v1/connections/\(id)/sync", token: user.accessToken)

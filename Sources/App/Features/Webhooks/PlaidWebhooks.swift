@@ -15,6 +15,7 @@ enum PlaidWebhooks {
         case markedError = "marked_error"
         case repaired
         case disabled
+        case accountClosed = "account_closed"
         case ignored
     }
 
@@ -22,6 +23,8 @@ enum PlaidWebhooks {
         let type: String
         let code: String
         let itemID: String?
+        /// The account an account-level webhook (`USER_ACCOUNT_REVOKED`) names.
+        var accountID: String? = nil
         let errorCode: String?
         let errorMessage: String?
         /// `WebhookVerifier.deliveryID` of the delivery's verification token.
@@ -79,6 +82,21 @@ enum PlaidWebhooks {
             connection.errorMessage = nil
             try await queue.enqueueSync(connection: connectionID, user: connection.userID)
             action = .repaired
+        case ("ITEM", "USER_ACCOUNT_REVOKED"):
+            // The person stopped sharing one account at the bank. Its history stays (nothing is lost);
+            // the account is closed, out of the totals, and its balance no longer moves.
+            guard let plaidAccountID = webhook.accountID,
+                  let account = try await Account.query(on: db).filter(\.$plaidConnectionID == connectionID)
+                      .filter(\.$plaidAccountID == plaidAccountID).first(), !account.isClosed else { return .ignored }
+            account.isClosed = true
+            try await account.update(on: db)
+            // The user's data changed: readers keyed on the version see it.
+            _ = try await DataVersions.bump(connection.userID, now: Date(), on: db)
+            try await audit.record(.update, entityType: "account", entityID: account.id, changes: [
+                "is_closed": FieldChange(old: "false", new: "true"),
+                "closed_because": FieldChange(old: nil, new: "USER_ACCOUNT_REVOKED"),
+            ], on: db)
+            return .accountClosed
         case ("ITEM", "USER_PERMISSION_REVOKED"):
             connection.status = .disabled
             connection.errorCode = "USER_PERMISSION_REVOKED"
@@ -114,7 +132,7 @@ extension APIHandler {
             throw APIError(.unauthorized, code: "invalid_webhook", message: "The webhook is not verified: \(error).")
         }
         let received = PlaidWebhooks.Received(
-            type: type, code: code, itemID: hook.itemId, errorCode: hook.error?.errorCode, errorMessage: hook.error?.errorMessage,
+            type: type, code: code, itemID: hook.itemId, accountID: hook.accountId, errorCode: hook.error?.errorCode, errorMessage: hook.error?.errorMessage,
             deliverySHA256: WebhookVerifier.deliveryID(header: input.headers.plaidVerification ?? ""))
         let (action, duplicate) = try await PlaidWebhooks.handle(received, app: app, requestID: request.requestID)
         AppMetrics.recordWebhook(type: type, code: code, outcome: duplicate ? "duplicate" : "accepted")
