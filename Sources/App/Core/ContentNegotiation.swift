@@ -15,7 +15,7 @@ struct ContentNegotiation: AsyncMiddleware {
             return try await next.respond(to: request)
         }
         let ranges = MediaRange.parse(header)
-        var weighed: [(type: String, quality: Double)] = []
+        var weighed: [(type: String, quality: Int)] = []
         for type in offered {
             if let quality = MediaRange.quality(of: type, in: ranges), quality > 0 { weighed.append((type, quality)) }
         }
@@ -34,7 +34,8 @@ struct ContentNegotiation: AsyncMiddleware {
 struct MediaRange: Equatable {
     let type: String
     let subtype: String
-    let quality: Double
+    /// The weight in thousandths, 0 to 1000 (RFC 9110 allows three decimals).
+    let quality: Int
 
     /// The ranges of a header; ranges that do not parse are left out.
     static func parse(_ header: String) -> [MediaRange] {
@@ -42,20 +43,31 @@ struct MediaRange: Equatable {
             let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             let name = parts[0].split(separator: "/", omittingEmptySubsequences: false)
             guard name.count == 2, !name[0].isEmpty, !name[1].isEmpty, !(name[0] == "*" && name[1] != "*") else { return nil }
-            var quality = 1.0
+            var quality = 1_000
             for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
-                guard let value = Double(parameter.dropFirst(2)), (0...1).contains(value) else { return nil }
+                guard let value = thousandths(parameter.dropFirst(2)) else { return nil }
                 quality = value
             }
             return MediaRange(type: String(name[0]), subtype: String(name[1]), quality: quality)
         }
     }
 
+    /// An RFC 9110 qvalue (`0`, `0.5`, `1.000`) in thousandths, or nil when it is not one.
+    static func thousandths(_ text: Substring) -> Int? {
+        let pieces = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = pieces.first, whole == "0" || whole == "1" else { return nil }
+        let fraction = pieces.count == 2 ? pieces[1] : ""
+        guard fraction.count <= 3, fraction.allSatisfy(\.isASCII), let digits = Int(fraction.isEmpty ? "0" : String(fraction)),
+              fraction.allSatisfy(\.isNumber) else { return nil }
+        let value = (whole == "1" ? 1_000 : 0) + digits * [1, 100, 10, 1][fraction.count]
+        return value <= 1_000 ? value : nil
+    }
+
     /// The weight the most specific range matching `mediaType` gives it, or nil when none matches.
-    static func quality(of mediaType: String, in ranges: [MediaRange]) -> Double? {
+    static func quality(of mediaType: String, in ranges: [MediaRange]) -> Int? {
         let name = mediaType.split(separator: ";")[0].split(separator: "/").map(String.init)
         guard name.count == 2 else { return nil }
-        var best: (specificity: Int, quality: Double)?
+        var best: (specificity: Int, quality: Int)?
         for range in ranges {
             let specificity: Int
             if range.type == name[0] && range.subtype == name[1] { specificity = 2 }

@@ -9,11 +9,9 @@ import SQLKit
 /// 1. accounts: a manual account's current balance, then its daily balance snapshots: when one day
 ///    moved, that day's row and the later rows shifted by the difference; otherwise written again
 ///    from the first day that moved (all of them when its whole history moved);
-/// 2. transfer flags and daily totals around the days that moved (for rows that were only inserted,
-///    their totals are added and only their amounts are paired again);
-/// 3. month totals: for rows that were only inserted, their sums are added to their months;
-///    otherwise the months that moved are summed again;
-/// 4. accounts tied to a portfolio: valued again from the portfolio, day by day.
+/// 2. transfer flags, daily totals and month totals around the days that moved (for rows that were
+///    only inserted, their totals are added and only their amounts are paired again);
+/// 3. accounts tied to a portfolio: valued again from the portfolio, day by day.
 ///
 /// The one writer of each derived table is called from here alone: `BalanceSnapshots` and
 /// `PortfolioAccounts` (snapshots), `TransferFlags`, `DailyTotals`, `MonthTotals`.
@@ -52,36 +50,30 @@ enum DerivedState {
         }
         PhaseTimes.mark("snapshots")
 
-        // 2. Transfer flags and daily totals.
+        // 2. Transfer flags, daily totals and month totals (which also follow categories and pending flags).
         if pending.insertOnly, !pending.inserted.isEmpty {
             let flipped = try await TransferFlags.refresh(userID: scope.userID, inserted: pending.inserted, on: scope.db)
             PhaseTimes.mark("transfer pairing")
             try await DailyTotals.add(pending.inserted, userID: scope.userID, on: scope.db)
             try await DailyTotals.refresh(userID: scope.userID, days: flipped, on: scope.db)
+            PhaseTimes.mark("daily totals")
+            try await MonthTotals.add(pending.inserted, userID: scope.userID, on: scope.db)
         } else if !pending.transactions.isEmpty {
-            let ranges = LedgerChange.merged(pending.transactions).map(\.days)
-            try await TransferFlags.refresh(userID: scope.userID, around: ranges, on: scope.db)
+            let merged = LedgerChange.merged(pending.transactions)
+            try await TransferFlags.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
             PhaseTimes.mark("transfer pairing")
-            try await DailyTotals.refresh(userID: scope.userID, around: ranges, on: scope.db)
+            try await DailyTotals.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
+            PhaseTimes.mark("daily totals")
+            try await MonthTotals.refresh(userID: scope.userID, merged.map { MonthTotals.Span(accountID: $0.accountID, days: $0.days) }, on: scope.db)
         }
         if !pending.relabeled.isEmpty {
             try await DailyTotals.refresh(userID: scope.userID, around: pending.relabeled.map(\.days), on: scope.db)
-        }
-        PhaseTimes.mark("daily totals")
-
-        // 3. Month totals, which follow amounts, days, accounts, categories and pending flags.
-        if pending.insertOnly, !pending.inserted.isEmpty {
-            try await MonthTotals.add(pending.inserted, userID: scope.userID, on: scope.db)
-        } else if !pending.transactions.isEmpty {
-            try await MonthTotals.refresh(userID: scope.userID, pending.transactions.map { MonthTotals.Span(accountID: $0.accountID, days: $0.days) },
-                                          on: scope.db)
-        }
-        if !pending.relabeled.isEmpty {
+            PhaseTimes.mark("daily totals")
             try await MonthTotals.refresh(userID: scope.userID, pending.relabeled, on: scope.db)
         }
         PhaseTimes.mark("month totals")
 
-        // 4. Accounts tied to a portfolio.
+        // 3. Accounts tied to a portfolio.
         var revalue = pending.portfolios
         if pending.rates {
             revalue.formUnion(portfolios.filter { $0.accountID != nil }.compactMap(\.id))
