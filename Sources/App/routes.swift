@@ -8,8 +8,14 @@ func routes(_ app: Application) throws {
     let documents = try OpenAPIDocuments.load()
     let handler = APIHandler(app: app, documents: documents)
     // Before an operation runs: its Accept header, then its bearer token.
-    let transport = VaporTransport(routesBuilder: app.grouped(ContentNegotiation(produces: documents.produces),
-                                                              AuthenticationGate(protectedOperations: documents.protectedOperations)))
+    // Then, for the reads marked so, their entity tag and the report cache.
+    let cache = ReportCache(capacityBytes: app.settings.reportCacheBytes)
+    app.reportCache = cache
+    app.ledgerCommits.observe { commit in cache.dropAnswers(of: commit.userID, before: commit.version) }
+    let transport = VaporTransport(routesBuilder: app.grouped(
+        ContentNegotiation(produces: documents.produces),
+        AuthenticationGate(protectedOperations: documents.protectedOperations),
+        ReportCacheMiddleware(operations: documents.cachedOperations, contract: documents.yaml, cache: cache)))
     // Inside the error middleware, so that its 405 gets the error shape.
     app.middleware.use(MethodNotAllowed(paths: documents.paths))
     try handler.registerHandlers(on: transport, serverURL: Servers.Server1.url())

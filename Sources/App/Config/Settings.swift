@@ -35,6 +35,8 @@ public struct Settings: Sendable {
     public var syncIntervalSeconds: Int = 6 * 3600
     /// How long a write waits for its turn before it is refused with 503 and `Retry-After`, in milliseconds.
     public var writeWaitMilliseconds: Int = 15_000
+    /// The most answers the report cache of a process keeps, in bytes (0: none kept, tags still given).
+    public var reportCacheBytes: Int = 32 << 20
 
     public static let defaultDataDirectory = "./data"
     public static let sqliteFileName = "finance.sqlite"
@@ -58,6 +60,7 @@ public struct Settings: Sendable {
         case plaidWebhookURL = "PLAID_WEBHOOK_URL"
         case syncInterval = "FINANCE_SYNC_INTERVAL"
         case writeWait = "FINANCE_WRITE_WAIT_MS"
+        case reportCacheSize = "FINANCE_REPORT_CACHE_MB"
     }
 
     /// Reads the settings from `environment`; an unset or empty variable takes its default.
@@ -111,7 +114,8 @@ public struct Settings: Sendable {
             previousEncryptionKeys: previousEncryptionKeys,
             plaid: try PlaidSettings.load(value),
             syncIntervalSeconds: try integer(value(.syncInterval), key: .syncInterval, default: 6 * 3600, range: 60...(30 * 86_400)),
-            writeWaitMilliseconds: try integer(value(.writeWait), key: .writeWait, default: 15_000, range: 1...600_000)
+            writeWaitMilliseconds: try integer(value(.writeWait), key: .writeWait, default: 15_000, range: 1...600_000),
+            reportCacheBytes: try integer(value(.reportCacheSize), key: .reportCacheSize, default: 32, range: 0...4096) << 20
         )
     }
 

@@ -5,6 +5,8 @@ import Vapor
 struct AuthenticatedUser: Sendable {
     let id: UUID
     let sessionID: UUID
+    /// The user's data version when the request was authenticated, before it read anything.
+    let dataVersion: Int64
 }
 
 /// Resolves the bearer token of the current request. Every operation that needs a user starts here;
@@ -19,11 +21,11 @@ enum Authentication {
               let userID = claims.userID, let sessionID = claims.sessionID else { throw unauthorized }
         let now = app.clock.now()
         // SQLite has no row-level security to set up: the one statement runs on its own.
-        let alive = app.db.engine == .sqlite
-            ? try await Sessions.isAlive(familyID: sessionID, userID: userID, now: now, on: app.db)
-            : try await app.db.asUser(userID) { db in try await Sessions.isAlive(familyID: sessionID, userID: userID, now: now, on: db) }
-        guard alive else { throw unauthorized }
-        let user = AuthenticatedUser(id: userID, sessionID: sessionID)
+        let version = app.db.engine == .sqlite
+            ? try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.db)
+            : try await app.db.asUser(userID) { db in try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: db) }
+        guard let version else { throw unauthorized }
+        let user = AuthenticatedUser(id: userID, sessionID: sessionID, dataVersion: version)
         context.request.storage[CachedUserKey.self] = user
         return user
     }

@@ -58,14 +58,16 @@ enum Sessions {
     }
 
     /// Whether an access token of session `familyID` still speaks for `userID`: the user is active
-    /// and some token of the session's family is neither revoked nor expired. One statement: every request asks it.
-    static func isAlive(familyID: UUID, userID: UUID, now: Date, on db: any Database) async throws -> Bool {
+    /// and some token of the session's family is neither revoked nor expired. When it does, the answer
+    /// is the user's data version (0 before their first change), which caches compare against; `nil`
+    /// when it does not. One statement: every request asks it.
+    static func liveVersion(familyID: UUID, userID: UUID, now: Date, on db: any Database) async throws -> Int64? {
         try await db.sql.raw("""
-            SELECT 1 AS alive FROM users u
+            SELECT coalesce((SELECT d.version FROM data_versions d WHERE d.user_id = u.id), 0) AS version FROM users u
             WHERE u.id = \(bind: userID) AND u.is_active = \(bind: true) AND EXISTS (
                 SELECT 1 FROM refresh_tokens r
                 WHERE r.family_id = \(bind: familyID) AND r.user_id = u.id AND r.revoked_at IS NULL AND r.expires_at > \(bind: now))
-            """).first() != nil
+            """).first()?.decode(column: "version", as: Int64.self)
     }
 
     static func revokeFamily(_ familyID: UUID, userID: UUID, on db: any Database, now: Date = Date()) async throws {

@@ -14,9 +14,9 @@ extension APIHandler {
         let text = { (amount: Amount?) in amount.map { Money($0, base).formattedAmount } }
         let accounts = try overview.accounts.map { entry in
             let account = entry.account
-            guard let id = account.id, let type = Components.Schemas.AccountType(rawValue: account.type.rawValue) else { throw APIError.internalError }
+            guard let type = Components.Schemas.AccountType(rawValue: account.type.rawValue) else { throw APIError.internalError }
             return Components.Schemas.AccountBalance(
-                id: id.uuidString, name: account.name, _type: type, isLiability: account.type.isLiability,
+                id: account.id.uuidString, name: account.name, _type: type, isLiability: account.type.isLiability,
                 currency: account.currency.code, balance: Money(account.currentBalance, account.currency).formattedAmount,
                 balanceInBase: text(entry.inBase), inTotals: entry.inTotals, isHidden: account.isHidden, isClosed: account.isClosed,
                 balanceUpdatedAt: account.balanceUpdatedAt)

@@ -13,12 +13,41 @@ struct BalanceReports: Sendable {
         let base: CurrencyCode
         let asOf: LocalDate
         let now: NetWorthPoint
-        let accounts: [(account: Account, inBase: Amount?, inTotals: Bool)]
+        let accounts: [(account: AccountBalance, inBase: Amount?, inTotals: Bool)]
         let byType: [(type: AccountType, total: Amount?, accounts: Int)]
         let changes: [(days: Int, since: LocalDate, then: NetWorthPoint)]
     }
 
     static let changeSpans = [1, 30, 365]
+
+    /// An account as the overview shows it, read straight from its row.
+    struct AccountBalance: Sendable {
+        let id: UUID
+        let name: String
+        let type: AccountType
+        let currency: CurrencyCode
+        let currentBalance: Amount
+        let isHidden: Bool
+        let isClosed: Bool
+        let balanceUpdatedAt: Date?
+
+        /// Counted in net worth: neither hidden nor closed.
+        var inTotals: Bool { !isHidden && !isClosed }
+
+        init(row: any SQLRow) throws {
+            id = try row.decode(column: "id", as: UUID.self)
+            name = try row.decode(column: "name", as: String.self)
+            guard let type = AccountType(rawValue: try row.decode(column: "type", as: String.self)) else {
+                throw TransactionRecord.LedgerReadError.unknownLabel
+            }
+            self.type = type
+            currency = try row.decode(column: "currency", as: CurrencyCode.self)
+            currentBalance = try row.decode(column: "current_balance", as: Amount.self)
+            isHidden = try row.decode(column: "is_hidden", as: Bool.self)
+            isClosed = try row.decode(column: "is_closed", as: Bool.self)
+            balanceUpdatedAt = try row.decode(column: "balance_updated_at", as: Date?.self)
+        }
+    }
 
     func baseCurrency() async throws -> CurrencyCode {
         guard let user = try await User.find(userID, on: db) else { throw APIError.notFound("user") }
@@ -34,45 +63,52 @@ struct BalanceReports: Sendable {
     /// Totals now and 1, 30 and 365 days ago. Past balances come from the latest snapshot on or
     /// before each day: one probe of `balance_snapshots (account_id, date)` per account and day.
     func overview(today: LocalDate, includeHidden: Bool, includeClosed: Bool) async throws -> Overview {
-        let base = try await baseCurrency()
-        let accounts = try await Account.query(on: db).filter(\.$userID == userID).sort(\.$name).sort(\.$id).all()
-        let rates = try await rates(for: accounts.map(\.currency), base: base)
-        let counted = accounts.filter { !$0.isHidden && !$0.isClosed }
-        let now = try NetWorthHistory.point(
-            balances: counted.map { ($0.currency, BalanceSide($0.type), $0.currentBalance) }, on: today, base: base, rates: rates)
-
-        var changes: [(days: Int, since: LocalDate, then: NetWorthPoint)] = []
         let days = Self.changeSpans.map { today.adding(days: -$0) }
+        // One statement: the user's base currency, their accounts, and each account's balance on each
+        // of the past days, from the latest snapshot on or before it (a probe of
+        // `balance_snapshots (account_id, date)`). A user without accounts is one row of NULLs.
+        var columns: SQLQueryString = ""
+        for (index, day) in days.enumerated() {
+            columns += """
+                , (SELECT current_balance FROM balance_snapshots s WHERE s.account_id = a.id AND s.date <= \(bind: day)
+                   ORDER BY s.date DESC LIMIT 1) AS b\(unsafeRaw: String(index))
+                """
+        }
+        let rows = try await db.sql.raw("""
+            SELECT u.base_currency AS base_currency, a.id AS id, a.name AS name, a.type AS type, a.currency AS currency,
+                   a.current_balance AS current_balance, a.is_hidden AS is_hidden, a.is_closed AS is_closed,
+                   a.balance_updated_at AS balance_updated_at\(columns)
+            FROM users u LEFT JOIN accounts a ON a.user_id = u.id
+            WHERE u.id = \(bind: userID)
+            ORDER BY a.name, a.id
+            """).all()
+        guard let first = rows.first else { throw APIError.notFound("user") }
+        let base = try first.decode(column: "base_currency", as: CurrencyCode.self)
+        var accounts: [AccountBalance] = []
         var past: [[(currency: CurrencyCode, side: BalanceSide, amount: Amount)]] = Array(repeating: [], count: days.count)
-        if !counted.isEmpty {
-            var columns: SQLQueryString = ""
-            for (index, day) in days.enumerated() {
-                columns += """
-                    , (SELECT current_balance FROM balance_snapshots s WHERE s.account_id = a.id AND s.date <= \(bind: day)
-                       ORDER BY s.date DESC LIMIT 1) AS b\(unsafeRaw: String(index))
-                    """
-            }
-            let rows = try await db.sql.raw("""
-                SELECT a.id AS id\(columns) FROM accounts a WHERE a.user_id = \(bind: userID) AND a.id IN (\(binds: counted.map { $0.id! }))
-                """).all()
-            let byID = Dictionary(uniqueKeysWithValues: counted.map { ($0.id!, $0) })
-            for row in rows {
-                guard let account = byID[try row.decode(column: "id", as: UUID.self)] else { continue }
-                for index in days.indices {
-                    // No snapshot yet on that day: the account had no history, nothing to count.
-                    if let balance = try row.decode(column: "b\(index)", as: Amount?.self) {
-                        past[index].append((account.currency, BalanceSide(account.type), balance))
-                    }
+        for row in rows where try row.decode(column: "id", as: UUID?.self) != nil {
+            let account = try AccountBalance(row: row)
+            accounts.append(account)
+            guard account.inTotals else { continue }
+            for index in days.indices {
+                // No snapshot yet on that day: the account had no history, nothing to count.
+                if let balance = try row.decode(column: "b\(index)", as: Amount?.self) {
+                    past[index].append((account.currency, BalanceSide(account.type), balance))
                 }
             }
         }
+        let rates = try await rates(for: accounts.map(\.currency), base: base)
+        let counted = accounts.filter(\.inTotals)
+        let now = try NetWorthHistory.point(
+            balances: counted.map { ($0.currency, BalanceSide($0.type), $0.currentBalance) }, on: today, base: base, rates: rates)
+        var changes: [(days: Int, since: LocalDate, then: NetWorthPoint)] = []
         for (index, day) in days.enumerated() {
             changes.append((Self.changeSpans[index], day, try NetWorthHistory.point(balances: past[index], on: day, base: base, rates: rates)))
         }
 
         let listed = accounts.filter { (includeHidden || !$0.isHidden) && (includeClosed || !$0.isClosed) }
         let converted = listed.map { account in
-            (account, rates.convert(account.currentBalance, from: account.currency, to: base, on: today), !account.isHidden && !account.isClosed)
+            (account, rates.convert(account.currentBalance, from: account.currency, to: base, on: today), account.inTotals)
         }
         var byType: [(type: AccountType, total: Amount?, accounts: Int)] = []
         for type in AccountType.allCases {

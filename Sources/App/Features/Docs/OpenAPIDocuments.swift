@@ -17,6 +17,9 @@ struct OpenAPIDocuments: Sendable {
     let produces: [String: Set<String>]
     /// Every path of the document, and the methods it has.
     let paths: [(template: String, methods: Set<String>)]
+    /// "METHOD /path/{param}" of every operation marked `x-finance-cache: data-version`: its answers
+    /// carry an `ETag` and are kept in the report cache (`ReportCacheMiddleware`).
+    let cachedOperations: Set<String>
 
     static func load() throws -> OpenAPIDocuments {
         let yaml = try APIDocument.yaml()
@@ -30,7 +33,8 @@ struct OpenAPIDocuments: Sendable {
             protectedOperations: protectedOperations(tree), produces: produces(tree),
             paths: (tree["paths"] as? [String: Any] ?? [:]).map { path, item in
                 (path, Set((item as? [String: Any] ?? [:]).keys.filter(httpMethods.contains).map { $0.uppercased() }))
-            }
+            },
+            cachedOperations: operations(tree) { $0["x-finance-cache"] as? String == "data-version" }
         )
     }
 
@@ -46,6 +50,16 @@ struct OpenAPIDocuments: Sendable {
                 guard let operation = operation as? [String: Any] else { continue }
                 let required = (operation["security"] as? [Any]).map { !$0.isEmpty } ?? requiredByDefault
                 if required { result.insert("\(method.uppercased()) \(path)") }
+            }
+        }
+        return result
+    }
+
+    private static func operations(_ tree: [String: Any], where marked: ([String: Any]) -> Bool) -> Set<String> {
+        var result: Set<String> = []
+        for (path, item) in tree["paths"] as? [String: Any] ?? [:] {
+            for (method, operation) in item as? [String: Any] ?? [:] where httpMethods.contains(method) {
+                if let operation = operation as? [String: Any], marked(operation) { result.insert("\(method.uppercased()) \(path)") }
             }
         }
         return result

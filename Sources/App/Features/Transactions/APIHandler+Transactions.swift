@@ -19,7 +19,7 @@ extension APIHandler {
             let totals = try await filters.totals(userID: scope.userID, on: scope.db)
             return (rows, totals)
         }
-        let items = try rows.prefix(page.limit).map(TransactionRepresentation.make)
+        let items = try rows.prefix(page.limit).map { try TransactionRepresentation.make($0) }
         let next = rows.count > page.limit ? TransactionCursor.encode(rows[page.limit - 1]) : nil
         return .ok(.init(body: .json(.init(
             items: items, nextCursor: next,
@@ -230,9 +230,8 @@ struct TransactionFields: Sendable {
 
 /// Keyset cursor of the ledger: the date and id of the last row of a page.
 enum TransactionCursor {
-    static func encode(_ transaction: Transaction) -> String? {
-        guard let id = transaction.id else { return nil }
-        return PageRequest.encode(["\(transaction.date)", id.uuidString])
+    static func encode(_ transaction: TransactionRecord) -> String {
+        PageRequest.encode(["\(transaction.date)", transaction.id.uuidString])
     }
 
     static func decode(_ parts: [String]) throws -> TransactionSearch.Position {
@@ -257,13 +256,16 @@ struct TransactionAuditView: Encodable {
 
 enum TransactionRepresentation {
     static func make(_ transaction: Transaction) throws -> Components.Schemas.Transaction {
-        guard let id = transaction.id,
-              let category = Components.Schemas.TransactionCategory(rawValue: transaction.category.rawValue),
+        try make(TransactionRecord(transaction))
+    }
+
+    static func make(_ transaction: TransactionRecord) throws -> Components.Schemas.Transaction {
+        guard let category = Components.Schemas.TransactionCategory(rawValue: transaction.category.rawValue),
               let source = Components.Schemas.Transaction.CategorySourcePayload(rawValue: transaction.categorySource.rawValue) else {
             throw APIError.internalError
         }
         return .init(
-            id: id.uuidString, accountId: transaction.accountID.uuidString, date: "\(transaction.date)",
+            id: transaction.id.uuidString, accountId: transaction.accountID.uuidString, date: "\(transaction.date)",
             authorizedDate: transaction.authorizedDate.map { "\($0)" }, amount: transaction.money.formattedAmount,
             currency: transaction.currency.code, description: transaction.description, merchantName: transaction.merchantName,
             category: category, detailedCategory: transaction.detailedCategory, categorySource: source,

@@ -35,8 +35,8 @@ struct TransactionExport: AsyncSequence, Sendable {
                 try await search.page(userID: userID, after: after, limit: TransactionExport.pageSize, on: db)
             }
             if rows.count < TransactionExport.pageSize { finished = true }
-            guard let last = rows.last, let lastID = last.id else { return nil }
-            position = .init(date: last.date, id: lastID)
+            guard let last = rows.last else { return nil }
+            position = .init(date: last.date, id: last.id)
             var text = ""
             text.reserveCapacity(rows.count * 160)
             for row in rows { text += export.line(row) }
@@ -46,9 +46,9 @@ struct TransactionExport: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(export: self) }
 
-    func line(_ row: Transaction) -> String {
+    func line(_ row: TransactionRecord) -> String {
         let fields: [String] = [
-            row.id?.uuidString ?? "", "\(row.date)", row.accountID.uuidString, Self.text(accountNames[row.accountID] ?? ""),
+            row.id.uuidString, "\(row.date)", row.accountID.uuidString, Self.text(accountNames[row.accountID] ?? ""),
             Self.text(row.description), Self.text(row.merchantName ?? ""), row.category.rawValue, Self.text(row.detailedCategory ?? ""),
             row.money.formattedAmount, row.currency.code, row.pending ? "true" : "false", Self.text(row.notes ?? ""),
         ]

@@ -42,14 +42,14 @@ struct TransactionSearch: Sendable {
         let id: UUID
     }
 
-    func page(userID: UUID, after position: Position?, limit: Int, on db: any Database) async throws -> [Transaction] {
-        var sql: SQLQueryString = "SELECT \(unsafeRaw: Self.columns.joined(separator: ", ")) FROM transactions WHERE \(conditions(userID: userID, engine: db.engine))"
+    func page(userID: UUID, after position: Position?, limit: Int, on db: any Database) async throws -> [TransactionRecord] {
+        var sql: SQLQueryString = "SELECT \(unsafeRaw: TransactionRecord.columns.joined(separator: ", ")) FROM transactions WHERE \(conditions(userID: userID, engine: db.engine))"
         if let position {
             // A row-value comparison: both databases turn it into one range of the index.
             sql += " AND (date, id) < (\(bind: position.date), \(bind: position.id))"
         }
         sql += " ORDER BY date DESC, id DESC LIMIT \(literal: limit)"
-        guard db.engine == .postgres else { return try await db.sql.raw(sql).all().map(Self.transaction) }
+        guard db.engine == .postgres else { return try await db.sql.raw(sql).all().map(TransactionRecord.init(row:)) }
         // PostgreSQL keeps its column statistics from the planner for operators that are not leakproof
         // on a table under row-level security, so it estimates a text or amount filter at a fraction of
         // a percent and plans a bitmap scan of every candidate row plus a sort (70 ms over a year of a
@@ -61,39 +61,7 @@ struct TransactionSearch: Sendable {
         _ = try await db.sql.raw("SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)").all()
         let rows = try await db.sql.raw(sql).all()
         _ = try await db.sql.raw("SELECT set_config('enable_bitmapscan', 'on', true), set_config('enable_sort', 'on', true), set_config('jit', 'on', true)").all()
-        return try rows.map(Self.transaction)
-    }
-
-    static let columns = [
-        "id", "user_id", "account_id", "date", "authorized_date", "amount", "currency", "description", "merchant_name",
-        "category", "detailed_category", "category_source", "pending", "notes", "created_at", "updated_at",
-    ]
-
-    /// Reads a row column by column: a page or an export decodes thousands of rows, and Fluent's
-    /// general model decoding costs several times as much.
-    static func transaction(_ row: any SQLRow) throws -> Transaction {
-        let transaction = Transaction()
-        transaction.id = try row.decode(column: "id", as: UUID.self)
-        transaction.userID = try row.decode(column: "user_id", as: UUID.self)
-        transaction.accountID = try row.decode(column: "account_id", as: UUID.self)
-        transaction.date = try row.decode(column: "date", as: LocalDate.self)
-        transaction.authorizedDate = try row.decode(column: "authorized_date", as: LocalDate?.self)
-        transaction.amount = try row.decode(column: "amount", as: Amount.self)
-        transaction.currency = try row.decode(column: "currency", as: CurrencyCode.self)
-        transaction.description = try row.decode(column: "description", as: String.self)
-        transaction.merchantName = try row.decode(column: "merchant_name", as: String?.self)
-        guard let category = TransactionCategory(rawValue: try row.decode(column: "category", as: String.self)),
-              let source = CategorySource(rawValue: try row.decode(column: "category_source", as: String.self)) else {
-            throw APIError.internalError
-        }
-        transaction.category = category
-        transaction.categorySource = source
-        transaction.detailedCategory = try row.decode(column: "detailed_category", as: String?.self)
-        transaction.pending = try row.decode(column: "pending", as: Bool.self)
-        transaction.notes = try row.decode(column: "notes", as: String?.self)
-        transaction.createdAt = try row.decode(column: "created_at", as: Date?.self)
-        transaction.updatedAt = try row.decode(column: "updated_at", as: Date?.self)
-        return transaction
+        return try rows.map(TransactionRecord.init(row:))
     }
 
     struct Totals: Sendable {

@@ -1,0 +1,114 @@
+import Foundation
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Answers to reads already computed in this process, kept by their entity tag, which names the
+/// user, their data version, the day and the request (`ReportCacheMiddleware`). Bounded in bytes:
+/// the least recently used answers go first. An answer never goes stale in place: a write raises
+/// the user's version, so later reads ask for another tag; the old answers are dropped here when
+/// this process commits the write, and age out otherwise.
+final class ReportCache: Sendable {
+    struct Answer: Sendable {
+        let contentType: String
+        let body: ByteBuffer
+    }
+
+    let capacityBytes: Int
+
+    private struct Entry {
+        let userID: UUID
+        let version: Int64
+        let answer: Answer
+        var older: String?
+        var newer: String?
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var tagsByUser: [UUID: Set<String>] = [:]
+        var newest: String?
+        var oldest: String?
+        var bytes = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    init(capacityBytes: Int) {
+        self.capacityBytes = capacityBytes
+    }
+
+    /// The answer kept under `tag`, now the most recently used.
+    func answer(for tag: String) -> Answer? {
+        state.withLockedValue { state in
+            guard let entry = state.entries[tag] else { return nil }
+            Self.unlink(tag, in: &state)
+            Self.linkNewest(tag, in: &state)
+            return entry.answer
+        }
+    }
+
+    /// Keeps `answer` under `tag`, unless it alone would take more than an eighth of the capacity.
+    func keep(_ answer: Answer, for tag: String, userID: UUID, version: Int64) {
+        let size = Self.size(of: answer, tag: tag)
+        guard size <= capacityBytes / 8 else { return }
+        let (entries, bytes) = state.withLockedValue { state -> (Int, Int) in
+            if state.entries[tag] != nil { Self.remove(tag, in: &state) }
+            state.entries[tag] = Entry(userID: userID, version: version, answer: answer)
+            state.tagsByUser[userID, default: []].insert(tag)
+            state.bytes += size
+            Self.linkNewest(tag, in: &state)
+            while state.bytes > capacityBytes, let oldest = state.oldest { Self.remove(oldest, in: &state) }
+            return (state.entries.count, state.bytes)
+        }
+        Self.record(entries: entries, bytes: bytes)
+    }
+
+    /// Drops the user's answers from before `version`: this process has just committed it.
+    func dropAnswers(of userID: UUID, before version: Int64) {
+        let (entries, bytes) = state.withLockedValue { state -> (Int, Int) in
+            for tag in state.tagsByUser[userID] ?? [] where (state.entries[tag]?.version ?? version) < version {
+                Self.remove(tag, in: &state)
+            }
+            return (state.entries.count, state.bytes)
+        }
+        Self.record(entries: entries, bytes: bytes)
+    }
+
+    var statistics: (entries: Int, bytes: Int) {
+        state.withLockedValue { ($0.entries.count, $0.bytes) }
+    }
+
+    private static func size(of answer: Answer, tag: String) -> Int {
+        answer.body.readableBytes + answer.contentType.utf8.count + tag.utf8.count + 128
+    }
+
+    private static func record(entries: Int, bytes: Int) {
+        Gauge(label: "finance_report_cache_entries").record(entries)
+        Gauge(label: "finance_report_cache_bytes").record(bytes)
+    }
+
+    private static func remove(_ tag: String, in state: inout State) {
+        guard let entry = state.entries[tag] else { return }
+        unlink(tag, in: &state)
+        state.entries[tag] = nil
+        state.bytes -= size(of: entry.answer, tag: tag)
+        state.tagsByUser[entry.userID]?.remove(tag)
+        if state.tagsByUser[entry.userID]?.isEmpty == true { state.tagsByUser[entry.userID] = nil }
+    }
+
+    private static func unlink(_ tag: String, in state: inout State) {
+        guard let entry = state.entries[tag] else { return }
+        if let older = entry.older { state.entries[older]?.newer = entry.newer } else { state.oldest = entry.newer }
+        if let newer = entry.newer { state.entries[newer]?.older = entry.older } else { state.newest = entry.older }
+        state.entries[tag]?.older = nil
+        state.entries[tag]?.newer = nil
+    }
+
+    private static func linkNewest(_ tag: String, in state: inout State) {
+        state.entries[tag]?.older = state.newest
+        if let newest = state.newest { state.entries[newest]?.newer = tag }
+        state.newest = tag
+        if state.oldest == nil { state.oldest = tag }
+    }
+}

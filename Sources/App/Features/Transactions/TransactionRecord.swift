@@ -1,0 +1,79 @@
+import FinanceCore
+import Foundation
+import SQLKit
+
+/// A transaction as lists and exports read it: a plain value, decoded column by column from a row.
+/// Pages and exports decode thousands of rows; a Fluent model stores every field as a type-erased
+/// value and pays a dynamic cast on each read, which cost more than the query itself under load.
+struct TransactionRecord: Sendable, Equatable {
+    var id: UUID
+    var accountID: UUID
+    var date: LocalDate
+    var authorizedDate: LocalDate?
+    var amount: Amount
+    var currency: CurrencyCode
+    var description: String
+    var merchantName: String?
+    var category: TransactionCategory
+    var detailedCategory: String?
+    var categorySource: CategorySource
+    var pending: Bool
+    var notes: String?
+    var createdAt: Date?
+    var updatedAt: Date?
+
+    var money: Money { Money(amount, currency) }
+
+    /// The columns `init(row:)` reads.
+    static let columns = [
+        "id", "account_id", "date", "authorized_date", "amount", "currency", "description", "merchant_name",
+        "category", "detailed_category", "category_source", "pending", "notes", "created_at", "updated_at",
+    ]
+
+    init(row: any SQLRow) throws {
+        id = try row.decode(column: "id", as: UUID.self)
+        accountID = try row.decode(column: "account_id", as: UUID.self)
+        date = try row.decode(column: "date", as: LocalDate.self)
+        authorizedDate = try row.decode(column: "authorized_date", as: LocalDate?.self)
+        amount = try row.decode(column: "amount", as: Amount.self)
+        currency = try row.decode(column: "currency", as: CurrencyCode.self)
+        description = try row.decode(column: "description", as: String.self)
+        merchantName = try row.decode(column: "merchant_name", as: String?.self)
+        guard let category = TransactionCategory(rawValue: try row.decode(column: "category", as: String.self)),
+              let source = CategorySource(rawValue: try row.decode(column: "category_source", as: String.self)) else {
+            throw LedgerReadError.unknownLabel
+        }
+        self.category = category
+        categorySource = source
+        detailedCategory = try row.decode(column: "detailed_category", as: String?.self)
+        pending = try row.decode(column: "pending", as: Bool.self)
+        notes = try row.decode(column: "notes", as: String?.self)
+        createdAt = try row.decode(column: "created_at", as: Date?.self)
+        updatedAt = try row.decode(column: "updated_at", as: Date?.self)
+    }
+
+    init(_ model: Transaction) throws {
+        guard let id = model.id else { throw LedgerReadError.unsaved }
+        self.id = id
+        accountID = model.accountID
+        date = model.date
+        authorizedDate = model.authorizedDate
+        amount = model.amount
+        currency = model.currency
+        description = model.description
+        merchantName = model.merchantName
+        category = model.category
+        detailedCategory = model.detailedCategory
+        categorySource = model.categorySource
+        pending = model.pending
+        notes = model.notes
+        createdAt = model.createdAt
+        updatedAt = model.updatedAt
+    }
+
+    /// A row the database holds that the code cannot read: a label outside the known set, or a model never saved.
+    enum LedgerReadError: Error {
+        case unknownLabel
+        case unsaved
+    }
+}
