@@ -73,9 +73,17 @@ struct LedgerTests {
             #expect(totals?["money_out"] as? String == "-47.25")
             #expect(totals?["count"] as? Int == 11)
 
-            let coffees = try await client.send(.GET, "/api/v1/transactions?account_id=\(checking)&category=FOOD_AND_DRINK&from=2024-03-03&to=2024-03-06&min_amount=-5.25&q=corner%20COFFEE", token: ada.accessToken)
+            let search = "/api/v1/transactions?account_id=\(checking)&category=FOOD_AND_DRINK&from=2024-03-03&to=2024-03-06&min_amount=-5.25&q=corner%20COFFEE"
+            let coffees = try await client.send(.GET, search + "&totals=always", token: ada.accessToken)
             #expect((coffees["items"] as? [[String: Any]])?.compactMap { $0["amount"] as? String } == ["-5.25", "-4.25", "-3.25"])
             #expect(((coffees["totals"] as? [[String: Any]])?.first)?["money_out"] as? String == "-12.75")
+            // Text and amounts need the rows summed: by default the page comes without totals.
+            let unsummed = try await client.send(.GET, search, token: ada.accessToken)
+            #expect((unsummed["items"] as? [[String: Any]])?.count == 3)
+            #expect(unsummed["totals"] == nil)
+            #expect(try await client.send(.GET, "/api/v1/transactions?totals=never", token: ada.accessToken)["totals"] == nil)
+            #expect((try await client.send(.GET, "/api/v1/transactions?category=FOOD_AND_DRINK", token: ada.accessToken)["totals"] as? [[String: Any]])?.count == 1)
+            #expect(try await client.send(.GET, "/api/v1/transactions?totals=sometimes", token: ada.accessToken).status == .badRequest)
 
             // % and _ in the search text match themselves, not anything.
             let literal = try await client.send(.GET, "/api/v1/transactions?q=100%25%20in_full", token: ada.accessToken)

@@ -4,7 +4,7 @@ import Vapor
 /// Build with `-c release` for figures worth quoting.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics), sync (initial Plaid sync from the simulator) or load (mixed reads and writes from many clients against the server).")
+        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics), sync (initial Plaid sync from the simulator), reads (the dashboard's reads over HTTP on a large ledger) or load (mixed reads and writes from many clients against the server).")
         var benchmark: String
 
         @Option(name: "transactions", help: "Transactions to generate (default 1000000).")
@@ -30,7 +30,7 @@ struct BenchCommand: AsyncCommand {
     }
 
     var help: String {
-        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start."
+        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench reads` the overview, a page of transactions, a search and ten years of daily net worth over HTTP from --connections (64) clients for --seconds (15) each, on the configured database (1,000,000 transactions by default); `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -53,6 +53,12 @@ struct BenchCommand: AsyncCommand {
             try await SyncBenchmark(app: context.application, transactions: signature.transactions ?? 100_000, console: context.console).run()
         case "balances":
             try await BalancesBenchmark(app: context.application, shape: shape, console: context.console).run()
+        case "reads":
+            let connections = signature.connections ?? 64, seconds = signature.seconds ?? 15
+            guard (1...1024).contains(connections), (1...3600).contains(seconds) else {
+                throw CommandFailure("--connections must be from 1 to 1024, --seconds from 1 to 3600")
+            }
+            try await ReadsBenchmark(app: context.application, shape: shape, connections: connections, seconds: seconds, console: context.console).run()
         case "load":
             let connections = signature.connections ?? 64, seconds = signature.seconds ?? 30
             guard (1...1024).contains(connections), (1...3600).contains(seconds) else {
@@ -64,7 +70,7 @@ struct BenchCommand: AsyncCommand {
             try await LoadBenchmark(app: context.application, connections: connections, seconds: seconds,
                                     transactionsPerUser: signature.transactions ?? 20_000, mix: mix, console: context.console).run()
         default:
-            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, load")
+            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, reads, load")
         }
     }
 }

@@ -216,14 +216,14 @@ enum BenchDatabase {
 }
 
 enum ProcessMemory {
-    /// The process's current resident set size (Linux).
-    static func residentMegabytes() -> Int? { megabytes("VmRSS") }
+    /// A process's current resident set size (Linux): this one's by default.
+    static func residentMegabytes(of process: String = "self") -> Int? { megabytes("VmRSS", of: process) }
 
-    /// The process's peak resident set size (Linux).
-    static func peakMegabytes() -> Int? { megabytes("VmHWM") }
+    /// A process's peak resident set size (Linux).
+    static func peakMegabytes(of process: String = "self") -> Int? { megabytes("VmHWM", of: process) }
 
-    private static func megabytes(_ field: String) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+    private static func megabytes(_ field: String, of process: String) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
               let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
         return kilobytes / 1024

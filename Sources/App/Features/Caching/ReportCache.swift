@@ -33,6 +33,25 @@ final class ReportCache: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Reads answered from here, computed and kept, and answered 304, since the process started.
+    let outcomes = NIOLockedValueBox((hits: 0, misses: 0, notModified: 0))
+
+    enum Outcome: String {
+        case hit, miss
+        case notModified = "not_modified"
+    }
+
+    /// Counts a read's outcome, here and in `/metrics`.
+    func count(_ outcome: Outcome) {
+        outcomes.withLockedValue { counts in
+            switch outcome {
+            case .hit: counts.hits += 1
+            case .miss: counts.misses += 1
+            case .notModified: counts.notModified += 1
+            }
+        }
+        Counter(label: "finance_report_cache_requests_total", dimensions: [("outcome", outcome.rawValue)]).increment()
+    }
 
     init(capacityBytes: Int) {
         self.capacityBytes = capacityBytes

@@ -1,6 +1,5 @@
 import Crypto
 import FinanceCore
-import Metrics
 import Vapor
 
 /// HTTP caching of the reads marked `x-finance-cache: data-version` in `openapi.yaml`.
@@ -40,18 +39,18 @@ struct ReportCacheMiddleware: AsyncMiddleware {
         let tag = entityTag(user: user, today: app.clock.today, request: request)
         let held = Self.entityTags(request.headers[.ifNoneMatch])
         if held.contains(tag) {
-            Self.count("not_modified")
+            cache.count(.notModified)
             return notModified(tag)
         }
         if let answer = cache.answer(for: tag) {
-            Self.count("hit")
+            cache.count(.hit)
             if held.contains("*") { return notModified(tag) }
             var headers = HTTPHeaders()
             headers.replaceOrAdd(name: .contentType, value: answer.contentType)
             Self.label(&headers, tag)
             return Response(status: .ok, headers: headers, body: .init(buffer: answer.body))
         }
-        Self.count("miss")
+        cache.count(.miss)
         let response = try await next.respond(to: request)
         guard response.status == .ok else { return response }
         guard let body = try await response.body.collect(on: request.eventLoop).get() else { return response }
@@ -93,10 +92,6 @@ struct ReportCacheMiddleware: AsyncMiddleware {
     private static func label(_ headers: inout HTTPHeaders, _ tag: String) {
         headers.replaceOrAdd(name: .eTag, value: tag)
         headers.replaceOrAdd(name: .cacheControl, value: cacheControl)
-    }
-
-    private static func count(_ outcome: String) {
-        Counter(label: "finance_report_cache_requests_total", dimensions: [("outcome", outcome)]).increment()
     }
 }
 

@@ -14,16 +14,22 @@ extension APIHandler {
         let page = try PageRequest(limit: query.limit, cursor: query.cursor)
         let after = try page.cursor.map(TransactionCursor.decode)
 
+        // Totals that need every matching row summed come only when asked for: a page never costs a full scan.
+        let withTotals = switch query.totals ?? .auto {
+        case .always: true
+        case .never: false
+        case .auto: filters.totalsFromRollups
+        }
         let (rows, totals) = try await Authentication.withUser(app) { scope, _ in
             let rows = try await filters.page(userID: scope.userID, after: after, limit: page.limit + 1, on: scope.db)
-            let totals = try await filters.totals(userID: scope.userID, on: scope.db)
+            let totals = withTotals ? try await filters.totals(userID: scope.userID, on: scope.db) : nil
             return (rows, totals)
         }
         let items = try rows.prefix(page.limit).map { try TransactionRepresentation.make($0) }
         let next = rows.count > page.limit ? TransactionCursor.encode(rows[page.limit - 1]) : nil
         return .ok(.init(body: .json(.init(
             items: items, nextCursor: next,
-            totals: totals.map { total in
+            totals: totals?.map { total in
                 .init(currency: total.currency.code, moneyIn: Money(total.moneyIn, total.currency).formattedAmount,
                       moneyOut: Money(total.moneyOut, total.currency).formattedAmount, count: total.count)
             }

@@ -103,8 +103,12 @@ struct TransactionSearch: Sendable {
     /// the dates, and the ledger's rows only for the days of the partial months at either end: at most
     /// two months of rows, whatever the size of the ledger. A text or amount filter sums the
     /// filtered rows themselves. Both ways give the same exact sums.
+    /// Whether the totals of this search add up rollups; with a text or amount filter they need
+    /// every matching row summed.
+    var totalsFromRollups: Bool { (text ?? "").isEmpty && minAmount == nil && maxAmount == nil }
+
     func totals(userID: UUID, on db: any Database) async throws -> [Totals] {
-        guard (text ?? "").isEmpty, minAmount == nil, maxAmount == nil else {
+        guard totalsFromRollups else {
             return try await summed(userID: userID, on: db)
         }
         // The months wholly inside the dates: from the first one starting on or after `from` to the

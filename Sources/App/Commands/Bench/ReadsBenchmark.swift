@@ -1,0 +1,170 @@
+import AsyncHTTPClient
+import FinanceCore
+import Fluent
+import Foundation
+import NIOCore
+import NIOPosix
+import Vapor
+
+/// `finance bench reads`: the dashboard's reads over real HTTP against a large ledger. One user with
+/// the generated ledger (1,000,000 transactions in 30 accounts over 10 years by default) in the
+/// configured database; then a server of its own, `finance serve` started as another process on
+/// that database, as in production, and for each read: one call on its own (computed: nothing kept
+/// yet), then `--connections` clients (64) asking it again and again for `--seconds` (15), as open
+/// dashboards do. It prints requests per second, p50, p99, the answers that were not 2xx, how many
+/// the report cache answered, and the server's resident memory.
+struct ReadsBenchmark {
+    let app: Application
+    let shape: LedgerShape
+    let connections: Int
+    let seconds: Int
+    let console: any Console
+
+    struct Read: Sendable {
+        let name: String
+        let path: String
+    }
+
+    func run() async throws {
+        try await DatabaseMigrations.migrate(app)
+        let engine = app.db.engine == .postgres ? "PostgreSQL" : "SQLite"
+        let loadStart = ContinuousClock.now
+        let fixture = try await LedgerFixture.load(shape: shape, into: app.db)
+        let userID = fixture.userID
+        let audit = AuditContext(userID: userID, requestID: "bench-reads", clientAddress: nil)
+        // The derived tables, built as the write path keeps them.
+        try await app.ledger.write(for: userID, audit: audit) { scope in _ = try await DerivedState.rebuild(userID: userID, in: scope) }
+        if app.db.engine == .postgres {
+            for table in ["transactions", "balance_snapshots", "daily_totals", "month_totals"] { _ = try await app.db.sql.raw("ANALYZE \(unsafeRaw: table)").all() }
+        }
+        let tokens = try await app.write(as: .system) { [app] db in try await Sessions.start(userID: userID, client: audit, on: db, app: app) }
+        console.print("reads: \(engine)")
+        console.print("  data: 1 user, \(shape.accounts) accounts, \(shape.transactions.formatted()) transactions over \(shape.years) years "
+            + "(loaded and derived in \(LedgerBenchmark.seconds(ContinuousClock.now - loadStart))); \(connections) connections for \(seconds) s a read")
+
+        let server = try await ServerProcess.start(dataDirectory: app.settings.dataDirectory)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let base = "http://127.0.0.1:\(server.port)"
+        let today = app.clock.today
+        let reads = [
+            Read(name: "overview", path: "/api/v1/balances/overview"),
+            Read(name: "page of 50", path: "/api/v1/transactions?limit=50"),
+            Read(name: "q=coffee", path: "/api/v1/transactions?limit=50&q=coffee"),
+            Read(name: "\(shape.years) years daily", path: "/api/v1/balances/history?from=\(today.adding(months: -12 * shape.years))&to=\(today)&interval=day"),
+        ]
+        var failed = 0
+        do {
+            try await server.waitUntilLive(client: client)
+            console.print("  server: another process (pid \(server.pid)) on 127.0.0.1:\(server.port), resident \(server.residentMegabytes) MB before the first read")
+            for read in reads {
+                let url = base + read.path
+                let first = ContinuousClock.now
+                let status = try await Self.get(client, url, token: tokens.accessToken)
+                let computed = ContinuousClock.now - first
+                let hitsBefore = try await Self.cacheHits(client, base)
+                let deadline = ContinuousClock.now + .seconds(seconds)
+                let started = ContinuousClock.now
+                let tallies = try await withThrowingTaskGroup(of: (latencies: [Duration], failures: Int).self) { group in
+                    for _ in 0..<connections {
+                        group.addTask {
+                            var latencies: [Duration] = [], failures = 0
+                            while ContinuousClock.now < deadline {
+                                let sent = ContinuousClock.now
+                                let code = try await Self.get(client, url, token: tokens.accessToken)
+                                latencies.append(ContinuousClock.now - sent)
+                                if !(200..<300).contains(code) { failures += 1 }
+                            }
+                            return (latencies, failures)
+                        }
+                    }
+                    var all: [(latencies: [Duration], failures: Int)] = []
+                    for try await tally in group { all.append(tally) }
+                    return all
+                }
+                let elapsed = ContinuousClock.now - started
+                let latencies = tallies.flatMap(\.latencies).sorted()
+                let failures = tallies.map(\.failures).reduce(0, +) + ((200..<300).contains(status) ? 0 : 1)
+                failed += failures
+                let perSecond = Double(latencies.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                let hits = try await Self.cacheHits(client, base) - hitsBefore
+                console.print("  \(read.name): first call \(LedgerBenchmark.ms([computed], 50)) (HTTP \(status)); then "
+                    + "\(Int(perSecond).formatted()) req/s, p50 \(LedgerBenchmark.ms(latencies, 50)) p99 \(LedgerBenchmark.ms(latencies, 99)), "
+                    + "\(failures) not 2xx, \(hits.formatted()) answered from the report cache; server resident \(server.residentMegabytes) MB")
+            }
+            console.print("  server's peak resident memory: \(server.peakMegabytes) MB")
+        } catch {
+            server.stop()
+            try? await client.shutdown()
+            throw error
+        }
+        server.stop()
+        try await client.shutdown()
+        try await fixture.remove(from: app.db)
+        if failed > 0 { throw CommandFailure("\(failed) answer(s) not 2xx") }
+    }
+
+    private static func get(_ client: HTTPClient, _ url: String, token: String) async throws -> UInt {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await client.execute(request, timeout: .seconds(60))
+        _ = try await response.body.collect(upTo: 1 << 26)
+        return response.status.code
+    }
+
+    /// The server's count of reads its report cache answered, from its `/metrics`.
+    private static func cacheHits(_ client: HTTPClient, _ base: String) async throws -> Int {
+        let response = try await client.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
+        let line = text.split(separator: "\n").first { $0.hasPrefix(#"finance_report_cache_requests_total{outcome="hit"}"#) }
+        return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+    }
+}
+
+/// `finance serve` as a process of its own, with this process's settings (its environment, so the
+/// same database and secrets) on a free loopback port.
+struct ServerProcess {
+    let process: Process
+    let port: Int
+
+    var pid: Int32 { process.processIdentifier }
+    var residentMegabytes: Int { ProcessMemory.residentMegabytes(of: String(pid)) ?? 0 }
+    var peakMegabytes: Int { ProcessMemory.peakMegabytes(of: String(pid)) ?? 0 }
+
+    static func start(dataDirectory: String) async throws -> ServerProcess {
+        // A port nobody listens on: bound once by the system's choice, then given to the server.
+        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        guard let port = probe.localAddress?.port else { throw CommandFailure("no free port") }
+        try await probe.close()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["serve", "--log", "warning"]
+        var environment = ProcessInfo.processInfo.environment
+        environment[Settings.Key.host.rawValue] = "127.0.0.1"
+        environment[Settings.Key.port.rawValue] = String(port)
+        environment[Settings.Key.dataDirectory.rawValue] = dataDirectory
+        process.environment = environment
+        try process.run()
+        return ServerProcess(process: process, port: port)
+    }
+
+    func waitUntilLive(client: HTTPClient) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else { throw CommandFailure("the server process stopped (status \(process.terminationStatus))") }
+            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/live"), timeout: .seconds(2)),
+               response.status == .ok {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw CommandFailure("the server process did not answer within 120 s")
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
