@@ -64,24 +64,7 @@ struct BalanceReports: Sendable {
     /// before each day: one probe of `balance_snapshots (account_id, date)` per account and day.
     func overview(today: LocalDate, includeHidden: Bool, includeClosed: Bool) async throws -> Overview {
         let days = Self.changeSpans.map { today.adding(days: -$0) }
-        // One statement: the user's base currency, their accounts, and each account's balance on each
-        // of the past days, from the latest snapshot on or before it (a probe of
-        // `balance_snapshots (account_id, date)`). A user without accounts is one row of NULLs.
-        var columns: SQLQueryString = ""
-        for (index, day) in days.enumerated() {
-            columns += """
-                , (SELECT current_balance FROM balance_snapshots s WHERE s.account_id = a.id AND s.date <= \(bind: day)
-                   ORDER BY s.date DESC LIMIT 1) AS b\(unsafeRaw: String(index))
-                """
-        }
-        let rows = try await db.sql.raw("""
-            SELECT u.base_currency AS base_currency, a.id AS id, a.name AS name, a.type AS type, a.currency AS currency,
-                   a.current_balance AS current_balance, a.is_hidden AS is_hidden, a.is_closed AS is_closed,
-                   a.balance_updated_at AS balance_updated_at\(columns)
-            FROM users u LEFT JOIN accounts a ON a.user_id = u.id
-            WHERE u.id = \(bind: userID)
-            ORDER BY a.name, a.id
-            """).all()
+        let rows = try await db.sql.raw(overviewQuery(days: days)).all()
         guard let first = rows.first else { throw APIError.notFound("user") }
         let base = try first.decode(column: "base_currency", as: CurrencyCode.self)
         var accounts: [AccountBalance] = []
@@ -118,6 +101,27 @@ struct BalanceReports: Sendable {
             byType.append((type, total, ofType.count))
         }
         return Overview(base: base, asOf: today, now: now, accounts: converted, byType: byType, changes: changes)
+    }
+
+    /// One statement: the user's base currency, their accounts, and each account's balance on each
+    /// of `days`, from the latest snapshot on or before it (a probe of `balance_snapshots (account_id,
+    /// date)`). A user without accounts is one row of NULLs.
+    func overviewQuery(days: [LocalDate]) -> SQLQueryString {
+        var columns: SQLQueryString = ""
+        for (index, day) in days.enumerated() {
+            columns += """
+                , (SELECT current_balance FROM balance_snapshots s WHERE s.account_id = a.id AND s.date <= \(bind: day)
+                   ORDER BY s.date DESC LIMIT 1) AS b\(unsafeRaw: String(index))
+                """
+        }
+        return """
+            SELECT u.base_currency AS base_currency, a.id AS id, a.name AS name, a.type AS type, a.currency AS currency,
+                   a.current_balance AS current_balance, a.is_hidden AS is_hidden, a.is_closed AS is_closed,
+                   a.balance_updated_at AS balance_updated_at\(columns)
+            FROM users u LEFT JOIN accounts a ON a.user_id = u.id
+            WHERE u.id = \(bind: userID)
+            ORDER BY a.name, a.id
+            """
     }
 
     /// Net worth at each point from `from` to `to`. The snapshots' daily changes are summed per day,

@@ -42,13 +42,25 @@ struct TransactionSearch: Sendable {
         let id: UUID
     }
 
-    func page(userID: UUID, after position: Position?, limit: Int, on db: any Database) async throws -> [TransactionRecord] {
-        var sql: SQLQueryString = "SELECT \(unsafeRaw: TransactionRecord.columns.joined(separator: ", ")) FROM transactions WHERE \(conditions(userID: userID, engine: db.engine))"
+    /// The statement of a page (the plan tests read its plan).
+    func pageQuery(userID: UUID, after position: Position?, limit: Int, engine: DatabaseEngine) -> SQLQueryString {
+        var sql: SQLQueryString = "SELECT \(unsafeRaw: TransactionRecord.columns.joined(separator: ", ")) FROM transactions WHERE \(conditions(userID: userID, engine: engine))"
         if let position {
             // A row-value comparison: both databases turn it into one range of the index.
             sql += " AND (date, id) < (\(bind: position.date), \(bind: position.id))"
         }
         sql += " ORDER BY date DESC, id DESC LIMIT \(literal: limit)"
+        return sql
+    }
+
+    /// PostgreSQL plans a page with these off (see `page`), inside its transaction, and back on after.
+    static func pagePlannerSettings(_ value: Bool) -> SQLQueryString {
+        let setting = value ? "on" : "off"
+        return "SELECT set_config('enable_bitmapscan', \(literal: setting), true), set_config('enable_sort', \(literal: setting), true), set_config('jit', \(literal: setting), true)"
+    }
+
+    func page(userID: UUID, after position: Position?, limit: Int, on db: any Database) async throws -> [TransactionRecord] {
+        let sql = pageQuery(userID: userID, after: position, limit: limit, engine: db.engine)
         guard db.engine == .postgres else { return try await db.sql.raw(sql).all().map(TransactionRecord.init(row:)) }
         // PostgreSQL keeps its column statistics from the planner for operators that are not leakproof
         // on a table under row-level security, so it estimates a text or amount filter at a fraction of
@@ -58,9 +70,9 @@ struct TransactionSearch: Sendable {
         // compilation, which the inflated cost estimate would otherwise buy for 5 ms a query:
         //   Limit -> Index Scan using transactions_user_date_idx  (user_id = $1 AND date >= $2)
         //            Filter: description ~~* '%coffee%' OR merchant_name ~~* '%coffee%'
-        _ = try await db.sql.raw("SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)").all()
+        _ = try await db.sql.raw(Self.pagePlannerSettings(false)).all()
         let rows = try await db.sql.raw(sql).all()
-        _ = try await db.sql.raw("SELECT set_config('enable_bitmapscan', 'on', true), set_config('enable_sort', 'on', true), set_config('jit', 'on', true)").all()
+        _ = try await db.sql.raw(Self.pagePlannerSettings(true)).all()
         return try rows.map(TransactionRecord.init(row:))
     }
 
@@ -148,14 +160,19 @@ struct TransactionSearch: Sendable {
 
     /// The totals of the months from `first` to `last` (each open when nil), added up from `month_totals`.
     private func rolledUp(userID: UUID, months first: LocalDate?, _ last: LocalDate?, on db: any Database) async throws -> [Totals] {
+        try await db.sql.raw(rollupQuery(userID: userID, months: first, last, engine: db.engine)).all().map(Totals.init(row:))
+    }
+
+    /// The statement adding up `month_totals` (the plan tests read its plan).
+    func rollupQuery(userID: UUID, months first: LocalDate?, _ last: LocalDate?, engine: DatabaseEngine) -> SQLQueryString {
         var sql: SQLQueryString = """
             SELECT currency, sum(money_in) AS money_in, -sum(money_out) AS money_out, CAST(sum(count) AS BIGINT) AS n
-            FROM month_totals WHERE \(labelConditions(userID: userID, engine: db.engine))
+            FROM month_totals WHERE \(labelConditions(userID: userID, engine: engine))
             """
         if let first { sql += " AND month >= \(bind: first)" }
         if let last { sql += " AND month <= \(bind: last)" }
         sql += " GROUP BY currency ORDER BY currency"
-        return try await db.sql.raw(sql).all().map(Totals.init(row:))
+        return sql
     }
 
     /// The filters `month_totals` keeps apart: the owner, accounts, categories and the pending flag.

@@ -1,0 +1,75 @@
+@testable import App
+import FinanceCore
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+
+/// The hot reads keep the plans they were built for once the ledger has real statistics: each walks
+/// the index named here instead of scanning and sorting. The plans are read from the statements the
+/// code runs, on a generated ledger of a few tens of thousands of rows beside another user's.
+@Suite("Query plans of the hot reads")
+struct QueryPlanTests {
+    static let rows = 20_000
+
+    @Test("Pages, list totals, the overview and the history walk their indexes", arguments: TestBackend.all)
+    func hotReadsUseTheirIndexes(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            // Two users, so that the owner is a filter that narrows.
+            var loaded: [LedgerFixture] = []
+            for seed in 0..<2 {
+                let shape = LedgerShape(transactions: Self.rows / (seed + 1), accounts: 6, years: 2)
+                let fixture = try await LedgerFixture.load(shape: shape, into: app.db)
+                let audit = AuditContext(userID: fixture.userID, requestID: "plans", clientAddress: nil)
+                try await app.ledger.write(for: fixture.userID, audit: audit) { scope in
+                    _ = try await DerivedState.rebuild(userID: fixture.userID, in: scope)
+                }
+                loaded.append(fixture)
+            }
+            // Real statistics, as the databases' maintenance would have them.
+            try await app.exec("ANALYZE")
+            let userID = loaded[0].userID
+            let today = app.clock.today
+            let engine = app.db.engine
+
+            let everything = try TransactionSearch(accountIDs: nil, from: nil, to: nil, categories: nil,
+                                                   minAmount: nil, maxAmount: nil, pending: nil, text: nil)
+            let coffee = try TransactionSearch(accountIDs: nil, from: today.adding(months: -12).description, to: nil, categories: nil,
+                                               minAmount: nil, maxAmount: nil, pending: nil, text: "coffee")
+            let deep = TransactionSearch.Position(date: today.adding(months: -6), id: UUID())
+            for (name, search, after) in [("first page", everything, nil), ("page deep down", everything, deep), ("coffee page", coffee, nil)] {
+                let plan = try await Self.plan(app, userID, search.pageQuery(userID: userID, after: after, limit: 51, engine: engine), page: true)
+                #expect(plan.contains("transactions_user_date_idx"), "\(name): \(plan)")
+                #expect(!plan.contains("Sort") && !plan.contains("TEMP B-TREE"), "\(name) sorts: \(plan)")
+            }
+
+            let rollups = try await Self.plan(app, userID, everything.rollupQuery(userID: userID, months: nil, nil, engine: engine))
+            // PostgreSQL names the index; SQLite's is the table's primary key, led by the owner.
+            #expect(rollups.contains("month_totals_user_month_idx") || rollups.contains("month_totals_pkey")
+                    || rollups.contains("SEARCH month_totals USING PRIMARY KEY (user_id=?"), "\(rollups)")
+            #expect(!rollups.contains("Seq Scan") && !rollups.contains("SCAN month_totals\n"), "\(rollups)")
+
+            let reports = BalanceReports(userID: userID, db: app.db)
+            let overview = try await Self.plan(app, userID, reports.overviewQuery(days: [today.adding(days: -1), today.adding(days: -30)]))
+            // One probe of the snapshots' (account, date) key a day: PostgreSQL names its constraint's
+            // index, SQLite shows the probe.
+            #expect(overview.contains("balance_snapshots_account_id_date") || overview.contains("(account_id=? AND date<?)"), "\(overview)")
+            #expect(!overview.contains("Seq Scan on balance_snapshots") && !overview.contains("SCAN s\n"), "\(overview)")
+        }
+    }
+
+    /// The plan of `query` as the user it runs for would get it, as text, one node per line.
+    static func plan(_ app: Application, _ userID: UUID, _ query: SQLQueryString, page: Bool = false) async throws -> String {
+        var explain: SQLQueryString = app.db.engine == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN "
+        explain += query
+        let statement = explain
+        return try await app.db.asUser(userID) { db in
+            if db.engine == .postgres {
+                if page { _ = try await db.sql.raw(TransactionSearch.pagePlannerSettings(false)).all() }
+                return try await db.sql.raw(statement).all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }.joined(separator: "\n") + "\n"
+            }
+            return try await db.sql.raw(statement).all().map { try $0.decode(column: "detail", as: String.self) }.joined(separator: "\n") + "\n"
+        }
+    }
+}
