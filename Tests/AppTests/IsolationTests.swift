@@ -145,6 +145,17 @@ struct IsolationTests {
             }
             #expect(try await app.scalar("SELECT count(*) FROM accounts WHERE name = 'taken'") == 0)
             #expect(try await app.scalar("SELECT count(*) FROM transactions WHERE user_id = \(fixtures.uuid(ada))") == 1)
+
+            // The session check reads as the server while it runs, and not a moment longer: called
+            // inside Bob's transaction, it leaves him seeing his rows alone.
+            try await app.db.asUser(bob) { db in
+                let version = try await Sessions.liveVersion(familyID: UUID(), userID: ada, now: Date(), on: db)
+                #expect(version == nil, "no such session")
+                let setting = try await db.sql.raw("SELECT coalesce(current_setting('finance.system', true), '') AS s").first()?.decode(column: "s", as: String.self)
+                #expect(setting != "on")
+                let owners = try await db.sql.raw("SELECT DISTINCT user_id FROM accounts").all().map { try $0.decode(column: "user_id", as: UUID.self) }
+                #expect(owners == [bob])
+            }
         }
     }
 }

@@ -33,5 +33,6 @@ enum AppMigrations {
         LightenLedgerWrites(),
         CreateDataVersions(),
         CreateMonthTotals(),
+        CreateSessionCheck(),
     ]
 }

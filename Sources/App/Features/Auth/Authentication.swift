@@ -20,11 +20,10 @@ enum Authentication {
               let claims = await AccessTokens.verify(token, on: app),
               let userID = claims.userID, let sessionID = claims.sessionID else { throw unauthorized }
         let now = app.clock.now()
-        // SQLite has no row-level security to set up: the one statement runs on its own.
-        let version = app.db.engine == .sqlite
-            ? try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.db)
-            : try await app.db.asUser(userID) { db in try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: db) }
-        guard let version else { throw unauthorized }
+        // One statement on its own, on either database.
+        guard let version = try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.db) else {
+            throw unauthorized
+        }
         let user = AuthenticatedUser(id: userID, sessionID: sessionID, dataVersion: version)
         context.request.storage[CachedUserKey.self] = user
         return user

@@ -62,7 +62,13 @@ enum Sessions {
     /// is the user's data version (0 before their first change), which caches compare against; `nil`
     /// when it does not. One statement: every request asks it.
     static func liveVersion(familyID: UUID, userID: UUID, now: Date, on db: any Database) async throws -> Int64? {
-        try await db.sql.raw("""
+        // PostgreSQL: the same query in a function that reads as the server (migration 0031), so that
+        // it needs no transaction to set up row-level security.
+        if db.engine == .postgres {
+            return try await db.sql.raw("SELECT finance_session_version(\(bind: userID), \(bind: familyID), \(bind: now)) AS version")
+                .first()?.decode(column: "version", as: Int64?.self)
+        }
+        return try await db.sql.raw("""
             SELECT coalesce((SELECT d.version FROM data_versions d WHERE d.user_id = u.id), 0) AS version FROM users u
             WHERE u.id = \(bind: userID) AND u.is_active = \(bind: true) AND EXISTS (
                 SELECT 1 FROM refresh_tokens r
