@@ -253,6 +253,43 @@ struct ConcurrencyTests {
         }
     }
 
+    @Test("Writes at once where some fail after writing: each failure leaves nothing, and every other write lands",
+          arguments: TestBackend.all)
+    func failuresAmongWritersAtOnce(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let checking = try await client.account(ada, name: "Checking", type: "checking")
+            // The balance stands at the largest amount there is: a deposit is written, then refused
+            // when the balance is brought up to date (on SQLite, inside the same group commit as
+            // the writes around it).
+            let windfall = try await client.transaction(ada, account: checking, date: "2024-05-01", amount: Amount.max.description, description: "Windfall")
+            let before = try await app.scalar("SELECT count(*) FROM audit_events")
+            let outcomes = try await Self.concurrently(36) { index in
+                let deposit = index % 3 == 0
+                return Outcome(try await client.send(.POST, "/api/v1/transactions", token: ada.accessToken, json: [
+                    "account_id": checking, "date": "2024-05-\(10 + index % 9)", "amount": deposit ? "1000.00" : "-1.00",
+                    "description": deposit ? "Deposit \(index)" : "Coffee \(index)",
+                ]))
+            }
+            for (index, outcome) in outcomes.enumerated() {
+                if index % 3 == 0 {
+                    #expect(outcome.status == 422 && outcome.code == "validation_failed", "\(index): \(outcome.status)")
+                } else {
+                    #expect(outcome.status == 201, "\(index): \(outcome.status) \(outcome.code ?? "")")
+                }
+            }
+            let rows = try await app.transactions().filter { $0.userID == ada.id }
+            // Exactly the writes that answered 2xx are there.
+            #expect(Set(rows.compactMap { $0.id?.uuidString.lowercased() }) ==
+                    Set(outcomes.compactMap { $0.succeeded ? $0.id?.lowercased() : nil } + [windfall.lowercased()]))
+            #expect(rows.count == 1 + 24)
+            // Each write that landed left its audit event; the refused ones left none.
+            #expect(try await app.scalar("SELECT count(*) FROM audit_events") == before + 24)
+            try await Self.expectLedgerExact(app, client, ada)
+        }
+    }
+
     @Test("The data version rises once per committed write, observers hear each commit, and a refused write changes nothing",
           arguments: TestBackend.all)
     func dataVersion(backend: TestBackend) async throws {

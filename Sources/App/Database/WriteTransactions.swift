@@ -25,10 +25,12 @@ struct WriteBusy: Error, CustomStringConvertible {
 /// Every database transaction that writes goes through here: HTTP handlers (through the ledger's
 /// unit of work), the job worker and the commands alike. It is the one place a write is retried.
 ///
-/// - SQLite allows one writer at a time per file. Writers take turns in this process (`WriterTurn`,
-///   bounded by `FINANCE_WRITE_WAIT_MS`), on a connection pool of their own so readers never queue
-///   behind them, and each write begins `IMMEDIATE`, taking the file's write lock before it reads
-///   anything; the busy timeout covers another process (a CLI import beside the server).
+/// - SQLite allows one writer at a time per file. Writers queue in this process (`GroupCommit`,
+///   bounded by `FINANCE_WRITE_WAIT_MS`); whoever finds no group running runs the queued units in
+///   one transaction, each in a savepoint of its own, and commits them together: one `BEGIN
+///   IMMEDIATE` and one sync to disk for the group, while each unit still succeeds or fails alone.
+///   Groups take the turn (`WriterTurn`) on a connection pool of their own, so readers never queue
+///   behind them; the busy timeout covers another process (a CLI import beside the server).
 /// - PostgreSQL runs the writes of different users side by side; one user's writers take turns, in
 ///   this process before they take a connection (`UserTurns`) and across processes on the user's
 ///   `data_versions` row. A serialization failure or a deadlock (40001, 40P01) is retried from the
@@ -39,6 +41,8 @@ final class WriteTransactions: Sendable {
     let sqliteWriter: DatabaseID?
     let isSQLite: Bool
     let turn = WriterTurn()
+    /// SQLite: writers queued for the next group commit.
+    let groups: GroupCommit
     /// PostgreSQL: each user's writers in this process, one at a time.
     let userTurns = UserTurns()
     let wait: Duration
@@ -52,6 +56,7 @@ final class WriteTransactions: Sendable {
         self.sqliteWriter = sqliteWriter
         self.isSQLite = isSQLite
         self.wait = wait
+        self.groups = GroupCommit(turn: turn)
     }
 
     func run<T: Sendable>(_ app: Application, as owner: DataOwner,
@@ -99,35 +104,63 @@ final class WriteTransactions: Sendable {
             case .system: return try await app.db.asSystem(body)
             }
         }
-        let waited = ContinuousClock.now
-        try await turn.acquire(within: wait)
+        // SQLite: the unit queues for the next group commit and comes back once that committed.
+        let result = NIOLockedValueBox<T?>(nil)
+        try await groups.submit(within: wait, lead: { [self] works in await commitGroup(app, works) }) { db in
+            let value = try await body(db)
+            result.withLockedValue { $0 = value }
+        }
+        guard let value = result.withLockedValue({ $0 }) else { throw GroupCommit.Lost() }
+        return value
+    }
+
+    /// Runs queued units in one SQLite transaction, each in a savepoint of its own: a unit that
+    /// throws rolls back to its savepoint and fails alone; the others commit together, once.
+    private func commitGroup(_ app: Application, _ works: [GroupCommit.Work]) async -> [Result<Void, any Error>] {
         let started = ContinuousClock.now
-        Metrics.Timer(label: "finance_write_turn_wait_seconds").record(duration: started - waited)
         defer {
             let time = ContinuousClock.now - started
             Metrics.Timer(label: "finance_write_turn_held_seconds").record(duration: time)
-            held.withLockedValue { $0 = ($0.writes + 1, $0.time + time) }
+            Recorder(label: "finance_write_group_size").record(works.count)
+            held.withLockedValue { $0 = ($0.writes + works.count, $0.time + time) }
         }
         do {
             try await SQLiteTuning.tune(app.db(sqliteWriter ?? .sqlite))
-            let result = try await app.db(sqliteWriter ?? .sqlite).withConnection { connection in
+            return try await app.db(sqliteWriter ?? .sqlite).withConnection { connection in
                 guard let base = connection as? any Database & SQLDatabase & SQLiteDatabase else {
                     preconditionFailure("the SQLite driver's connection is an SQLite database")
                 }
-                try await base.raw("BEGIN IMMEDIATE").run()
+                return try await Self.runGroup(works, on: base)
+            }
+        } catch {
+            // Nothing of the group was committed: each unit fails with the group's error (and is
+            // retried if that error was transient).
+            return works.map { _ in .failure(error) }
+        }
+    }
+
+    private static func runGroup(_ works: [GroupCommit.Work],
+                                 on base: any Database & SQLDatabase & SQLiteDatabase) async throws -> [Result<Void, any Error>] {
+        try await base.raw("BEGIN IMMEDIATE").run()
+        do {
+            let transaction = SQLiteImmediateTransaction(base: base)
+            var outcomes: [Result<Void, any Error>] = []
+            for work in works {
+                try await base.raw("SAVEPOINT unit").run()
                 do {
-                    let result = try await body(SQLiteImmediateTransaction(base: base))
-                    try await base.raw("COMMIT").run()
-                    return result
+                    try await work(transaction)
+                    try await base.raw("RELEASE unit").run()
+                    outcomes.append(.success(()))
                 } catch {
-                    try? await base.raw("ROLLBACK").run()
-                    throw error
+                    try await base.raw("ROLLBACK TO unit").run()
+                    try await base.raw("RELEASE unit").run()
+                    outcomes.append(.failure(error))
                 }
             }
-            await turn.release()
-            return result
+            try await base.raw("COMMIT").run()
+            return outcomes
         } catch {
-            await turn.release()
+            try? await base.raw("ROLLBACK").run()
             throw error
         }
     }
@@ -170,6 +203,17 @@ actor WriterTurn {
         if !granted { throw WriteBusy(waited: bound) }
     }
 
+    /// Waits for the turn however long it takes (a group commit's writers have bounds of their own).
+    func acquire() async {
+        guard held else {
+            held = true
+            return
+        }
+        nextID += 1
+        let id = nextID
+        _ = await withCheckedContinuation { waiters.append((id, $0)) }
+    }
+
     func release() {
         if waiters.isEmpty {
             held = false
@@ -182,6 +226,76 @@ actor WriterTurn {
     private func expire(_ id: UInt64) {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
         waiters.remove(at: index).continuation.resume(returning: false)
+    }
+}
+
+/// SQLite's writers, committed in groups. A unit queues; if no group is running, its writer leads:
+/// it takes the turn, runs everything queued (up to `maxGroup`) as one group, hands each unit its
+/// outcome once the group committed, and goes on while units keep arriving. A unit still queued
+/// when its bound runs out leaves with `WriteBusy`, having written nothing.
+actor GroupCommit {
+    typealias Work = @Sendable (any Database) async throws -> Void
+    typealias Lead = @Sendable ([Work]) async -> [Result<Void, any Error>]
+
+    /// A unit that finished without an outcome: cannot happen unless the group runner is wrong.
+    struct Lost: Error {}
+
+    private struct Entry {
+        let id: UInt64
+        let work: Work
+        let queued: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Void, any Error>
+        let timer: Task<Void, any Error>
+    }
+
+    /// Enough to share one commit among a burst of clients; small enough that the group's own
+    /// units do not wait long behind each other.
+    let maxGroup = 32
+    private let turn: WriterTurn
+    private var queue: [Entry] = []
+    private var leading = false
+    private var nextID: UInt64 = 0
+
+    init(turn: WriterTurn) {
+        self.turn = turn
+    }
+
+    func submit(within bound: Duration, lead: @escaping Lead, _ work: @escaping Work) async throws {
+        nextID += 1
+        let id = nextID
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let timer = Task { [weak self] in
+                try await Task.sleep(for: bound)
+                await self?.expire(id, after: bound)
+            }
+            queue.append(Entry(id: id, work: work, queued: .now, continuation: continuation, timer: timer))
+            if !leading {
+                leading = true
+                Task { await self.lead(lead) }
+            }
+        }
+    }
+
+    private func lead(_ run: Lead) async {
+        while !queue.isEmpty {
+            await turn.acquire()
+            let group = Array(queue.prefix(maxGroup))
+            queue.removeFirst(group.count)
+            let now = ContinuousClock.now
+            for entry in group {
+                entry.timer.cancel()
+                Metrics.Timer(label: "finance_write_turn_wait_seconds").record(duration: now - entry.queued)
+            }
+            let outcomes = group.isEmpty ? [] : await run(group.map(\.work))
+            await turn.release()
+            for (entry, outcome) in zip(group, outcomes) { entry.continuation.resume(with: outcome) }
+        }
+        leading = false
+    }
+
+    private func expire(_ id: UInt64, after bound: Duration) {
+        guard let index = queue.firstIndex(where: { $0.id == id }) else { return }
+        queue.remove(at: index).continuation.resume(throwing: WriteBusy(waited: bound))
     }
 }
 
