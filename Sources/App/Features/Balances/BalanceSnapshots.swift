@@ -29,8 +29,8 @@ enum BalanceSnapshots {
 
     /// Rewrites `account`'s snapshots from `from` on, or all of them when `from` is nil or not after
     /// its first transaction. Rows before `from` are left exactly as they were.
-    static func refresh(_ account: Account, from: LocalDate?, today: LocalDate, on db: any Database) async throws {
-        guard let accountID = account.id else { return }
+    static func refresh(_ account: LedgerAccount, from: LocalDate?, today: LocalDate, on db: any Database) async throws {
+        let accountID = account.id
         let sql = db.sql
         let sign = account.type.isLiability ? -1 : 1
         let bounds = try await sql.raw("""
@@ -94,8 +94,9 @@ enum BalanceSnapshots {
     /// the ledger. Answers nil, having changed nothing, where that is not the whole story and the
     /// history must be written again (`refresh`): an account replayed backward from a reported
     /// balance, or a change on or before its first day of transactions.
-    static func shift(_ account: Account, day: LocalDate, on db: any Database) async throws -> Amount? {
-        guard account.isManual, let accountID = account.id else { return nil }
+    static func shift(_ account: LedgerAccount, day: LocalDate, on db: any Database) async throws -> Amount? {
+        guard account.isManual else { return nil }
+        let accountID = account.id
         let sql = db.sql
         // In one statement: the history's first row, the ledger's first day, the day's sum and count,
         // the day's row as kept, and the balance the evening before.
@@ -149,12 +150,12 @@ enum BalanceSnapshots {
     static func rebuild(userID: UUID, on db: any Database) async throws -> Int {
         let tied = Set(try await Portfolio.query(on: db).filter(\.$userID == userID).all().compactMap(\.accountID))
         let accounts = try await Account.query(on: db).filter(\.$userID == userID).all().filter { !tied.contains($0.id!) }
-        for account in accounts { try await refresh(account, from: nil, today: .utcDay(of: Date()), on: db) }
+        for account in accounts { try await refresh(LedgerAccount(account), from: nil, today: .utcDay(of: Date()), on: db) }
         return accounts.count
     }
 
     /// The balance the account's history starts from (see the type's documentation).
-    static func opening(of account: Account, ledgerSum: Amount) throws -> Amount {
+    static func opening(of account: LedgerAccount, ledgerSum: Amount) throws -> Amount {
         if account.isManual { return account.openingBalance }
         let effect = account.type.isLiability ? ledgerSum.negated : ledgerSum
         guard let opening = account.currentBalance.subtracting(effect) else {
@@ -164,19 +165,18 @@ enum BalanceSnapshots {
     }
 
     /// Replaces every snapshot of `account` with `days`: an account tied to a portfolio, valued day by day.
-    static func replace(_ account: Account, with days: [Day], on db: any Database) async throws {
-        let accountID = try account.requireID()
-        try await db.sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID)").run()
+    static func replace(_ account: LedgerAccount, with days: [Day], on db: any Database) async throws {
+        try await db.sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: account.id)").run()
         try await insert(days, of: account, on: db)
     }
 
-    private static func insertOpening(_ account: Account, day: LocalDate, balance: Amount, on db: any Database) async throws {
+    private static func insertOpening(_ account: LedgerAccount, day: LocalDate, balance: Amount, on db: any Database) async throws {
         try await insert([Day(date: day, balance: balance, change: balance)], of: account, on: db)
     }
 
     /// Years of days: one statement for each few hundred rather than one each.
-    private static func insert(_ days: [Day], of account: Account, on db: any Database) async throws {
-        let (userID, accountID, currency, liability) = (account.userID, try account.requireID(), account.currency, account.type.isLiability)
+    private static func insert(_ days: [Day], of account: LedgerAccount, on db: any Database) async throws {
+        let (userID, accountID, currency, liability) = (account.userID, account.id, account.currency, account.type.isLiability)
         try await db.sql.runInChunks(days, row: { day in
             "(\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: accountID), \(bind: day.date), \(bind: day.balance), \(bind: day.change), \(bind: currency), \(bind: liability))"
         }, statement: { values in

@@ -73,7 +73,7 @@ enum LinkedAccounts {
             let id = try account.requireID()
             let row = try await scope.db.sql.raw("SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: id)").first()
             let ledgerSum = try row?.decode(column: "total", as: Amount?.self) ?? .zero
-            account.openingBalance = try BalanceSnapshots.opening(of: account, ledgerSum: ledgerSum)
+            account.openingBalance = try BalanceSnapshots.opening(of: LedgerAccount(account), ledgerSum: ledgerSum)
             account.plaidConnectionID = nil
             account.plaidAccountID = nil
             try await account.update(on: scope.db)

@@ -109,15 +109,6 @@ enum TransactionChangesWriter {
         applied.inserted = Dictionary(grouping: applied.inserted, by: \.accountID).values.flatMap { $0.sorted { $0.date < $1.date } }
         try await TransactionBulkInsert.insert(applied.inserted, on: scope.db, now: now)
         applied.added = applied.inserted.count
-        if applied.added >= 10_000, scope.db.engine == .postgres {
-            // The planner's statistics still describe the table before this transaction: a first
-            // sync of years of history would otherwise be planned for an empty ledger (nested loops
-            // over what are now tens of thousands of rows; minutes for transfer pairing). ANALYZE
-            // counts this transaction's own rows, and a small sample is enough to see them.
-            try await scope.db.sql.raw("SET LOCAL default_statistics_target = 10").run()
-            try await scope.db.sql.raw("ANALYZE transactions").run()
-            try await scope.db.sql.raw("SET LOCAL default_statistics_target TO DEFAULT").run()
-        }
         for (accountID, rows) in Dictionary(grouping: applied.inserted, by: \.accountID) {
             if let first = rows.map(\.date).min(), let last = rows.map(\.date).max() {
                 applied.changes.append(LedgerChange(accountID: accountID, days: first...last))

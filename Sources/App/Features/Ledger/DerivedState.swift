@@ -24,27 +24,28 @@ enum DerivedState {
     }
 
     private static func apply(_ pending: LedgerChangeSet.Pending, in scope: UserScope) async throws {
-        let portfolios = try await scope.query(Portfolio.self).all()
-        let tied = Set(portfolios.compactMap(\.accountID))
+        // Portfolios tied to an account, as (portfolio, account): plain rows, since every unit of work asks.
+        let tiedPortfolios = try await scope.db.sql.raw("""
+            SELECT id, account_id FROM portfolios WHERE user_id = \(bind: scope.userID) AND account_id IS NOT NULL
+            """).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "account_id", as: UUID.self)) }
+        let tied = Set(tiedPortfolios.map(\.1))
 
         // 1. Balances and snapshots. An account tied to a portfolio is worth what the portfolio is
         // worth, whatever its ledger: step 3 values it.
         let merged = LedgerChange.merged(pending.transactions + pending.histories.map { LedgerChange(accountID: $0) })
         if !merged.isEmpty {
-            let accounts = try await scope.query(Account.self).filter(\.$id ~~ merged.map(\.accountID)).all()
-            let byID = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id!, $0) })
+            let accounts = try await LedgerAccount.read(merged.map(\.accountID), in: scope)
+            let byID = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
             for change in merged where !tied.contains(change.accountID) {
                 // A deleted account took its snapshots with it.
-                guard let account = byID[change.accountID] else { continue }
+                guard var account = byID[change.accountID] else { continue }
                 // One day changed: that day's row, and every later one moved by the difference.
                 if let days = change.days, days.lowerBound == days.upperBound,
                    let delta = try await BalanceSnapshots.shift(account, day: days.lowerBound, on: scope.db) {
-                    try LedgerBalances.move(account, by: delta, in: scope)
-                    if account.hasChanges { try await account.update(on: scope.db) }
+                    if try LedgerBalances.move(&account, by: delta) { try await account.saveBalance(in: scope) }
                     continue
                 }
-                try await LedgerBalances.recompute(account, in: scope)
-                if account.hasChanges { try await account.update(on: scope.db) }
+                if try await LedgerBalances.recompute(&account, in: scope) { try await account.saveBalance(in: scope) }
                 try await BalanceSnapshots.refresh(account, from: change.days?.lowerBound, today: scope.today, on: scope.db)
             }
         }
@@ -76,7 +77,7 @@ enum DerivedState {
         // 3. Accounts tied to a portfolio.
         var revalue = pending.portfolios
         if pending.rates {
-            revalue.formUnion(portfolios.filter { $0.accountID != nil }.compactMap(\.id))
+            revalue.formUnion(tiedPortfolios.map(\.0))
         }
         if !pending.prices.isEmpty {
             let prices = Array(pending.prices)
@@ -86,8 +87,11 @@ enum DerivedState {
                 """).all()
             revalue.formUnion(try rows.map { try $0.decode(column: "portfolio_id", as: UUID.self) })
         }
-        for portfolio in portfolios where portfolio.accountID != nil && revalue.contains(portfolio.id!) {
-            try await PortfolioAccounts.revalue(portfolio, in: scope)
+        let revalued = tiedPortfolios.map(\.0).filter(revalue.contains)
+        if !revalued.isEmpty {
+            for portfolio in try await scope.query(Portfolio.self).filter(\.$id ~~ revalued).all() {
+                try await PortfolioAccounts.revalue(portfolio, in: scope)
+            }
         }
     }
 
@@ -96,9 +100,9 @@ enum DerivedState {
     static func rebuild(userID: UUID, in scope: UserScope) async throws -> Int {
         let tied = Set(try await scope.query(Portfolio.self).all().compactMap(\.accountID))
         let accounts = try await scope.query(Account.self).all().filter { !tied.contains($0.id!) }
-        for account in accounts {
-            try await LedgerBalances.recompute(account, in: scope)
-            if account.hasChanges { try await account.update(on: scope.db) }
+        for model in accounts {
+            var account = try LedgerAccount(model)
+            if try await LedgerBalances.recompute(&account, in: scope) { try await account.saveBalance(in: scope) }
             try await BalanceSnapshots.refresh(account, from: nil, today: scope.today, on: scope.db)
         }
         for portfolio in try await scope.query(Portfolio.self).filter(\.$accountID != nil).all() {

@@ -40,27 +40,27 @@ struct LedgerChange: Sendable, Hashable {
 /// A manual account's current balance, from its opening balance and its ledger (see `AccountBalance`).
 enum LedgerBalances {
     /// Recomputes `account`'s current balance from its opening balance and every transaction in it.
-    static func recompute(_ account: Account, in scope: UserScope) async throws {
-        guard account.isManual, let id = account.id else { return }
+    /// Answers whether it moved.
+    static func recompute(_ account: inout LedgerAccount, in scope: UserScope) async throws -> Bool {
+        guard account.isManual else { return false }
         let row = try await scope.db.sql.raw("""
-            SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: id) AND user_id = \(bind: scope.userID)
+            SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: account.id) AND user_id = \(bind: scope.userID)
             """).first()
         let sum = try row?.decode(column: "total", as: Amount?.self) ?? .zero
         guard let balance = AccountBalance.current(opening: account.openingBalance, ledgerSum: sum, type: account.type) else {
             throw LedgerError.balanceOutOfRange
         }
-        if balance != account.currentBalance {
-            account.currentBalance = balance
-            account.balanceUpdatedAt = scope.now
-        }
+        guard balance != account.currentBalance else { return false }
+        account.currentBalance = balance
+        return true
     }
 
     /// Moves `account`'s current balance by `delta`: what a change on one day did to its history
-    /// (`BalanceSnapshots.shift`).
-    static func move(_ account: Account, by delta: Amount, in scope: UserScope) throws {
-        guard !delta.isZero else { return }
+    /// (`BalanceSnapshots.shift`). Answers whether it moved.
+    static func move(_ account: inout LedgerAccount, by delta: Amount) throws -> Bool {
+        guard !delta.isZero else { return false }
         guard let balance = account.currentBalance.adding(delta) else { throw LedgerError.balanceOutOfRange }
         account.currentBalance = balance
-        account.balanceUpdatedAt = scope.now
+        return true
     }
 }

@@ -38,7 +38,7 @@ enum PortfolioAccounts {
             days.append(.init(date: point.date, balance: point.value, change: change))
             previous = point.value
         }
-        try await BalanceSnapshots.replace(account, with: days, on: scope.db)
+        try await BalanceSnapshots.replace(try LedgerAccount(account), with: days, on: scope.db)
         let balance = converted.last?.value ?? .zero
         if balance != account.currentBalance {
             account.currentBalance = balance

@@ -71,38 +71,36 @@ extension APIHandler {
 
         let transaction = try await Authentication.withUser(app) { scope, _ in
             // Somebody else's account is as unknown as one that does not exist.
-            let account = try await scope.find(Account.self, accountID, name: "account")
+            let account = try await LedgerAccount.find(accountID, in: scope)
             if let currency, currency != account.currency {
                 throw APIError.validation(["currency": "must be the account's currency, \(account.currency)"])
             }
             guard account.isManual else {
                 throw APIError.validation(["account_id": "is linked to an institution; its transactions come from there"])
             }
-            let merchantName = merchant.flatMap { $0.isEmpty ? nil : $0 }
-            let transaction = Transaction(id: UUID.timeOrdered(), userID: scope.userID, accountID: accountID, date: date,
-                                          amount: Money(amount, account.currency), description: description,
-                                          category: category ?? .uncategorized, pending: body.pending ?? false)
-            transaction.categorySource = .user
-            transaction.detailedCategory = detailed.flatMap { $0.isEmpty ? nil : $0 }
+            var row = NewTransactionRow(
+                userID: scope.userID, accountID: accountID, date: date, amount: amount, currency: account.currency,
+                description: description, merchantName: merchant.flatMap { $0.isEmpty ? nil : $0 },
+                category: category ?? .uncategorized, categorySource: .user, pending: body.pending ?? false,
+                detailedCategory: detailed.flatMap { $0.isEmpty ? nil : $0 }, authorizedDate: authorizedDate,
+                notes: notes.flatMap { $0.isEmpty ? nil : $0 })
             if category == nil {
                 // Nobody chose a category: the user's rules may.
                 let outcome = try await Categorizer.load(in: scope).categorize(
-                    accountID: accountID, amount: amount, description: description, merchantName: merchantName,
+                    accountID: accountID, amount: amount, description: description, merchantName: row.merchantName,
                     fallback: (.uncategorized, .default))
-                transaction.category = outcome.category
-                transaction.categorySource = outcome.source
-                if outcome.source == .rule { transaction.detailedCategory = outcome.detailed }
+                row.category = outcome.category
+                row.categorySource = outcome.source
+                if outcome.source == .rule { row.detailedCategory = outcome.detailed }
             }
-            transaction.authorizedDate = authorizedDate
-            transaction.merchantName = merchantName
-            transaction.notes = notes.flatMap { $0.isEmpty ? nil : $0 }
-            try await scope.create(transaction, entityType: "transaction")
-            // A new row, as an import's are: its day's totals are added to and only its amount is paired.
-            scope.changes.transactionsInserted([NewTransactionRow(
-                id: try transaction.requireID(), userID: scope.userID, accountID: accountID, date: date, amount: amount,
-                currency: account.currency, description: description, merchantName: merchantName, category: transaction.category,
-                categorySource: transaction.categorySource, pending: transaction.pending)])
-            return transaction
+            // A plain row, as an import writes them: its day's totals are added to and only its amount is paired.
+            let now = scope.clock.now()
+            try await TransactionBulkInsert.insert([row], on: scope.db, now: now)
+            scope.changes.touched("transaction")
+            try await scope.audit.record(.create, entityType: "transaction", entityID: row.id,
+                                         changes: AuditChanges.between(old: nil, new: TransactionRepresentation.auditView(TransactionRecord(row, at: now))), on: scope.db)
+            scope.changes.transactionsInserted([row])
+            return TransactionRecord(row, at: now)
         }
         return .created(.init(body: .json(try TransactionRepresentation.make(transaction))))
     }
@@ -129,10 +127,8 @@ extension APIHandler {
         let (merchant, detailed, notes, category) = (fields.merchant, fields.detailed, fields.notes, fields.category)
 
         let transaction = try await Authentication.withUser(app) { scope, _ in
-            let transaction = try await scope.find(Transaction.self, id, name: "transaction")
-            let before = TransactionRepresentation.auditView(transaction)
-            let (wasAccount, wasDay, wasAmount, wasCategory, wasPending) = (transaction.accountID, transaction.date, transaction.amount,
-                                                                           transaction.category, transaction.pending)
+            let was = try await TransactionRecord.find(id, in: scope)
+            var transaction = was
             if let accountID, accountID != transaction.accountID {
                 let target = try await scope.find(Account.self, accountID, name: "account")
                 guard target.currency == transaction.currency else {
@@ -152,15 +148,19 @@ extension APIHandler {
                 transaction.category = category
                 transaction.categorySource = .user
             }
-            if try await scope.save(transaction, entityType: "transaction", before: before, view: TransactionRepresentation.auditView) {
-                if wasAccount != transaction.accountID || wasDay != transaction.date || wasAmount != transaction.amount {
-                    scope.changes.transactionsChanged(in: wasAccount, days: wasDay...wasDay)
-                    scope.changes.transactionsChanged(in: transaction.accountID, days: transaction.date...transaction.date)
-                } else if wasCategory != transaction.category || wasPending != transaction.pending {
-                    // Balances, snapshots and transfer pairs follow amounts and days alone; the day's
-                    // totals move from one category (or pending flag) to another.
-                    scope.changes.labelsChanged(in: transaction.accountID, on: transaction.date...transaction.date)
-                }
+            guard transaction != was else { return transaction }
+            transaction.updatedAt = scope.now
+            try await transaction.update(in: scope)
+            scope.changes.touched("transaction")
+            try await scope.audit.record(.update, entityType: "transaction", entityID: id, changes: AuditChanges.between(
+                old: TransactionRepresentation.auditView(was), new: TransactionRepresentation.auditView(transaction)), on: scope.db)
+            if was.accountID != transaction.accountID || was.date != transaction.date || was.amount != transaction.amount {
+                scope.changes.transactionsChanged(in: was.accountID, days: was.date...was.date)
+                scope.changes.transactionsChanged(in: transaction.accountID, days: transaction.date...transaction.date)
+            } else if was.category != transaction.category || was.pending != transaction.pending {
+                // Balances, snapshots and transfer pairs follow amounts and days alone; the day's
+                // totals move from one category (or pending flag) to another.
+                scope.changes.labelsChanged(in: transaction.accountID, on: transaction.date...transaction.date)
             }
             return transaction
         }
@@ -194,7 +194,7 @@ extension APIHandler {
             }
             var changed = 0
             for transaction in found {
-                let before = TransactionRepresentation.auditView(transaction)
+                let before = try TransactionRepresentation.auditView(transaction)
                 if let category {
                     transaction.category = category
                     transaction.categorySource = .user
@@ -251,10 +251,13 @@ enum TransactionCursor {
 struct TransactionAuditView: Encodable {
     let accountId: String
     let date: String
+    let authorizedDate: String?
     let amount: String
+    let currency: String
     let description: String
     let merchantName: String?
     let category: String
+    let categorySource: String
     let detailedCategory: String?
     let pending: Bool
     let notes: String?
@@ -280,11 +283,18 @@ enum TransactionRepresentation {
         )
     }
 
-    static func auditView(_ transaction: Transaction) -> TransactionAuditView {
+    /// What the audit trail records of a transaction: the fields a person or a sync can change.
+    static func auditView(_ transaction: TransactionRecord) -> TransactionAuditView {
         TransactionAuditView(
-            accountId: transaction.accountID.uuidString, date: "\(transaction.date)", amount: transaction.amount.description,
-            description: transaction.description, merchantName: transaction.merchantName, category: transaction.category.rawValue,
-            detailedCategory: transaction.detailedCategory, pending: transaction.pending, notes: transaction.notes
+            accountId: transaction.accountID.uuidString, date: "\(transaction.date)", authorizedDate: transaction.authorizedDate.map { "\($0)" },
+            amount: transaction.amount.description, currency: transaction.currency.code, description: transaction.description,
+            merchantName: transaction.merchantName, category: transaction.category.rawValue,
+            categorySource: transaction.categorySource.rawValue, detailedCategory: transaction.detailedCategory,
+            pending: transaction.pending, notes: transaction.notes
         )
+    }
+
+    static func auditView(_ transaction: Transaction) throws -> TransactionAuditView {
+        auditView(try TransactionRecord(transaction))
     }
 }

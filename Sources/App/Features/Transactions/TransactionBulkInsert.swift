@@ -14,7 +14,7 @@ struct NewTransactionRow: Sendable {
     let currency: CurrencyCode
     let description: String
     let merchantName: String?
-    let category: TransactionCategory
+    var category: TransactionCategory
     var categorySource: CategorySource = .default
     let pending: Bool
     var importKey: String? = nil
@@ -22,6 +22,7 @@ struct NewTransactionRow: Sendable {
     var authorizedDate: LocalDate? = nil
     var plaidTransactionID: String? = nil
     var pendingTransactionID: String? = nil
+    var notes: String? = nil
 }
 
 /// Writes many transactions at once: multi-row INSERTs (SQLite) or COPY (PostgreSQL) straight through
@@ -31,7 +32,7 @@ enum TransactionBulkInsert {
     static let columns = [
         "id", "user_id", "account_id", "date", "amount", "currency", "description",
         "merchant_name", "category", "category_source", "pending", "import_key", "created_at", "updated_at",
-        "detailed_category", "authorized_date", "plaid_transaction_id", "pending_transaction_id",
+        "detailed_category", "authorized_date", "plaid_transaction_id", "pending_transaction_id", "notes",
     ]
 
     /// Inserts `rows` atomically and answers how many were written.
@@ -44,12 +45,34 @@ enum TransactionBulkInsert {
         }
         if let sqlite = database as? any SQLiteDatabase {
             try await insertSQLite(rows, on: sqlite, ownTransaction: !database.inTransaction, now: now)
+        } else if rows.count <= postgresValuesRows, database.inTransaction {
+            try await insertPostgresValues(rows, on: database, now: now)
         } else if let postgres = database as? any PostgresDatabase {
             try await insertPostgres(rows, owner: owner, on: postgres, ownTransaction: !database.inTransaction, now: now)
+            if rows.count >= postgresAnalyzeRows { try await refreshStatistics(on: database) }
         } else {
             preconditionFailure("unsupported database driver")
         }
         return rows.count
+    }
+
+    /// From this many rows a load is large enough to change the plans that follow it.
+    private static let postgresAnalyzeRows = 1_000
+
+    /// The planner's statistics still describe the table before this load: the statements that
+    /// follow (transfer pairing, totals, snapshots) would be planned for a ledger as it was, an empty
+    /// one on a first import or sync, with nested loops over what are now tens of thousands of rows
+    /// (minutes for transfer pairing). ANALYZE counts the load's own rows even before commit, and a
+    /// small sample is enough to see them.
+    private static func refreshStatistics(on database: any Database) async throws {
+        let sql = database.sql
+        if database.inTransaction {
+            try await sql.raw("SET LOCAL default_statistics_target = 10").run()
+            try await sql.raw("ANALYZE transactions").run()
+            try await sql.raw("SET LOCAL default_statistics_target TO DEFAULT").run()
+        } else {
+            try await sql.raw("ANALYZE transactions").run()
+        }
     }
 
     // SQLite allows 32,766 parameters a statement.
@@ -63,10 +86,12 @@ enum TransactionBulkInsert {
         try await database.withConnection { connection in
             // SQLite's default page cache is 2 MB: far too small for the ledger's indexes, so a large
             // load would spend its time evicting and re-reading pages. Per connection; idempotent.
-            _ = try await connection.query("PRAGMA cache_size = -\(SQLiteTuning.cacheKilobytes)")
             // Each multi-row INSERT keeps a statement journal (to undo just that statement on a
-            // constraint error); in memory rather than in a temporary file.
-            _ = try await connection.query("PRAGMA temp_store = MEMORY")
+            // constraint error); in memory rather than in a temporary file. A few rows need neither.
+            if rows.count > sqliteRowsPerStatement {
+                _ = try await connection.query("PRAGMA cache_size = -\(SQLiteTuning.cacheKilobytes)")
+                _ = try await connection.query("PRAGMA temp_store = MEMORY")
+            }
             // IMMEDIATE takes the write lock now, so the batch cannot fail halfway for want of it.
             if ownTransaction { _ = try await connection.query("BEGIN IMMEDIATE") }
             do {
@@ -94,6 +119,7 @@ enum TransactionBulkInsert {
                         binds.append(row.authorizedDate.map { SQLiteData.text($0.description) } ?? .null)
                         binds.append(row.plaidTransactionID.map(SQLiteData.text) ?? .null)
                         binds.append(row.pendingTransactionID.map(SQLiteData.text) ?? .null)
+                        binds.append(row.notes.map(SQLiteData.text) ?? .null)
                     }
                     _ = try await connection.query(sqliteStatement(rowCount: chunk.count), binds)
                     start += chunk.count
@@ -104,6 +130,26 @@ enum TransactionBulkInsert {
                 throw error
             }
         }
+    }
+
+    /// Up to this many rows go to PostgreSQL as one INSERT with bound values; more are streamed with COPY.
+    private static let postgresValuesRows = 100
+
+    /// A few rows (one entered by hand, a small sync page): one INSERT, without the staging table
+    /// that COPY needs, whose creation costs more than the rows themselves.
+    private static func insertPostgresValues(_ rows: [NewTransactionRow], on database: any Database, now: Date) async throws {
+        let category = DatabaseEngine.postgres.cast(to: .transactionCategory)
+        try await database.sql.runInChunks(rows, row: { row in
+            """
+            (\(bind: row.id), \(bind: row.userID), \(bind: row.accountID), \(bind: row.date), \(bind: row.amount), \(bind: row.currency.code),
+             \(bind: row.description), \(bind: row.merchantName), \(bind: row.category.rawValue)\(unsafeRaw: category),
+             \(bind: row.categorySource.rawValue), \(bind: row.pending), \(bind: row.importKey), \(bind: now), \(bind: now),
+             \(bind: row.detailedCategory), \(bind: row.authorizedDate), \(bind: row.plaidTransactionID),
+             \(bind: row.pendingTransactionID), \(bind: row.notes))
+            """
+        }, statement: { values in
+            "INSERT INTO transactions (\(unsafeRaw: columns.joined(separator: ", "))) VALUES \(values)"
+        })
     }
 
     /// PostgreSQL's fastest way in: one `COPY ... FROM STDIN` stream in its text format, through a staging table.
@@ -132,7 +178,7 @@ enum TransactionBulkInsert {
                                 row.amount.description, row.currency.code, row.description, row.merchantName,
                                 row.category.rawValue, row.categorySource.rawValue, row.pending ? "t" : "f", row.importKey,
                                 timestamp, timestamp, row.detailedCategory, row.authorizedDate?.description,
-                                row.plaidTransactionID, row.pendingTransactionID,
+                                row.plaidTransactionID, row.pendingTransactionID, row.notes,
                             ], to: &buffer)
                             if buffer.readableBytes >= 200 * 1024 {
                                 try await writer.write(buffer)

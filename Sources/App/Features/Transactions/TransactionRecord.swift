@@ -71,9 +71,51 @@ struct TransactionRecord: Sendable, Equatable {
         updatedAt = model.updatedAt
     }
 
+    /// A row just written, as it now stands in the ledger.
+    init(_ row: NewTransactionRow, at time: Date) {
+        id = row.id
+        accountID = row.accountID
+        date = row.date
+        authorizedDate = row.authorizedDate
+        amount = row.amount
+        currency = row.currency
+        description = row.description
+        merchantName = row.merchantName
+        category = row.category
+        detailedCategory = row.detailedCategory
+        categorySource = row.categorySource
+        pending = row.pending
+        notes = row.notes
+        createdAt = time
+        updatedAt = time
+    }
+
     /// A row the database holds that the code cannot read: a label outside the known set, or a model never saved.
     enum LedgerReadError: Error {
         case unknownLabel
         case unsaved
+    }
+}
+
+extension TransactionRecord {
+    /// The user's transaction with this id; `not_found` for anyone else's, as for one that does not exist.
+    static func find(_ id: UUID, in scope: UserScope) async throws -> TransactionRecord {
+        guard let row = try await scope.db.sql.raw("""
+            SELECT \(unsafeRaw: columns.joined(separator: ", ")) FROM transactions WHERE id = \(bind: id) AND user_id = \(bind: scope.userID)
+            """).first() else { throw APIError.notFound("transaction") }
+        return try TransactionRecord(row: row)
+    }
+
+    /// Writes back what a person may change in a transaction, and when it changed.
+    func update(in scope: UserScope) async throws {
+        let cast = scope.db.engine.cast(to: .transactionCategory)
+        try await scope.db.sql.raw("""
+            UPDATE transactions SET account_id = \(bind: accountID), date = \(bind: date), authorized_date = \(bind: authorizedDate),
+                amount = \(bind: amount), description = \(bind: description), merchant_name = \(bind: merchantName),
+                category = \(bind: category.rawValue)\(unsafeRaw: cast), category_source = \(bind: categorySource.rawValue),
+                detailed_category = \(bind: detailedCategory), pending = \(bind: pending), notes = \(bind: notes),
+                updated_at = \(bind: updatedAt)
+            WHERE id = \(bind: id) AND user_id = \(bind: scope.userID)
+            """).run()
     }
 }
