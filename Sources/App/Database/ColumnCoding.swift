@@ -181,3 +181,13 @@ extension CurrencyCode: PostgresEncodable, PostgresNonThrowingEncodable, Postgre
         self = code
     }
 }
+
+extension SQLRow {
+    /// A column of an enum type, read as its label: a label outside the known set is an error, not a default.
+    func decodeLabel<Label: RawRepresentable>(column: String, as _: Label.Type) throws -> Label where Label.RawValue == String {
+        guard let label = Label(rawValue: try decode(column: column, as: String.self)) else {
+            throw TransactionRecord.LedgerReadError.unknownLabel
+        }
+        return label
+    }
+}

@@ -37,10 +37,7 @@ struct BalanceReports: Sendable {
         init(row: any SQLRow) throws {
             id = try row.decode(column: "id", as: UUID.self)
             name = try row.decode(column: "name", as: String.self)
-            guard let type = AccountType(rawValue: try row.decode(column: "type", as: String.self)) else {
-                throw TransactionRecord.LedgerReadError.unknownLabel
-            }
-            self.type = type
+            type = try row.decodeLabel(column: "type", as: AccountType.self)
             currency = try row.decode(column: "currency", as: CurrencyCode.self)
             currentBalance = try row.decode(column: "current_balance", as: Amount.self)
             isHidden = try row.decode(column: "is_hidden", as: Bool.self)

@@ -22,10 +22,7 @@ struct LedgerAccount: Sendable, Equatable {
     init(row: any SQLRow) throws {
         id = try row.decode(column: "id", as: UUID.self)
         userID = try row.decode(column: "user_id", as: UUID.self)
-        guard let type = AccountType(rawValue: try row.decode(column: "type", as: String.self)) else {
-            throw TransactionRecord.LedgerReadError.unknownLabel
-        }
-        self.type = type
+        type = try row.decodeLabel(column: "type", as: AccountType.self)
         currency = try row.decode(column: "currency", as: CurrencyCode.self)
         openingBalance = try row.decode(column: "opening_balance", as: Amount.self)
         currentBalance = try row.decode(column: "current_balance", as: Amount.self)

@@ -39,12 +39,8 @@ struct TransactionRecord: Sendable, Equatable {
         currency = try row.decode(column: "currency", as: CurrencyCode.self)
         description = try row.decode(column: "description", as: String.self)
         merchantName = try row.decode(column: "merchant_name", as: String?.self)
-        guard let category = TransactionCategory(rawValue: try row.decode(column: "category", as: String.self)),
-              let source = CategorySource(rawValue: try row.decode(column: "category_source", as: String.self)) else {
-            throw LedgerReadError.unknownLabel
-        }
-        self.category = category
-        categorySource = source
+        category = try row.decodeLabel(column: "category", as: TransactionCategory.self)
+        categorySource = try row.decodeLabel(column: "category_source", as: CategorySource.self)
         detailedCategory = try row.decode(column: "detailed_category", as: String?.self)
         pending = try row.decode(column: "pending", as: Bool.self)
         notes = try row.decode(column: "notes", as: String?.self)
