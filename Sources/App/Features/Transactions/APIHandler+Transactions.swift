@@ -94,13 +94,14 @@ extension APIHandler {
                 if outcome.source == .rule { row.detailedCategory = outcome.detailed }
             }
             // A plain row, as an import writes them: its day's totals are added to and only its amount is paired.
-            let now = scope.clock.now()
+            let now = scope.now
             try await TransactionBulkInsert.insert([row], on: scope.db, now: now)
+            let created = TransactionRecord(row, at: now)
             scope.changes.touched("transaction")
             try await scope.audit.record(.create, entityType: "transaction", entityID: row.id,
-                                         changes: AuditChanges.between(old: nil, new: TransactionRepresentation.auditView(TransactionRecord(row, at: now))), on: scope.db)
+                                         changes: AuditChanges.between(old: nil, new: TransactionRepresentation.auditView(created)), on: scope.db)
             scope.changes.transactionsInserted([row])
-            return TransactionRecord(row, at: now)
+            return created
         }
         return .created(.init(body: .json(try TransactionRepresentation.make(transaction))))
     }
