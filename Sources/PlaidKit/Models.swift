@@ -27,9 +27,17 @@ public struct LinkTokenCreateRequest: Codable, Sendable {
     public let products: [String]?
     public let webhook: String?
     public let accessToken: String?
+    /// Update mode's options; only with `accessToken`.
+    public let update: Update?
+
+    public struct Update: Codable, Sendable {
+        /// Link asks the person which accounts to share, new ones included.
+        public let accountSelectionEnabled: Bool
+        public init(accountSelectionEnabled: Bool) { self.accountSelectionEnabled = accountSelectionEnabled }
+    }
 
     public init(clientName: String, language: String = "en", countryCodes: [String] = ["US"], user: User, products: [String]?,
-                webhook: String? = nil, accessToken: String? = nil) {
+                webhook: String? = nil, accessToken: String? = nil, update: Update? = nil) {
         self.clientName = clientName
         self.language = language
         self.countryCodes = countryCodes
@@ -37,6 +45,7 @@ public struct LinkTokenCreateRequest: Codable, Sendable {
         self.products = products
         self.webhook = webhook
         self.accessToken = accessToken
+        self.update = update
     }
 }
 

@@ -120,9 +120,13 @@ struct PlaidAPI: Sendable {
         }
         // With an access token Link opens in update mode for that item, and its token lives 30 minutes instead of 4 hours.
         var lifetime = 4 * 3600
+        let selectAccounts = try body.object("update")?.bool("account_selection_enabled") ?? false
         if let accessToken = try body.string("access_token") {
             _ = try await state.itemView(accessToken: accessToken)
             lifetime = 30 * 60
+            if selectAccounts { try await state.offerAccountSelection(accessToken: accessToken) }
+        } else if selectAccounts {
+            throw .invalidField("update.account_selection_enabled needs access_token: account selection is an update mode of an existing item")
         }
         return [
             "link_token": .string("link-sandbox-\(await state.nextUUID())"),

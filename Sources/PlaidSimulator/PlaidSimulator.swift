@@ -123,6 +123,11 @@ public final class PlaidSimulator: Sendable {
         deliver(await state.repairLogin(itemID: itemID))
     }
 
+    /// How many link tokens opened Link's update mode with account selection for the item.
+    public func accountSelectionOffers(itemID: String) async -> Int {
+        await state.accountSelectionOffers(itemID: itemID)
+    }
+
     /// The item an access token belongs to (nil if unknown or removed).
     public func itemID(accessToken: String) async -> String? {
         await state.itemID(accessToken: accessToken)

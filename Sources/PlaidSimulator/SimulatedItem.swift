@@ -93,6 +93,8 @@ final class SimulatedItem {
     var loginRequired = false
     var removed = false
     var lastWebhook: (sentAt: String, code: String)?
+    /// Link tokens created in update mode with account selection for this item.
+    var accountSelectionOffers = 0
     var transactionsUpdatedAt: String
 
     let accounts: [SimAccount]

@@ -157,6 +157,11 @@ actor SimulatorState {
 
     func itemView(accessToken: String) throws(PlaidFailure) -> ItemView { try item(accessToken).itemView() }
 
+    /// Link's update mode with account selection was opened for the item (a link token asked for it).
+    func offerAccountSelection(accessToken: String) throws(PlaidFailure) { try item(accessToken).accountSelectionOffers += 1 }
+
+    func accountSelectionOffers(itemID: String) -> Int { items[itemID]?.accountSelectionOffers ?? 0 }
+
     func removeItem(accessToken: String) throws(PlaidFailure) {
         let item = try item(accessToken)
         item.removed = true

@@ -142,7 +142,6 @@ struct WebhookTests {
 
             #expect(try await Self.deliver(client, Self.item("ITEM", "LOGIN_REPAIRED", item: item))["action"] as? String == "repaired")
             #expect(try await status() == "healthy")
-            #expect(try await Self.deliver(client, Self.item("ITEM", "NEW_ACCOUNTS_AVAILABLE", item: item))["action"] as? String == "ignored")
             // One account no longer shared: closed, its history kept; an account the item lacks changes nothing.
             let accounts = try await client.send(.GET, "/api/v1/accounts", token: user.accessToken)["items"] as? [[String: Any]] ?? []
             let shared = try #require(accounts.first { $0["plaid_connection_id"] as? String == id || $0["is_manual"] as? Bool == false })
@@ -162,6 +161,55 @@ struct WebhookTests {
             let refused = try await client.send(.POST, "/api/v1/connections/\(id)/sync", token: user.accessToken)
             #expect(refused.status == .conflict)
             #expect(refused.errorCode == "connection_disabled")
+        }
+    }
+
+    @Test("New accounts at the bank: the connection says so, its link token asks which accounts to share, the sync after settles it",
+          arguments: TestBackend.all)
+    func newAccountsAvailable(backend: TestBackend) async throws {
+        try await ConnectionTests().withLinkedApp(backend) { app, simulator, client in
+            app.webhookVerifier = Self.verifier
+            let user = try await client.signUp()
+            let linked = try await ConnectionTests().link(client, user)
+            let id = try ConnectionTests().connectionID(linked)
+            let stored = try #require(try await app.db.asSystem { db in try await PlaidConnection.find(UUID(uuidString: id), on: db) })
+            let item = stored.plaidItemID
+            func flagged() async throws -> Bool? {
+                try await client.send(.GET, "/api/v1/connections/\(id)", token: user.accessToken)["new_accounts_available"] as? Bool
+            }
+            func sync() async throws -> TestClient.Reply {
+                try await client.send(.POST, "/api/v1/connections/\(id)/sync", token: user.accessToken)
+            }
+            #expect(try await flagged() == false)
+
+            let notice = Self.item("ITEM", "NEW_ACCOUNTS_AVAILABLE", item: item)
+            #expect(try await Self.deliver(client, notice)["action"] as? String == "new_accounts_available")
+            #expect(try await flagged() == true)
+            #expect(try await app.scalar("SELECT count(*) FROM audit_events WHERE entity_type = 'connection' AND CAST(changes AS TEXT) LIKE '%new_accounts_available%'") == 1)
+            // Announced again (a new delivery, signed at another moment): still one flag, one event.
+            let again = try await Self.deliver(client, notice, header: try Self.signature(notice, at: Date().addingTimeInterval(-2)))
+            #expect(again["duplicate"] as? Bool == false)
+            #expect(again["action"] as? String == "new_accounts_available")
+            #expect(try await app.scalar("SELECT count(*) FROM audit_events WHERE entity_type = 'connection' AND CAST(changes AS TEXT) LIKE '%new_accounts_available%'") == 1)
+
+            // A sync before the person was offered the new accounts leaves the flag up.
+            #expect(try await sync().status == .ok)
+            #expect(try await flagged() == true)
+
+            // The connection's link token opens Link's update mode with account selection...
+            #expect(await simulator.accountSelectionOffers(itemID: item) == 0)
+            let offer = try await client.send(.POST, "/api/v1/plaid/link-token?connection_id=\(id)", token: user.accessToken)
+            #expect(offer.status == .ok, "\(offer.json)")
+            #expect(await simulator.accountSelectionOffers(itemID: item) == 1)
+            // ...and the sync after it settles the question.
+            let settled = try await sync()
+            #expect(settled.status == .ok, "\(settled.json)")
+            #expect((settled["connection"] as? [String: Any])?["new_accounts_available"] as? Bool == false)
+            #expect(try await flagged() == false)
+
+            // With nothing new to share, the link token opens plain update mode.
+            #expect(try await client.send(.POST, "/api/v1/plaid/link-token?connection_id=\(id)", token: user.accessToken).status == .ok)
+            #expect(await simulator.accountSelectionOffers(itemID: item) == 1)
         }
     }
 }

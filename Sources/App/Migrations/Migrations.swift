@@ -34,5 +34,6 @@ enum AppMigrations {
         CreateDataVersions(),
         CreateMonthTotals(),
         CreateSessionCheck(),
+        AddConnectionNewAccounts(),
     ]
 }

@@ -19,6 +19,10 @@ final class PlaidConnection: UserOwnedModel, @unchecked Sendable {
     @OptionalField(key: "error_message") var errorMessage: String?
     @OptionalField(key: "last_synced_at") var lastSyncedAt: Date?
     @OptionalField(key: "last_attempted_at") var lastAttemptedAt: Date?
+    /// Since when Plaid says the bank has accounts the person has not shared (`NEW_ACCOUNTS_AVAILABLE`).
+    @OptionalField(key: "new_accounts_available_at") var newAccountsAvailableAt: Date?
+    /// When a Link token last opened update mode with account selection for this connection.
+    @OptionalField(key: "account_selection_offered_at") var accountSelectionOfferedAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

@@ -12,18 +12,30 @@ extension APIHandler {
         let connectionID = form.uuid(input.query.connectionId, field: "connection_id")
         try form.check()
         let user = try await Authentication.requireUser(app)
-        // Update mode: Link repairs the login of an existing item, which needs its access token.
-        let accessToken: String? = if let connectionID {
+        // Update mode: Link repairs the login of an existing item, which needs its access token. When
+        // the bank has accounts not shared yet, Link also asks which accounts to share.
+        let updateMode: (accessToken: String, selectAccounts: Bool)? = if let connectionID {
             try await Authentication.withUser(app) { scope, _ in
                 let connection = try await scope.find(PlaidConnection.self, connectionID, name: "connection")
-                return try app.openToken(of: connection)
+                return (try app.openToken(of: connection), connection.newAccountsAvailableAt != nil)
             }
         } else { nil }
         let request = LinkTokenCreateRequest(
             clientName: "FinanceDashboard", user: .init(clientUserId: user.id.uuidString),
-            products: accessToken == nil ? ["transactions"] : nil, webhook: app.settings.plaid?.webhookURL, accessToken: accessToken)
+            products: updateMode == nil ? ["transactions"] : nil, webhook: app.settings.plaid?.webhookURL, accessToken: updateMode?.accessToken,
+            update: updateMode?.selectAccounts == true ? .init(accountSelectionEnabled: true) : nil)
         let answer: LinkTokenCreateResponse
         do { answer = try await plaid.createLinkToken(request) } catch { throw APIError.plaid(error) }
+        if let connectionID, updateMode?.selectAccounts == true {
+            // The next sync after this offer settles the new accounts (see `new_accounts_available`).
+            try await Authentication.withUser(app) { scope, _ in
+                try await scope.db.sql.raw("""
+                    UPDATE plaid_connections SET account_selection_offered_at = \(bind: scope.now), updated_at = \(bind: scope.now)
+                    WHERE id = \(bind: connectionID) AND user_id = \(bind: scope.userID)
+                    """).run()
+                scope.changes.touched("connection")
+            }
+        }
         let expiration = ISO8601DateFormatter().date(from: answer.expiration) ?? Date().addingTimeInterval(4 * 3600)
         return .ok(.init(body: .json(.init(linkToken: answer.linkToken, expiration: expiration))))
     }
@@ -170,7 +182,8 @@ enum ConnectionRepresentation {
         return .init(
             id: id.uuidString, institutionId: connection.institutionID, institutionName: connection.institutionName, status: status,
             errorCode: connection.errorCode, errorMessage: connection.errorMessage, lastSyncedAt: connection.lastSyncedAt,
-            lastAttemptedAt: connection.lastAttemptedAt, accountIds: accountIDs.map(\.uuidString),
+            lastAttemptedAt: connection.lastAttemptedAt, newAccountsAvailable: connection.newAccountsAvailableAt != nil,
+            accountIds: accountIDs.map(\.uuidString),
             createdAt: connection.createdAt ?? Date(), updatedAt: connection.updatedAt ?? Date())
     }
 }

@@ -8,6 +8,8 @@ import Vapor
 /// What one sync brought.
 struct SyncOutcome: Sendable, Equatable {
     var accounts = 0
+    /// Accounts linked for the first time by this sync.
+    var newAccounts = 0
     var added = 0
     var modified = 0
     var removed = 0
@@ -93,6 +95,13 @@ struct ConnectionSync: Sendable {
             current.errorMessage = nil
             current.lastSyncedAt = now
             current.lastAttemptedAt = now
+            // The bank's new accounts: settled once the person has been through Link's account
+            // selection since Plaid announced them, or once new accounts arrive.
+            if let since = current.newAccountsAvailableAt,
+               outcome.newAccounts > 0 || current.accountSelectionOfferedAt.map({ $0 >= since }) == true {
+                current.newAccountsAvailableAt = nil
+                current.accountSelectionOfferedAt = nil
+            }
             try await current.update(on: db)
             try await audit.record(.update, entityType: "connection", entityID: connectionID, changes: [
                 "synced": FieldChange(old: nil, new: "\(outcome.added) added, \(outcome.modified) modified, \(outcome.removed) removed"),
@@ -104,8 +113,9 @@ struct ConnectionSync: Sendable {
     /// Applies what was fetched, inside the caller's transaction.
     static func apply(_ fetched: PlaidFetch, to connection: PlaidConnection, in scope: UserScope) async throws -> SyncOutcome {
         var outcome = SyncOutcome()
-        let accounts = try await LinkedAccounts.upsert(fetched.accounts, connection: connection, in: scope)
+        let (accounts, created) = try await LinkedAccounts.upsert(fetched.accounts, connection: connection, in: scope)
         outcome.accounts = fetched.accounts.count
+        outcome.newAccounts = created
         let applied = try await TransactionChangesWriter.apply(fetched.changes, accounts: accounts, in: scope)
         outcome.added = applied.added
         outcome.modified = applied.modified

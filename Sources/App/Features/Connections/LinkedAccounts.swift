@@ -7,15 +7,17 @@ import SQLKit
 /// The accounts of a connection, as Plaid last described them.
 enum LinkedAccounts {
     /// Creates the accounts Plaid names for the first time and updates the others' names, masks and
-    /// balances. Answers every account of the connection, by Plaid's account id. An account's type
-    /// and currency are set when it is created and kept (its history depends on them).
-    static func upsert(_ described: [PlaidKit.Account], connection: PlaidConnection, in scope: UserScope) async throws -> [String: Account] {
+    /// balances. Answers every account of the connection, by Plaid's account id, and how many were new.
+    /// An account's type and currency are set when it is created and kept (its history depends on them).
+    static func upsert(_ described: [PlaidKit.Account], connection: PlaidConnection, in scope: UserScope) async throws
+        -> (accounts: [String: Account], created: Int) {
         let connectionID = try connection.requireID()
         var byPlaidID: [String: Account] = [:]
         for account in try await scope.query(Account.self).filter(\.$plaidConnectionID == connectionID).all() {
             if let plaidID = account.plaidAccountID { byPlaidID[plaidID] = account }
         }
         let now = scope.now
+        var created = 0
         for plaid in described {
             let balances = plaid.balances
             let currentFigure = balances.current ?? balances.available ?? 0
@@ -54,8 +56,9 @@ enum LinkedAccounts {
             account.balanceUpdatedAt = now
             try await scope.create(account, entityType: "account")
             byPlaidID[plaid.accountId] = account
+            created += 1
         }
-        return byPlaidID
+        return (byPlaidID, created)
     }
 
     /// The account's name as the person knows it: Plaid's name, else its official name.

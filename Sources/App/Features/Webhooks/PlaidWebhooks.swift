@@ -16,6 +16,7 @@ enum PlaidWebhooks {
         case repaired
         case disabled
         case accountClosed = "account_closed"
+        case newAccountsAvailable = "new_accounts_available"
         case ignored
     }
 
@@ -97,6 +98,20 @@ enum PlaidWebhooks {
                 "closed_because": FieldChange(old: nil, new: "USER_ACCOUNT_REVOKED"),
             ], on: db)
             return .accountClosed
+        case ("ITEM", "NEW_ACCOUNTS_AVAILABLE"):
+            // The bank has accounts the person has not shared with this server. The connection says
+            // so (`new_accounts_available`) until they have been offered Link's account selection
+            // (a link token for this connection) and a sync has run since.
+            guard connection.status != .disabled else { return .ignored }
+            guard connection.newAccountsAvailableAt == nil else { return .newAccountsAvailable }
+            connection.newAccountsAvailableAt = Date()
+            connection.accountSelectionOfferedAt = nil
+            try await connection.update(on: db)
+            _ = try await DataVersions.bump(connection.userID, now: Date(), on: db)
+            try await audit.record(.update, entityType: "connection", entityID: connectionID, changes: [
+                "new_accounts_available": FieldChange(old: "false", new: "true"),
+            ], on: db)
+            return .newAccountsAvailable
         case ("ITEM", "USER_PERMISSION_REVOKED"):
             connection.status = .disabled
             connection.errorCode = "USER_PERMISSION_REVOKED"
