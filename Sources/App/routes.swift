@@ -15,7 +15,8 @@ func routes(_ app: Application) throws {
     let transport = VaporTransport(routesBuilder: app.grouped(
         ContentNegotiation(produces: documents.produces),
         AuthenticationGate(protectedOperations: documents.protectedOperations),
-        ReportCacheMiddleware(operations: documents.cachedOperations, contract: documents.yaml, cache: cache)))
+        ReportCacheMiddleware(operations: documents.cachedOperations, taggedOnly: documents.taggedOperations,
+                              contract: documents.yaml, cache: cache)))
     // Inside the error middleware, so that its 405 gets the error shape.
     app.middleware.use(MethodNotAllowed(paths: documents.paths))
     try handler.registerHandlers(on: transport, serverURL: Servers.Server1.url())

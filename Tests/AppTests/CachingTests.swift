@@ -108,14 +108,72 @@ struct CachingTests {
         }
     }
 
+    @Test("Every read of a user's data is tagged: the document marks every authenticated GET")
+    func everyUserReadIsTagged() throws {
+        let documents = try OpenAPIDocuments.load()
+        let reads = documents.protectedOperations.filter { $0.hasPrefix("GET ") }
+        #expect(reads.count > 20)
+        #expect(reads.subtracting(documents.cachedOperations.union(documents.taggedOperations)).sorted() == [])
+        #expect(documents.taggedOperations == ["GET /api/v1/transactions/export.csv"])
+    }
+
+    @Test("The profile, the audit trail and the export follow the version: sign-ins, failed sign-ins and edits make them fresh",
+          arguments: TestBackend.all)
+    func profileAuditAndExport(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            func read(_ path: String, holding tag: String? = nil) async throws -> TestClient.Reply {
+                try await client.send(.GET, path, token: ada.accessToken, headers: tag.map { [("If-None-Match", $0)] } ?? [])
+            }
+
+            let me = try await read("/api/v1/users/me")
+            let meTag = try #require(me.headers.first(name: .eTag))
+            #expect(try await read("/api/v1/users/me", holding: meTag).status == .notModified)
+            #expect(try await client.send(.PATCH, "/api/v1/users/me", token: ada.accessToken, json: ["full_name": "Ada L."]).status == .ok)
+            let renamed = try await read("/api/v1/users/me", holding: meTag)
+            #expect(renamed.status == .ok)
+            #expect(renamed["full_name"] as? String == "Ada L.")
+
+            // A sign-in, and a failed one, are in the audit trail the moment they happen.
+            let trail = try await read("/api/v1/audit-events")
+            let trailTag = try #require(trail.headers.first(name: .eTag))
+            #expect(try await read("/api/v1/audit-events", holding: trailTag).status == .notModified)
+            let failed = try await client.send(.POST, "/api/v1/auth/login", json: ["email": ada.email, "password": "not the password at all"])
+            #expect(failed.status == .unauthorized)
+            let afterFailure = try await read("/api/v1/audit-events", holding: trailTag)
+            #expect(afterFailure.status == .ok)
+            #expect(((afterFailure["items"] as? [[String: Any]])?.first)?["action"] as? String == "login_failed")
+            let failureTag = try #require(afterFailure.headers.first(name: .eTag))
+            #expect(try await client.send(.POST, "/api/v1/auth/login", json: ["email": ada.email, "password": ada.password]).status == .ok)
+            let afterLogin = try await read("/api/v1/audit-events", holding: failureTag)
+            #expect(afterLogin.status == .ok)
+            #expect(((afterLogin["items"] as? [[String: Any]])?.first)?["action"] as? String == "login")
+
+            // The export is tagged and answers 304, but is streamed, never kept in the cache.
+            let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+            let kept = app.reportCache.statistics.entries
+            let export = try await read("/api/v1/transactions/export.csv")
+            #expect(export.status == .ok)
+            let exportTag = try #require(export.headers.first(name: .eTag))
+            #expect(export.headers.first(name: .cacheControl) == "private, no-cache")
+            #expect(try await read("/api/v1/transactions/export.csv", holding: exportTag).status == .notModified)
+            #expect(app.reportCache.statistics.entries == kept)
+            try await client.transaction(ada, account: checking, date: "2024-03-01", amount: "-40.00", description: "Groceries")
+            let fresh = try await read("/api/v1/transactions/export.csv", holding: exportTag)
+            #expect(fresh.status == .ok)
+            #expect(fresh.text.contains("Groceries"))
+        }
+    }
+
     @Test("Reads outside the cache, and requests without a valid token, carry no tag")
     func onlyMarkedReads() async throws {
         try await withTestApp(.sqlite) { app in
             let client = TestClient(app: app)
             let ada = try await client.signUp()
-            let me = try await client.send(.GET, "/api/v1/users/me", token: ada.accessToken)
-            #expect(me.status == .ok)
-            #expect(me.headers.first(name: .eTag) == nil)
+            let ready = try await client.send(.GET, "/health/ready", token: ada.accessToken)
+            #expect(ready.status == .ok)
+            #expect(ready.headers.first(name: .eTag) == nil)
             let anonymous = try await client.send(.GET, Self.overview, headers: [("If-None-Match", "*")])
             #expect(anonymous.status == .unauthorized)
             #expect(anonymous.headers.first(name: .eTag) == nil)

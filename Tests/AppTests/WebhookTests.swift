@@ -181,10 +181,16 @@ struct WebhookTests {
                 try await client.send(.POST, "/api/v1/connections/\(id)/sync", token: user.accessToken)
             }
             #expect(try await flagged() == false)
+            let listed = try await client.send(.GET, "/api/v1/connections", token: user.accessToken)
+            let listTag = try #require(listed.headers.first(name: .eTag))
 
             let notice = Self.item("ITEM", "NEW_ACCOUNTS_AVAILABLE", item: item)
             #expect(try await Self.deliver(client, notice)["action"] as? String == "new_accounts_available")
             #expect(try await flagged() == true)
+            // The webhook changed a read of the user's: the tag they hold no longer answers 304.
+            let relisted = try await client.send(.GET, "/api/v1/connections", token: user.accessToken, headers: [("If-None-Match", listTag)])
+            #expect(relisted.status == .ok)
+            #expect(((relisted["items"] as? [[String: Any]])?.first)?["new_accounts_available"] as? Bool == true)
             #expect(try await app.scalar("SELECT count(*) FROM audit_events WHERE entity_type = 'connection' AND CAST(changes AS TEXT) LIKE '%new_accounts_available%'") == 1)
             // Announced again (a new delivery, signed at another moment): still one flag, one event.
             let again = try await Self.deliver(client, notice, header: try Self.signature(notice, at: Date().addingTimeInterval(-2)))

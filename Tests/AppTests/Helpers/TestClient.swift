@@ -12,6 +12,8 @@ struct TestClient {
         let status: HTTPStatus
         let headers: HTTPHeaders
         let json: [String: Any]
+        /// The body as text (CSV, HTML...).
+        let text: String
 
         subscript(key: String) -> Any? { json[key] }
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
@@ -37,7 +39,7 @@ struct TestClient {
         var reply: Reply?
         try await app.testing().test(method, path, headers: headers, body: body) { response async throws in
             let object = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
-            reply = Reply(status: response.status, headers: response.headers, json: object)
+            reply = Reply(status: response.status, headers: response.headers, json: object, text: String(buffer: response.body))
         }
         return try #require(reply)
     }

@@ -61,11 +61,14 @@ extension APIHandler {
             guard let user, matches, user.isActive, let userID = user.id else {
                 try await LoginThrottle.record(email: email, clientAddress: client, succeeded: false, on: db)
                 try await audit.record(.loginFailed, entityType: "session", entityID: nil, on: db)
+                // The user's audit trail is one of their reads: its tag follows their data version.
+                if let known = user?.id { _ = try await DataVersions.bump(known, now: app.clock.now(), on: db) }
                 return nil
             }
             try await LoginThrottle.record(email: email, clientAddress: client, succeeded: true, on: db)
             let tokens = try await Sessions.start(userID: userID, client: audit, on: db, app: app)
             try await audit.record(.login, entityType: "session", entityID: nil, on: db)
+            _ = try await DataVersions.bump(userID, now: app.clock.now(), on: db)
             return tokens
         }
         guard let outcome else {
@@ -81,8 +84,10 @@ extension APIHandler {
             return .ok(.init(body: .json(TokenPairRepresentation.make(tokens))))
         case .reused(let userID, let familyID):
             let audit = AuditContext.current(userID: userID)
+            let now = app.clock.now()
             try await app.write(as: .system) { db in
                 try await audit.record(.sessionRevoked, entityType: "session", entityID: familyID, on: db)
+                _ = try await DataVersions.bump(userID, now: now, on: db)
             }
             app.logger.warning("A used refresh token was presented again; its session was revoked", metadata: ["user-id": .string(userID.uuidString)])
             throw APIError(.unauthorized, code: "invalid_refresh_token", message: "This refresh token is no longer valid; sign in again.")

@@ -2,7 +2,8 @@ import Crypto
 import FinanceCore
 import Vapor
 
-/// HTTP caching of the reads marked `x-finance-cache: data-version` in `openapi.yaml`.
+/// HTTP caching of the reads marked `x-finance-cache: data-version` in `openapi.yaml` (and, without
+/// keeping the answer, of those marked `x-finance-cache: tag`, such as a streamed export).
 ///
 /// Every answer of a user's data depends on nothing but that data, the day and the request, and
 /// every change to the data raises the user's data version in the database, in the same transaction
@@ -18,22 +19,26 @@ import Vapor
 /// every other reads next, so none can serve an answer from before it.
 struct ReportCacheMiddleware: AsyncMiddleware {
     let operations: Set<String>
+    /// Operations tagged and answered 304, whose answers are not kept.
+    let taggedOnly: Set<String>
     /// A hash of the contract: a new version of the server with other answers makes other tags.
     let contractTag: String
     let cache: ReportCache
 
     static let cacheControl = "private, no-cache"
 
-    init(operations: Set<String>, contract: String, cache: ReportCache) {
+    init(operations: Set<String>, taggedOnly: Set<String> = [], contract: String, cache: ReportCache) {
         self.operations = operations
+        self.taggedOnly = taggedOnly
         self.contractTag = SHA256.hash(data: Data(contract.utf8)).map { String(format: "%02x", $0) }.joined()
         self.cache = cache
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard request.method == .GET, let route = request.route, operations.contains(AuthenticationGate.operation(route)) else {
-            return try await next.respond(to: request)
-        }
+        guard request.method == .GET, let route = request.route else { return try await next.respond(to: request) }
+        let operation = AuthenticationGate.operation(route)
+        let keep = operations.contains(operation)
+        guard keep || taggedOnly.contains(operation) else { return try await next.respond(to: request) }
         let app = request.application
         let user = try await Authentication.requireUser(app)
         let tag = entityTag(user: user, today: app.clock.today, request: request)
@@ -41,6 +46,11 @@ struct ReportCacheMiddleware: AsyncMiddleware {
         if held.contains(tag) {
             cache.count(.notModified)
             return notModified(tag)
+        }
+        guard keep else {
+            let response = try await next.respond(to: request)
+            if response.status == .ok { Self.label(&response.headers, tag) }
+            return response
         }
         if let answer = cache.answer(for: tag) {
             cache.count(.hit)

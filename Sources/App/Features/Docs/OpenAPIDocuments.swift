@@ -20,6 +20,9 @@ struct OpenAPIDocuments: Sendable {
     /// "METHOD /path/{param}" of every operation marked `x-finance-cache: data-version`: its answers
     /// carry an `ETag` and are kept in the report cache (`ReportCacheMiddleware`).
     let cachedOperations: Set<String>
+    /// "METHOD /path/{param}" of every operation marked `x-finance-cache: tag`: its answers carry an
+    /// `ETag` and answer 304, but are not kept (streamed answers such as exports).
+    let taggedOperations: Set<String>
 
     static func load() throws -> OpenAPIDocuments {
         let yaml = try APIDocument.yaml()
@@ -34,7 +37,8 @@ struct OpenAPIDocuments: Sendable {
             paths: (tree["paths"] as? [String: Any] ?? [:]).map { path, item in
                 (path, Set((item as? [String: Any] ?? [:]).keys.filter(httpMethods.contains).map { $0.uppercased() }))
             },
-            cachedOperations: operations(tree) { $0["x-finance-cache"] as? String == "data-version" }
+            cachedOperations: operations(tree) { $0["x-finance-cache"] as? String == "data-version" },
+            taggedOperations: operations(tree) { $0["x-finance-cache"] as? String == "tag" }
         )
     }
 

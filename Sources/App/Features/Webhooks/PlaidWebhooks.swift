@@ -122,6 +122,8 @@ enum PlaidWebhooks {
         }
         if connection.hasChanges {
             try await connection.update(on: db)
+            // A connection's status is one of the user's reads: its tag follows their data version.
+            _ = try await DataVersions.bump(connection.userID, now: Date(), on: db)
             try await audit.record(.update, entityType: "connection", entityID: connectionID, changes: [
                 "status": FieldChange(old: before.rawValue, new: connection.status.rawValue),
             ], on: db)
