@@ -102,6 +102,7 @@ let package = Package(
                 "PlaidKit",
                 "PlaidSimulator",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // Read by the tests from their folder, not bundled.
             exclude: ["Fixtures/Schema"]

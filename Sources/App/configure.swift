@@ -14,6 +14,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     try await configureDatabase(app, settings: settings)
     app.ledgerCommits = LedgerCommits()
+    app.eventHub = EventHub()
     app.migrations.add(AppMigrations.all)
 
     app.passwordHasher = try PasswordHasher(cost: settings.bcryptCost, threadPool: app.threadPool)
@@ -38,6 +39,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     await registerCommands(app)
     app.lifecycle.use(JobWorkerLifecycle())
+    app.lifecycle.use(EventHubLifecycle())
 }
 
 /// The commands `finance` knows. Enough on its own to answer `finance --help`, which therefore
@@ -77,6 +79,7 @@ private func configureDatabase(_ app: Application, settings: Settings) async thr
         } catch {
             throw SettingsError(key: .databaseURL, problem: "is not a PostgreSQL URL the driver accepts (\(error))")
         }
+        app.postgresConfiguration = configuration
         app.databases.use(
             .postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .trace),
             as: .psql
@@ -95,6 +98,14 @@ extension Application {
     }
 
     private struct SettingsKey: StorageKey { typealias Value = Settings }
+    private struct PostgresConfigurationKey: StorageKey { typealias Value = SQLPostgresConfiguration }
+
+    /// The PostgreSQL connection settings, when the database is PostgreSQL (for connections of its own,
+    /// such as the events listener).
+    var postgresConfiguration: SQLPostgresConfiguration? {
+        get { storage[PostgresConfigurationKey.self] }
+        set { storage[PostgresConfigurationKey.self] = newValue }
+    }
     private struct SecretsKey: StorageKey { typealias Value = Secrets }
 
     public internal(set) var settings: Settings {

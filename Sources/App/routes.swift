@@ -12,6 +12,8 @@ func routes(_ app: Application) throws {
     let cache = ReportCache(capacityBytes: app.settings.reportCacheBytes)
     app.reportCache = cache
     app.ledgerCommits.observe { commit in cache.dropAnswers(of: commit.userID, before: commit.version) }
+    let hub = app.eventHub
+    app.ledgerCommits.observe { commit in hub.poke(commit.userID) }
     let transport = VaporTransport(routesBuilder: app.grouped(
         ContentNegotiation(produces: documents.produces),
         AuthenticationGate(protectedOperations: documents.protectedOperations),

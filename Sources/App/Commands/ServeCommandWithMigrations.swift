@@ -16,6 +16,7 @@ struct ServeCommandWithMigrations: AsyncCommand {
         try await app.autoMigrate()
         try await DatabaseRole.warnIfRowSecurityIsBypassed(app)
         app.startJobWorker()
+        app.startEventListener()
         try await serve.run(using: context, signature: signature)
     }
 }

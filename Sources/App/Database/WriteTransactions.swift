@@ -1,3 +1,4 @@
+import FinanceCore
 import Fluent
 import FluentSQLiteDriver
 import Foundation
@@ -65,6 +66,14 @@ final class WriteTransactions: Sendable {
         while true {
             do {
                 return try await once(app, as: owner, body)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22003" {
+                // A sum past the largest figure a numeric column holds (a balance, a day's or a
+                // month's total): the write is refused, as SQLite's checks refuse it.
+                throw LedgerError.balanceOutOfRange
+            } catch let error as PostgresDecodingError where error.targetType == Amount?.self || error.targetType == Amount.self {
+                // A sum of the ledger read back that no amount can hold (every stored amount has at
+                // most four places, so range is the only way a sum of them fails to be one).
+                throw LedgerError.balanceOutOfRange
             } catch where attempt < maxAttempts && Self.isTransient(error) {
                 Counter(label: "finance_write_retries_total", dimensions: [("engine", isSQLite ? "sqlite" : "postgres")]).increment()
                 app.logger.notice("Write retried", metadata: ["attempt": "\(attempt)", "error": "\(String(reflecting: error))"])

@@ -35,5 +35,6 @@ enum AppMigrations {
         CreateMonthTotals(),
         CreateSessionCheck(),
         AddConnectionNewAccounts(),
+        CreateEvents(),
     ]
 }

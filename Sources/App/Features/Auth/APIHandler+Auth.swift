@@ -87,8 +87,12 @@ extension APIHandler {
             let now = app.clock.now()
             try await app.write(as: .system) { db in
                 try await audit.record(.sessionRevoked, entityType: "session", entityID: familyID, on: db)
-                _ = try await DataVersions.bump(userID, now: now, on: db)
+                let version = try await DataVersions.bump(userID, now: now, on: db)
+                try await EventOutbox.append([PendingEvent(EventTypes.sessionEnded, [
+                    "session": .string(familyID.uuidString), "reason": .string("refresh_token_reused"),
+                ])], userID: userID, version: version, at: now, on: db)
             }
+            app.eventHub.poke(userID)
             app.logger.warning("A used refresh token was presented again; its session was revoked", metadata: ["user-id": .string(userID.uuidString)])
             throw APIError(.unauthorized, code: "invalid_refresh_token", message: "This refresh token is no longer valid; sign in again.")
         case .invalid:
@@ -100,6 +104,7 @@ extension APIHandler {
         try await Authentication.withUser(app) { scope, user in
             try await Sessions.revokeFamily(user.sessionID, userID: user.id, on: scope.db)
             try await scope.audit.record(.logout, entityType: "session", entityID: user.sessionID, on: scope.db)
+            scope.changes.emit(PendingEvent(EventTypes.sessionEnded, ["session": .string(user.sessionID.uuidString), "reason": .string("logout")]))
         }
         return .noContent(.init())
     }

@@ -7,6 +7,8 @@ struct AuthenticatedUser: Sendable {
     let sessionID: UUID
     /// The user's data version when the request was authenticated, before it read anything.
     let dataVersion: Int64
+    /// When the access token expires.
+    var expiresAt: Date = .distantFuture
 }
 
 /// Resolves the bearer token of the current request. Every operation that needs a user starts here;
@@ -24,7 +26,7 @@ enum Authentication {
         guard let version = try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.db) else {
             throw unauthorized
         }
-        let user = AuthenticatedUser(id: userID, sessionID: sessionID, dataVersion: version)
+        let user = AuthenticatedUser(id: userID, sessionID: sessionID, dataVersion: version, expiresAt: claims.exp.value)
         context.request.storage[CachedUserKey.self] = user
         return user
     }

@@ -106,6 +106,11 @@ struct ConnectionSync: Sendable {
             try await audit.record(.update, entityType: "connection", entityID: connectionID, changes: [
                 "synced": FieldChange(old: nil, new: "\(outcome.added) added, \(outcome.modified) modified, \(outcome.removed) removed"),
             ], on: db)
+            scope.changes.touched("connection")
+            scope.changes.emit(PendingEvent(EventTypes.syncCompleted, [
+                "connection_id": .string(connectionID.uuidString), "added": .int(Int64(outcome.added)),
+                "modified": .int(Int64(outcome.modified)), "removed": .int(Int64(outcome.removed)),
+            ]))
             return (current, outcome)
         }
     }
@@ -162,6 +167,9 @@ struct ConnectionSync: Sendable {
             connection.lastAttemptedAt = scope.now
             try await connection.update(on: db)
             scope.changes.touched("connection")
+            scope.changes.emit(PendingEvent(EventTypes.syncFailed, [
+                "connection_id": .string(connectionID.uuidString), "error_code": .string(String(code.prefix(100))),
+            ]))
         }
         app.logger.warning("Plaid sync failed", metadata: ["connection": "\(connectionID)", "error_code": "\(code)"])
     }

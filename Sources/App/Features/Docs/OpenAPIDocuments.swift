@@ -23,6 +23,8 @@ struct OpenAPIDocuments: Sendable {
     /// "METHOD /path/{param}" of every operation marked `x-finance-cache: tag`: its answers carry an
     /// `ETag` and answer 304, but are not kept (streamed answers such as exports).
     let taggedOperations: Set<String>
+    /// "METHOD /path/{param}" of every operation marked `x-finance-cache: none`: endless streams.
+    let uncachedOperations: Set<String>
 
     static func load() throws -> OpenAPIDocuments {
         let yaml = try APIDocument.yaml()
@@ -38,7 +40,8 @@ struct OpenAPIDocuments: Sendable {
                 (path, Set((item as? [String: Any] ?? [:]).keys.filter(httpMethods.contains).map { $0.uppercased() }))
             },
             cachedOperations: operations(tree) { $0["x-finance-cache"] as? String == "data-version" },
-            taggedOperations: operations(tree) { $0["x-finance-cache"] as? String == "tag" }
+            taggedOperations: operations(tree) { $0["x-finance-cache"] as? String == "tag" },
+            uncachedOperations: operations(tree) { $0["x-finance-cache"] as? String == "none" }
         )
     }
 

@@ -96,6 +96,12 @@ struct StatementImporter: Sendable {
             "added": FieldChange(old: nil, new: String(rows.count)),
             "skipped": FieldChange(old: nil, new: String(record.skippedCount)),
         ], on: scope.db)
+        if let importID = record.id {
+            scope.changes.emit(PendingEvent(EventTypes.importCompleted, [
+                "import_id": .string(importID.uuidString), "account_id": .string(accountID.uuidString),
+                "imported": .int(Int64(rows.count)), "duplicates": .int(Int64(record.skippedCount)),
+            ]))
+        }
         PhaseTimes.mark("record")
         return Outcome(format: format, parsed: statement.transactions.count, added: rows.count, skipped: record.skippedCount,
                        statement: statement, importID: record.id, newTransactions: fresh)

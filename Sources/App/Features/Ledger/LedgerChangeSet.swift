@@ -42,6 +42,9 @@ final class LedgerChangeSet: Sendable {
         var days: ClosedRange<LocalDate>?
         /// Whether some change covered every day.
         var everyDay = false
+        /// Live events the unit emitted itself (an import's counts, a session's end), after those
+        /// its changes make (`EventTypes.events(for:emitted:)`).
+        var emitted: [PendingEvent] = []
     }
 
     private let state = NIOLockedValueBox((pending: Pending(), summary: Summary()))
@@ -108,6 +111,11 @@ final class LedgerChangeSet: Sendable {
             state.pending.rates = true
             state.summary.kinds.insert("fx_rate")
         }
+    }
+
+    /// Tells the user's open dashboards of `event` once the unit commits (never if it rolls back).
+    func emit(_ event: PendingEvent) {
+        state.withLockedValue { $0.summary.emitted.append(event) }
     }
 
     /// Some other kind of the user's data was written (a rule, a connection, the profile).

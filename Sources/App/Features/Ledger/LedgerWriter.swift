@@ -12,7 +12,8 @@ import Vapor
 ///    same database transaction as the change;
 /// 2. runs the caller's body, which writes and says what it changed (`UserScope.changes`);
 /// 3. brings every derived table up to date from those changes (`DerivedState.settle`), always the same way;
-/// 4. commits, then hands the version and the change summary to whoever listens (`LedgerCommits`):
+/// 4. writes the live events its changes make to the outbox (`EventOutbox`), in the same transaction;
+/// 5. commits, then hands the version and the change summary to whoever listens (`LedgerCommits`):
 ///    caches and live updates attach there.
 ///
 /// Retries (a busy SQLite file, a PostgreSQL serialization failure or deadlock) happen below, in
@@ -28,7 +29,10 @@ struct LedgerWriter: Sendable {
             let scope = UserScope(userID: userID, db: db, audit: audit, changes: LedgerChangeSet(), clock: clock)
             let result = try await body(scope)
             try await scope.settle()
-            return (result, LedgerCommit(userID: userID, version: version, changes: scope.changes.summary))
+            let summary = scope.changes.summary
+            try await EventOutbox.append(EventTypes.events(for: summary, emitted: summary.emitted), userID: userID, version: version,
+                                         at: scope.now, on: db)
+            return (result, LedgerCommit(userID: userID, version: version, changes: summary))
         }
         app.ledgerCommits.publish(commit)
         return result

@@ -67,6 +67,7 @@ extension APIHandler {
             let result = try await Categorizer.load(in: scope).applyToLedger(in: scope)
             if result.changed > 0 {
                 scope.changes.labelsChanged(in: nil, on: nil)
+                scope.changes.emit(PendingEvent(EventTypes.rulesApplied, ["updated": .int(Int64(result.changed))]))
                 try await scope.audit.record(.update, entityType: "transactions", entityID: nil,
                                              changes: ["recategorized_by_rules": FieldChange(old: nil, new: String(result.changed))], on: scope.db)
             }

@@ -36,7 +36,12 @@ extension APIHandler {
     func deleteCurrentUser(_ input: Operations.DeleteCurrentUser.Input) async throws -> Operations.DeleteCurrentUser.Output {
         let user = try await Authentication.requireUser(app)
         // Every table of the user's data cascades from `users`: one delete removes it all, atomically.
-        try await app.write(as: .system) { db in try await User.query(on: db).filter(\.$id == user.id).delete() }
+        try await app.write(as: .system) { db in
+            try await User.query(on: db).filter(\.$id == user.id).delete()
+            // The user's streams, in every process, find their session gone and close.
+            try await EventOutbox.notify(user.id, on: db)
+        }
+        app.eventHub.poke(user.id)
         app.logger.notice("User deleted with all their data", metadata: ["user-id": .string(user.id.uuidString)])
         return .noContent(.init())
     }
@@ -58,6 +63,10 @@ extension APIHandler {
             user.passwordHash = hash
             try await user.update(on: scope.db)
             try await Sessions.revokeAll(userID: session.id, except: session.sessionID, on: scope.db)
+            // Every other session ends; their streams close on this event.
+            scope.changes.emit(PendingEvent(EventTypes.sessionEnded, [
+                "except_session": .string(session.sessionID.uuidString), "reason": .string("password_changed"),
+            ]))
             try await scope.audit.record(.passwordChange, entityType: "user", entityID: session.id,
                                          changes: ["password_hash": FieldChange(old: AuditChanges.redacted, new: AuditChanges.redacted)],
                                          on: scope.db)

@@ -1,0 +1,118 @@
+import FinanceCore
+import Foundation
+
+/// One live event, as every stream sends it: `{"id", "type", "occurred_at", "data"}` (version 1 of
+/// the shape). Ids increase per user; they are not consecutive.
+struct LiveEvent: Sendable, Equatable {
+    let id: Int64
+    let type: String
+    let occurredAt: Date
+    /// The event's fields: a JSON object, as text.
+    let data: String
+
+    /// The event as one line of JSON.
+    var json: String {
+        let time = Self.timestamp(occurredAt)
+        return #"{"data":\#(data),"id":\#(id),"occurred_at":"\#(time)","type":\#(Self.quoted(type))}"#
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func quoted(_ text: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+}
+
+/// A field of an event's data.
+enum EventValue: Sendable, Equatable, Encodable {
+    case string(String)
+    case int(Int64)
+    case bool(Bool)
+    case strings([String])
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let text): try container.encode(text)
+        case .int(let number): try container.encode(number)
+        case .bool(let flag): try container.encode(flag)
+        case .strings(let texts): try container.encode(texts)
+        }
+    }
+}
+
+/// An event a unit of work emits; it gets its id and time when the unit commits it to the outbox.
+struct PendingEvent: Sendable, Equatable {
+    let type: String
+    var data: [String: EventValue]
+
+    init(_ type: String, _ data: [String: EventValue] = [:]) {
+        self.type = type
+        self.data = data
+    }
+
+    var dataJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(data)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+/// The event types, and the events a unit of work's change summary makes.
+enum EventTypes {
+    static let transactions = "transactions.changed"
+    static let balances = "balances.changed"
+    static let accounts = "accounts.changed"
+    static let portfolios = "portfolios.changed"
+    static let prices = "prices.changed"
+    static let rates = "rates.changed"
+    static let rules = "rules.changed"
+    static let connections = "connections.changed"
+    static let profile = "profile.changed"
+    static let data = "data.changed"
+    static let importCompleted = "import.completed"
+    static let syncCompleted = "sync.completed"
+    static let syncFailed = "sync.failed"
+    static let rulesApplied = "rules.applied"
+    static let sessionEnded = "session.ended"
+    /// Sent to a stream whose position is older than the outbox keeps: reload everything.
+    static let resync = "resync"
+
+    /// At most this many events per unit of work (its id is the data version times this).
+    static let perUnit: Int64 = 16
+
+    /// What a committed change summary tells the user's dashboards, then what the unit emitted itself.
+    static func events(for summary: LedgerChangeSet.Summary, emitted: [PendingEvent]) -> [PendingEvent] {
+        var events: [PendingEvent] = []
+        let kinds = summary.kinds
+        let accounts = EventValue.strings(summary.accounts.map(\.uuidString).sorted())
+        if kinds.contains("transaction") {
+            var data: [String: EventValue] = ["accounts": accounts, "every_day": .bool(summary.everyDay)]
+            if let days = summary.days {
+                data["from"] = .string(days.lowerBound.description)
+                data["to"] = .string(days.upperBound.description)
+            }
+            events.append(PendingEvent(transactions, data))
+        }
+        if !summary.accounts.isEmpty { events.append(PendingEvent(balances, ["accounts": accounts])) }
+        if kinds.contains("account") { events.append(PendingEvent(Self.accounts, ["accounts": accounts])) }
+        if kinds.contains(where: { $0.hasPrefix("portfolio") || $0.hasPrefix("investment") }) { events.append(PendingEvent(portfolios)) }
+        if kinds.contains(where: { $0.contains("price") }) { events.append(PendingEvent(prices)) }
+        if kinds.contains("fx_rate") { events.append(PendingEvent(rates)) }
+        if kinds.contains(where: { $0.hasPrefix("rule") }) { events.append(PendingEvent(rules)) }
+        if kinds.contains("connection") { events.append(PendingEvent(connections)) }
+        if kinds.contains("user") { events.append(PendingEvent(profile)) }
+        let known: Set<String> = ["transaction", "account", "fx_rate", "connection", "user"]
+        let other = kinds.filter { kind in
+            !known.contains(kind) && !kind.hasPrefix("portfolio") && !kind.hasPrefix("investment") && !kind.contains("price")
+                && !kind.hasPrefix("rule")
+        }
+        if !other.isEmpty { events.append(PendingEvent(data, ["kinds": .strings(other.sorted())])) }
+        events += emitted
+        return Array(events.prefix(Int(perUnit)))
+    }
+}

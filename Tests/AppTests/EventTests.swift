@@ -1,0 +1,264 @@
+@testable import App
+import AsyncHTTPClient
+import FinanceCore
+import Foundation
+import NIOCore
+import Testing
+import Vapor
+
+/// The live events stream, over real HTTP on loopback: what a write tells, to whom, once, and when
+/// a stream ends.
+@Suite("Live events", .serialized)
+struct EventTests {
+    /// One open stream: its messages as they arrive, until it ends.
+    final class Stream: @unchecked Sendable {
+        struct Message: Equatable {
+            let id: Int64?
+            let type: String
+            let data: [String: String]
+            let accounts: [String]
+        }
+
+        private let lock = NSLock()
+        private var messages: [Message] = []
+        private var ended = false
+        private var task: Task<Void, Never>?
+
+        /// Opens `GET /api/v1/events` with the token (and a position), and reads until it ends.
+        static func open(port: Int, token: String, lastEventID: Int64? = nil) async throws -> Stream {
+            let stream = Stream()
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/events")
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Accept", value: "text/event-stream")
+            if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+            #expect(response.status == .ok)
+            #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/event-stream") == true)
+            stream.task = Task {
+                var pending = ""
+                do {
+                    for try await buffer in response.body {
+                        pending += String(buffer: buffer)
+                        while let end = pending.range(of: "\n\n") {
+                            stream.receive(String(pending[..<end.lowerBound]))
+                            pending = String(pending[end.upperBound...])
+                        }
+                    }
+                } catch {}
+                stream.lock.withLock { stream.ended = true }
+            }
+            // The stream is open once its first comment has arrived.
+            try await stream.wait { _, _ in true }
+            return stream
+        }
+
+        private var opened = false
+
+        private func receive(_ block: String) {
+            var id: Int64?
+            var json: String?
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("id: ") { id = Int64(line.dropFirst(4)) }
+                if line.hasPrefix("data: ") { json = String(line.dropFirst(6)) }
+            }
+            lock.withLock { opened = true }
+            guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return }
+            let data = object["data"] as? [String: Any] ?? [:]
+            var fields: [String: String] = [:]
+            for (key, value) in data { if let text = value as? String { fields[key] = text } }
+            let message = Message(id: id, type: object["type"] as? String ?? "", data: fields, accounts: data["accounts"] as? [String] ?? [])
+            #expect(id == nil || (object["id"] as? NSNumber)?.int64Value == id, "the SSE id is the event's id")
+            lock.withLock { messages.append(message) }
+        }
+
+        var received: [Message] { lock.withLock { messages } }
+        var hasEnded: Bool { lock.withLock { ended } }
+
+        /// Waits (at most 20 s, so a broken stream fails rather than hangs) until `condition` holds
+        /// of the messages so far and whether the stream ended.
+        func wait(_ condition: @escaping ([Message], Bool) -> Bool) async throws {
+            for _ in 0..<2_000 {
+                let (messages, ended, opened) = lock.withLock { (self.messages, self.ended, self.opened) }
+                if opened || ended, condition(messages, ended) { return }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            Issue.record("the stream did not get there: \(received), ended: \(hasEnded)")
+        }
+
+        func close() { task?.cancel() }
+    }
+
+    /// Serves `app` on a loopback port for the body.
+    func serving(_ app: Application, _ body: (Int) async throws -> Void) async throws {
+        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+        let port = try #require(app.http.server.shared.localAddress?.port)
+        do {
+            try await body(port)
+        } catch {
+            await app.server.shutdown()
+            throw error
+        }
+        await app.server.shutdown()
+    }
+
+    @Test("A write reaches its user's open stream after commit, once; a refused write tells nothing; another user hears nothing",
+          arguments: TestBackend.all)
+    func writesReachTheirStream(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            try await serving(app) { port in
+                let client = TestClient(app: app)
+                let ada = try await client.signUp(), bob = try await client.signUp()
+                let adaStream = try await Stream.open(port: port, token: ada.accessToken)
+                let bobStream = try await Stream.open(port: port, token: bob.accessToken)
+
+                let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+                try await client.transaction(ada, account: checking, date: "2026-11-02", amount: "-12.50", description: "Lunch")
+                try await adaStream.wait { messages, _ in messages.contains { $0.type == "transactions.changed" } }
+                let told = adaStream.received
+                let change = try #require(told.first { $0.type == "transactions.changed" })
+                #expect(change.accounts == [checking])
+                #expect(change.data["from"] == "2026-11-02" && change.data["to"] == "2026-11-02")
+                #expect(told.contains { $0.type == "balances.changed" && $0.accounts == [checking] })
+                #expect(told.contains { $0.type == "accounts.changed" })
+                let ids = told.compactMap(\.id)
+                #expect(ids == ids.sorted() && Set(ids).count == ids.count, "ids increase, each event once")
+
+                // An import that is written, then rolled back (the balance would pass the largest amount
+                // there is), tells nothing; the next write does.
+                let vault = try await client.account(ada, name: "Vault", type: "savings")
+                try await client.transaction(ada, account: vault, date: "2026-11-01", amount: Amount.max.description, description: "Windfall")
+                try await adaStream.wait { messages, _ in messages.contains { $0.type == "transactions.changed" && $0.accounts == [vault] } }
+                let before = adaStream.received.count
+                let columns = "format=csv&date_column=date&amount_column=amount&description_column=description"
+                let refused = try await client.send(.POST, "/api/v1/accounts/\(vault)/imports?\(columns)", token: ada.accessToken,
+                                                    file: "date,amount,description\n2026-11-03,5.00,Deposit\n2026-11-04,6.00,Deposit\n")
+                #expect(refused.status == .unprocessableEntity, "\(refused.json)")
+                #expect(try await app.scalar("SELECT count(*) FROM transactions WHERE description = 'Deposit'") == 0)
+                let renamed = try await client.send(.PATCH, "/api/v1/accounts/\(checking)", token: ada.accessToken, json: ["name": "Everyday"])
+                #expect(renamed.status == .ok)
+                try await adaStream.wait { messages, _ in messages.count > before && messages.last?.type == "accounts.changed" }
+                #expect(adaStream.received.dropFirst(before).map(\.type) == ["accounts.changed"], "nothing of the rolled-back import")
+
+                // Bob's stream heard nothing of Ada's; his own write reaches him.
+                _ = try await client.account(bob, name: "Bob's", type: "savings", opening: "5")
+                try await bobStream.wait { messages, _ in messages.contains { $0.type == "accounts.changed" } }
+                let bobs = bobStream.received
+                #expect(!bobs.contains { $0.accounts.contains(checking) })
+                #expect(bobs.allSatisfy { !$0.type.hasPrefix("transactions") })
+                adaStream.close()
+                bobStream.close()
+            }
+        }
+    }
+
+    @Test("A client that reconnects with its last id gets exactly what it missed; a position no longer kept gets resync",
+          arguments: TestBackend.all)
+    func resume(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            try await serving(app) { port in
+                let client = TestClient(app: app)
+                let ada = try await client.signUp()
+                let first = try await Stream.open(port: port, token: ada.accessToken)
+                let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+                try await first.wait { messages, _ in messages.contains { $0.type == "accounts.changed" } }
+                let position = try #require(first.received.compactMap(\.id).max())
+                first.close()
+
+                // Missed while away: two writes.
+                try await client.transaction(ada, account: checking, date: "2026-11-02", amount: "-1.00", description: "One")
+                try await client.transaction(ada, account: checking, date: "2026-11-03", amount: "-2.00", description: "Two")
+                let missed = try await app.db.asSystem { db in try await EventOutbox.after(position, userID: ada.id, limit: 100, on: db) }
+                #expect(missed.count == 4, "two events for each write: transactions and balances")
+
+                let again = try await Stream.open(port: port, token: ada.accessToken, lastEventID: position)
+                try await again.wait { messages, _ in messages.count >= missed.count }
+                // One more write while connected comes after them, and nothing twice.
+                try await client.transaction(ada, account: checking, date: "2026-11-04", amount: "-3.00", description: "Three")
+                try await again.wait { messages, _ in messages.count >= missed.count + 2 }
+                let got = again.received
+                #expect(Array(got.prefix(missed.count).compactMap(\.id)) == missed.map(\.id))
+                #expect(got.count == missed.count + 2)
+                #expect(got.last?.type == "balances.changed")
+                again.close()
+
+                // A position the outbox no longer holds: one resync, then what comes next.
+                let stale = try await Stream.open(port: port, token: ada.accessToken, lastEventID: 1)
+                try await stale.wait { messages, _ in !messages.isEmpty }
+                #expect(stale.received.first?.type == "resync")
+                #expect(stale.received.first?.id == got.compactMap(\.id).max())
+                stale.close()
+            }
+        }
+    }
+
+    @Test("Logout ends its stream with session.ended; a password change ends the others; deleting the user ends them all",
+          arguments: TestBackend.all)
+    func sessionsEnd(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            try await serving(app) { port in
+                let client = TestClient(app: app)
+                let ada = try await client.signUp()
+                let stream = try await Stream.open(port: port, token: ada.accessToken)
+                #expect(try await client.send(.POST, "/api/v1/auth/logout", token: ada.accessToken).status == .noContent)
+                try await stream.wait { _, ended in ended }
+                #expect(stream.received.last?.type == "session.ended")
+                #expect(stream.received.last?.data["reason"] == "logout")
+
+                // Two sessions: a password change in one ends the other's stream, not its own.
+                let login = { () async throws -> String in
+                    let reply = try await client.send(.POST, "/api/v1/auth/login", json: ["email": ada.email, "password": ada.password])
+                    return try #require(reply["access_token"] as? String)
+                }
+                let here = try await login(), there = try await login()
+                let ours = try await Stream.open(port: port, token: here)
+                let theirs = try await Stream.open(port: port, token: there)
+                let changed = try await client.send(.POST, "/api/v1/users/me/password", token: here,
+                                                    json: ["current_password": ada.password, "new_password": "another horse battery staple"])
+                #expect(changed.status == .noContent, "\(changed.json)")
+                try await theirs.wait { _, ended in ended }
+                #expect(theirs.received.last?.data["reason"] == "password_changed")
+                try await ours.wait { messages, _ in messages.contains { $0.type == "session.ended" } }
+                #expect(!ours.hasEnded, "the session that changed the password keeps its stream")
+
+                // The user deleted: the stream ends.
+                #expect(try await client.send(.DELETE, "/api/v1/users/me", token: here).status == .noContent)
+                try await ours.wait { _, ended in ended }
+                #expect(ours.received.last?.data["reason"] == "session_ended")
+            }
+        }
+    }
+
+    @Test("PostgreSQL: a write through one server reaches a stream on another, through LISTEN/NOTIFY")
+    func acrossServers() async throws {
+        guard let url = TestBackend.postgresURL else { return }
+        let secret = "a signing secret both servers share, of 32 bytes or more"
+        try await withTestApp(.postgres, environment: [Settings.Key.jwtSecret.rawValue: secret]) { first in
+            let second = try await Application.make(.testing)
+            second.logger.logLevel = .warning
+            do {
+                try await configure(second, settings: Settings.load(from: [
+                    Settings.Key.databaseURL.rawValue: url, Settings.Key.bcryptCost.rawValue: "4", Settings.Key.jwtSecret.rawValue: secret,
+                    Settings.Key.dataDirectory.rawValue: FileManager.default.temporaryDirectory.appendingPathComponent("finance-\(UUID())").path,
+                ]))
+                second.startEventListener()
+                try await serving(second) { port in
+                    let one = TestClient(app: first)
+                    let ada = try await one.signUp()
+                    let stream = try await Stream.open(port: port, token: ada.accessToken)
+                    // The listener of the second server is up once a notification it hears wakes the stream.
+                    let checking = try await one.account(ada, name: "Checking", type: "checking", opening: "100")
+                    try await one.transaction(ada, account: checking, date: "2026-11-02", amount: "-9.00", description: "Elsewhere")
+                    try await stream.wait { messages, _ in messages.contains { $0.type == "transactions.changed" } }
+                    #expect(stream.received.first { $0.type == "transactions.changed" }?.accounts == [checking])
+                    stream.close()
+                }
+                second.eventHub.stop()
+            } catch {
+                second.eventHub.stop()
+                try? await second.asyncShutdown()
+                throw error
+            }
+            try await second.asyncShutdown()
+        }
+    }
+}
