@@ -4,6 +4,7 @@ import FinanceCore
 import Foundation
 import NIOCore
 import Testing
+import NIOWebSocket
 import Vapor
 
 /// The live events stream, over real HTTP on loopback: what a write tells, to whom, once, and when
@@ -127,7 +128,11 @@ struct EventTests {
                 // there is), tells nothing; the next write does.
                 let vault = try await client.account(ada, name: "Vault", type: "savings")
                 try await client.transaction(ada, account: vault, date: "2026-11-01", amount: Amount.max.description, description: "Windfall")
-                try await adaStream.wait { messages, _ in messages.contains { $0.type == "transactions.changed" && $0.accounts == [vault] } }
+                // The unit's last event: its balances.
+                try await adaStream.wait { messages, _ in
+                    messages.contains { $0.type == "transactions.changed" && $0.accounts == [vault] }
+                        && messages.last?.type == "balances.changed" && messages.last?.accounts == [vault]
+                }
                 let before = adaStream.received.count
                 let columns = "format=csv&date_column=date&amount_column=amount&description_column=description"
                 let refused = try await client.send(.POST, "/api/v1/accounts/\(vault)/imports?\(columns)", token: ada.accessToken,
@@ -252,13 +257,137 @@ struct EventTests {
                     #expect(stream.received.first { $0.type == "transactions.changed" }?.accounts == [checking])
                     stream.close()
                 }
-                second.eventHub.stop()
+                await second.eventHub.stop()
             } catch {
-                second.eventHub.stop()
+                await second.eventHub.stop()
                 try? await second.asyncShutdown()
                 throw error
             }
             try await second.asyncShutdown()
         }
+    }
+
+    /// A WebSocket client's messages and close code.
+    final class Socket: @unchecked Sendable {
+        private let lock = NSLock()
+        private var texts: [String] = []
+        private(set) var socket: WebSocket?
+
+        static func connect(port: Int, query: String, headers: HTTPHeaders = [:], on group: any EventLoopGroup) async throws -> Socket {
+            let client = Socket()
+            try await WebSocket.connect(to: "ws://127.0.0.1:\(port)/api/v1/events?\(query)", headers: headers, on: group) { socket in
+                client.lock.withLock { client.socket = socket }
+                socket.onText { _, text in client.lock.withLock { client.texts.append(text) } }
+            }.get()
+            return client
+        }
+
+        var types: [String] {
+            lock.withLock { texts }.compactMap { text in
+                (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["type"] as? String
+            }
+        }
+
+        var closeCode: WebSocketErrorCode? { lock.withLock { socket }?.closeCode }
+        var isClosed: Bool { lock.withLock { socket }?.isClosed ?? true }
+
+        func wait(_ condition: @escaping (Socket) -> Bool) async throws {
+            for _ in 0..<2_000 {
+                if condition(self) { return }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            Issue.record("the socket did not get there: \(types), closed: \(isClosed)")
+        }
+    }
+
+    @Test("A WebSocket opened with a ticket gets the same events; the ticket works once; logout closes with 4003; a stray message with 1008",
+          arguments: TestBackend.all)
+    func webSocket(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            try await serving(app) { port in
+                let client = TestClient(app: app)
+                let ada = try await client.signUp()
+                let issued = try await client.send(.POST, "/api/v1/events/tickets", token: ada.accessToken)
+                #expect(issued.status == .created, "\(issued.json)")
+                let ticket = try #require(issued["ticket"] as? String)
+
+                let socket = try await Socket.connect(port: port, query: "ticket=\(ticket)", on: app.eventLoopGroup)
+                let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+                try await client.transaction(ada, account: checking, date: "2026-11-02", amount: "-3.00", description: "Tea")
+                try await socket.wait { $0.types.contains("transactions.changed") }
+
+                // Used once: a second stream with the same ticket is refused before anything opens.
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/events?ticket=\(ticket)")
+                request.headers.add(name: "Accept", value: "text/event-stream")
+                let reused = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                #expect(reused.status == .unauthorized)
+                let body = String(buffer: try await reused.body.collect(upTo: 1 << 16))
+                #expect(body.contains("invalid_ticket"), "\(body)")
+                // A bad position is a 4xx in the error shape too.
+                var badPosition = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/events?since=-4")
+                badPosition.headers.add(name: "Authorization", value: "Bearer \(ada.accessToken)")
+                badPosition.headers.add(name: "Accept", value: "text/event-stream")
+                let refused = try await HTTPClient.shared.execute(badPosition, timeout: .seconds(10))
+                #expect(refused.status.code >= 400 && refused.status.code < 500)
+
+                // A message the server does not take closes that socket alone, with 1008.
+                var bearer = HTTPHeaders()
+                bearer.add(name: "Authorization", value: "Bearer \(ada.accessToken)")
+                let chatty = try await Socket.connect(port: port, query: "", headers: bearer, on: app.eventLoopGroup)
+                try await chatty.socket?.send("hello")
+                try await chatty.wait { $0.isClosed }
+                #expect(chatty.closeCode == .policyViolation)
+                #expect(!socket.isClosed)
+
+                #expect(try await client.send(.POST, "/api/v1/auth/logout", token: ada.accessToken).status == .noContent)
+                try await socket.wait { $0.isClosed }
+                #expect(socket.closeCode == .unknown(4003))
+                #expect(socket.types.last == "session.ended")
+            }
+        }
+    }
+
+    @Test("A client that stops reading is cut off, while one that reads keeps getting every event", arguments: TestBackend.all)
+    func slowReader(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            try await serving(app) { port in
+                let client = TestClient(app: app)
+                let ada = try await client.signUp()
+                let claims = try #require(await AccessTokens.verify(ada.accessToken, on: app))
+                let session = AuthenticatedUser(id: ada.id, sessionID: try #require(claims.sessionID), dataVersion: 0)
+                let fast = try await Stream.open(port: port, token: ada.accessToken)
+                let open = app.eventHub.openStreams
+                // Never read until the end, and allowed two unread batches.
+                let slow = EventStream(app: app, user: session, position: nil, backlog: 2).start { $0 }
+                try await Self.waitFor { app.eventHub.openStreams == open + 1 }
+
+                let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+                for day in 1...6 {
+                    try await client.transaction(ada, account: checking, date: "2026-11-0\(day)", amount: "-1.00", description: "Day \(day)")
+                    try await fast.wait { messages, _ in messages.filter { $0.type == "transactions.changed" }.count == day }
+                }
+                // The slow stream gave up: it left the hub, and holds no more than its backlog.
+                try await Self.waitFor { app.eventHub.openStreams == open }
+                var batches = 0
+                var failed = false
+                do {
+                    for try await _ in slow { batches += 1 }
+                } catch is EventStream.SlowReader {
+                    failed = true
+                }
+                #expect(failed)
+                #expect(batches == 2)
+                #expect(fast.received.filter { $0.type == "transactions.changed" }.count == 6)
+                fast.close()
+            }
+        }
+    }
+
+    static func waitFor(_ condition: () -> Bool) async throws {
+        for _ in 0..<2_000 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("the condition never held")
     }
 }

@@ -5,6 +5,9 @@ import Fluent
 /// count so a client that reconnects gets what it missed (`EventOutbox`). An event's id is the
 /// user's data version times 16 plus its place in the unit: ids increase per user.
 ///
+/// Beside it, `event_tickets`: single-use tickets that let a browser open a stream (it cannot set
+/// an `Authorization` header on an EventSource or a WebSocket). Only a ticket's SHA-256 is kept.
+///
 /// Its DDL is written out here, for each database: a shipped migration creates the same schema forever.
 struct CreateEvents: AsyncMigration {
     static let sqlite = [
@@ -24,6 +27,21 @@ struct CreateEvents: AsyncMigration {
         ) STRICT, WITHOUT ROWID
         """,
         "CREATE INDEX events_occurred_at_idx ON events (occurred_at)",
+        """
+        CREATE TABLE event_tickets (
+            token_hash BLOB NOT NULL,
+            user_id BLOB NOT NULL,
+            session_id BLOB NOT NULL,
+            expires_at REAL NOT NULL,
+            CONSTRAINT event_tickets_token_hash_check CHECK (length(token_hash) = 32),
+            CONSTRAINT event_tickets_user_id_uuid CHECK (length(user_id) = 16),
+            CONSTRAINT event_tickets_session_id_uuid CHECK (length(session_id) = 16),
+            CONSTRAINT event_tickets_pkey PRIMARY KEY (token_hash),
+            CONSTRAINT event_tickets_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+        ) STRICT, WITHOUT ROWID
+        """,
+        "CREATE INDEX event_tickets_expires_at_idx ON event_tickets (expires_at)",
+        "CREATE INDEX event_tickets_user_id_idx ON event_tickets (user_id)",
     ]
 
     static let postgres = [
@@ -50,6 +68,28 @@ struct CreateEvents: AsyncMigration {
         WITH CHECK ((SELECT current_setting('finance.system', true)) = 'on'
                     OR user_id = (SELECT nullif(current_setting('finance.user_id', true), '')::uuid))
         """,
+        """
+        CREATE TABLE event_tickets (
+            token_hash bytea NOT NULL,
+            user_id uuid NOT NULL,
+            session_id uuid NOT NULL,
+            expires_at timestamptz NOT NULL,
+            CONSTRAINT event_tickets_token_hash_check CHECK (length(token_hash) = 32),
+            CONSTRAINT event_tickets_pkey PRIMARY KEY (token_hash),
+            CONSTRAINT event_tickets_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+        )
+        """,
+        "CREATE INDEX event_tickets_expires_at_idx ON event_tickets (expires_at)",
+        "CREATE INDEX event_tickets_user_id_idx ON event_tickets (user_id)",
+        "ALTER TABLE event_tickets ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE event_tickets FORCE ROW LEVEL SECURITY",
+        """
+        CREATE POLICY owner_isolation ON event_tickets
+        USING ((SELECT current_setting('finance.system', true)) = 'on'
+               OR user_id = (SELECT nullif(current_setting('finance.user_id', true), '')::uuid))
+        WITH CHECK ((SELECT current_setting('finance.system', true)) = 'on'
+                    OR user_id = (SELECT nullif(current_setting('finance.user_id', true), '')::uuid))
+        """,
     ]
 
     func prepare(on database: any Database) async throws {
@@ -59,6 +99,6 @@ struct CreateEvents: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        try await database.transaction { db in try await db.sql.execute(["DROP TABLE events"]) }
+        try await database.transaction { db in try await db.sql.execute(["DROP TABLE event_tickets", "DROP TABLE events"]) }
     }
 }

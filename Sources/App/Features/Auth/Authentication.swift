@@ -54,6 +54,11 @@ enum Authentication {
         }
     }
 
+    /// The request acts for `user`, authenticated some other way than its bearer token (a ticket).
+    static func adopt(_ user: AuthenticatedUser, for request: Request) {
+        request.storage[CachedUserKey.self] = user
+    }
+
     static let unauthorized: APIError = {
         var error = APIError(.unauthorized, code: "unauthorized", message: "A valid access token is required.")
         error.headers = [("WWW-Authenticate", "Bearer")]
@@ -70,7 +75,14 @@ struct AuthenticationGate: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let route = request.route, protectedOperations.contains(Self.operation(route)) {
-            _ = try await Authentication.requireUser(request.application)
+            let operation = Self.operation(route)
+            if operation == EventsWebSocket.operation, request.headers.bearerAuthorization == nil,
+               let ticket = request.query[String.self, at: "ticket"] {
+                // A browser's stream: a single-use ticket stands in for the header it cannot set.
+                Authentication.adopt(try await EventTickets.redeem(ticket, app: request.application), for: request)
+            } else {
+                _ = try await Authentication.requireUser(request.application)
+            }
         }
         return try await next.respond(to: request)
     }

@@ -1,47 +1,80 @@
 import FinanceAPI
 import Foundation
 import Metrics
+import NIOConcurrencyHelpers
 import OpenAPIRuntime
 import Vapor
 
 extension APIHandler {
     func streamEvents(_ input: Operations.StreamEvents.Input) async throws -> Operations.StreamEvents.Output {
-        var form = FieldValidator()
-        var position: Int64?
-        if let header = input.headers.lastEventID {
-            if let id = Int64(header), id >= 0 { position = id } else { form.fail("Last-Event-ID", "must be an event id") }
-        } else if let since = input.query.since {
-            if since >= 0 { position = since } else { form.fail("since", "must not be negative") }
-        }
-        try form.check()
+        let position = try EventStream.position(header: input.headers.lastEventID, since: input.query.since)
         let user = try await Authentication.requireUser(app)
-        let stream = EventStream(app: app, user: user, position: position)
-        return .ok(.init(body: .textEventStream(HTTPBody(stream.start(), length: .unknown, iterationBehavior: .single))))
+        let frames = EventStream(app: app, user: user, position: position).start { batch in ArraySlice(EventStream.sse(batch).utf8) }
+        return .ok(.init(body: .textEventStream(HTTPBody(frames, length: .unknown, iterationBehavior: .single))))
     }
 }
 
-/// One client's stream of Server-Sent Events: what it missed since its position, then each new
-/// event of its user as it commits, read from the outbox when the user's streams are woken
-/// (`EventHub`). Ends with a `session.ended` event when the token expires, the session ends or the
-/// client reads too slowly.
+/// One client's stream of events, for Server-Sent Events or a WebSocket: what it missed since its
+/// position, then each new event of its user as it commits, read from the outbox when the user's
+/// streams are woken (`EventHub`). It ends when the token expires (unless renewed), the session
+/// ends, or the client reads too slowly, and says why.
 struct EventStream: Sendable {
+    enum Frame: Sendable, Equatable {
+        /// The stream is open (SSE sends its retry interval).
+        case opened
+        case event(LiveEvent)
+        /// Nothing happened for a while.
+        case ping
+        /// The last frame: why the stream ends (`session.ended`'s reason).
+        case end(String)
+    }
+
     let app: Application
     let user: AuthenticatedUser
     /// The last event the client has (nil: it has none, and wants what happens next).
     let position: Int64?
+    /// When the stream's token expires; a WebSocket client may renew it.
+    let expiry: NIOLockedValueBox<Date>
+    /// Batches the client has not read yet, at most; one more and the client is cut off as too slow.
+    let backlog: Int
 
-    /// Idle streams get a comment this often, so proxies and clients know the stream is alive.
+    init(app: Application, user: AuthenticatedUser, position: Int64?, backlog: Int = 64) {
+        self.app = app
+        self.user = user
+        self.position = position
+        self.expiry = NIOLockedValueBox(user.expiresAt)
+        self.backlog = backlog
+    }
+
+    /// A client that stopped reading: its stream stops reading the outbox for it, leaves the hub, and
+    /// fails once what it holds is read (its WebSocket closes with 4008, its SSE response is cut).
+    struct SlowReader: Error {}
+
+    /// Idle streams get a ping this often, so proxies and clients know the stream is alive.
     static let pingInterval: Duration = .seconds(15)
-    /// Chunks the client has not read yet, at most; one more and the client is cut off as too slow.
-    static let backlog = 64
     static let batch = 500
 
-    func start() -> AsyncThrowingStream<ArraySlice<UInt8>, any Error> {
-        let (chunks, output) = AsyncThrowingStream<ArraySlice<UInt8>, any Error>.makeStream(bufferingPolicy: .bufferingOldest(Self.backlog))
+    /// The client's position from `Last-Event-ID` (which wins) or `since`.
+    static func position(header: String?, since: Int64?) throws -> Int64? {
+        if let header {
+            guard let id = Int64(header), id >= 0 else { throw APIError.validation(["Last-Event-ID": "must be an event id"]) }
+            return id
+        }
+        if let since {
+            guard since >= 0 else { throw APIError.validation(["since": "must not be negative"]) }
+            return since
+        }
+        return nil
+    }
+
+    /// Starts the stream: batches of frames, each encoded by `encode`, until it ends.
+    func start<Chunk: Sendable>(_ encode: @escaping @Sendable ([Frame]) -> Chunk) -> AsyncThrowingStream<Chunk, any Error> {
+        let (chunks, output) = AsyncThrowingStream<Chunk, any Error>.makeStream(bufferingPolicy: .bufferingOldest(backlog))
         let hub = app.eventHub
-        let (id, wakeUps, wake) = hub.open(userID: user.id)
+        let userID = user.id
+        let (id, wakeUps, wake) = hub.open(userID: userID)
         let ticker = Task {
-            // Wakes the stream to ping while idle, and when the token expires.
+            // Wakes the stream to ping while idle, and so that it notices its token's expiry.
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.pingInterval)
                 wake.yield()
@@ -50,93 +83,88 @@ struct EventStream: Sendable {
         let producer = Task {
             defer {
                 ticker.cancel()
-                hub.close(userID: user.id, id: id)
+                hub.close(userID: userID, id: id)
             }
             do {
-                try await run(wakeUps: wakeUps, wake: wake, output: output)
+                try await run(wakeUps: wakeUps, wake: wake) { frames in
+                    if case .dropped = output.yield(encode(frames)) { return false }
+                    return true
+                } finish: { last in
+                    if last == .end("slow_reader") { return output.finish(throwing: SlowReader()) }
+                    if let last { _ = output.yield(encode([last])) }
+                    output.finish()
+                }
             } catch {
-                output.finish()
+                output.finish(throwing: error)
             }
         }
+        hub.track(id, producer: producer)
         output.onTermination = { _ in
             producer.cancel()
             ticker.cancel()
-            hub.close(userID: user.id, id: id)
+            hub.close(userID: userID, id: id)
         }
         return chunks
     }
 
+    /// Renews the stream's token (a WebSocket client's `renew` message).
+    func renew(until expiresAt: Date) {
+        expiry.withLockedValue { $0 = max($0, expiresAt) }
+    }
+
     private func run(wakeUps: AsyncStream<Void>, wake: AsyncStream<Void>.Continuation,
-                     output: AsyncThrowingStream<ArraySlice<UInt8>, any Error>.Continuation) async throws {
+                     send: ([Frame]) -> Bool, finish: (Frame?) -> Void) async throws {
         let userID = user.id
-        var sent: Int64
         var lastWrite = ContinuousClock.now
-        func send(_ text: String) -> Bool {
-            lastWrite = .now
-            if case .dropped = output.yield(ArraySlice(text.utf8)) {
-                return false
-            }
-            return true
-        }
-        // The stream's own last word: no `id:` line, so the client's position stays the last event it got.
-        func end(_ reason: String, at position: Int64) {
-            let event = LiveEvent(id: position, type: EventTypes.sessionEnded, occurredAt: Date(), data: #"{"reason":"\#(reason)"}"#)
-            _ = output.yield(ArraySlice("data: \(event.json)\n\n".utf8))
-            output.finish()
-        }
 
         // Where the client stands: after its position if the outbox still holds it, else at the latest
         // event after a `resync`.
-        let start = try await app.db.asUser(userID) { db -> (Int64, Bool) in
+        let (start, resync) = try await app.db.asUser(userID) { [position] db -> (Int64, Bool) in
             let latest = try await EventOutbox.latest(userID: userID, on: db)
             guard let position, position > 0 else { return (latest, false) }
             if position >= latest { return (position, false) }
             return try await EventOutbox.holds(position, userID: userID, on: db) ? (position, false) : (latest, true)
         }
-        sent = start.0
-        guard send("retry: 2000\n: connected\n\n") else { return }
-        if start.1 {
-            let resync = LiveEvent(id: sent, type: EventTypes.resync, occurredAt: Date(), data: "{}")
-            guard send(Self.message(resync)) else { return }
-        }
+        var sent = start
+        var opening: [Frame] = [.opened]
+        if resync { opening.append(.event(LiveEvent(id: sent, type: EventTypes.resync, occurredAt: Date(), data: "{}"))) }
+        guard send(opening) else { return finish(nil) }
         wake.yield()
 
         for await _ in wakeUps {
             if Task.isCancelled { return }
             let now = app.clock.now()
-            if now >= user.expiresAt { return end("token_expired", at: sent) }
+            if now >= expiry.withLockedValue({ $0 }) { return finish(.end("token_expired")) }
             var delivered = 0
             while true {
                 let after = sent
                 let events = try await app.db.asUser(userID) { db in
                     try await EventOutbox.after(after, userID: userID, limit: Self.batch, on: db)
                 }
-                guard !events.isEmpty else { break }
-                var text = ""
-                for event in events { text += Self.message(event) }
-                guard send(text) else {
+                guard !events.isEmpty, !Task.isCancelled else { break }
+                // The session's own end, told by the write that ended it: the stream ends with it.
+                let ending = events.firstIndex { $0.type == EventTypes.sessionEnded && Self.endsSession($0, user.sessionID) }
+                let batch = ending.map { Array(events[...$0]) } ?? events
+                guard send(batch.map(Frame.event)) else {
                     Counter(label: "finance_event_slow_readers_total").increment()
-                    return end("slow_reader", at: sent)
+                    return finish(.end("slow_reader"))
                 }
-                sent = events[events.count - 1].id
-                delivered += events.count
-                Counter(label: "finance_events_sent_total").increment(by: events.count)
-                for event in events {
-                    Timer(label: "finance_event_delivery_seconds").recordInterval(since: event.occurredAt)
-                    // The session's own end, told by the write that ended it: the stream ends with it.
-                    if event.type == EventTypes.sessionEnded, Self.endsSession(event, user.sessionID) {
-                        output.finish()
-                        return
-                    }
-                }
+                lastWrite = .now
+                sent = batch[batch.count - 1].id
+                delivered += batch.count
+                Counter(label: "finance_events_sent_total").increment(by: batch.count)
+                for event in batch { Timer(label: "finance_event_delivery_seconds").recordInterval(since: event.occurredAt) }
+                if ending != nil { return finish(nil) }
                 if events.count < Self.batch { break }
             }
+            if Task.isCancelled { return }
             // Ended some other way (the user deleted, the session expired): checked on every wake-up.
             guard try await Sessions.liveVersion(familyID: user.sessionID, userID: userID, now: now, on: app.db) != nil else {
-                return end("session_ended", at: sent)
+                return finish(.end("session_ended"))
             }
             if delivered == 0, ContinuousClock.now - lastWrite >= Self.pingInterval {
-                guard send(": ping\n\n") else { return end("slow_reader", at: sent) }
+                guard send([.ping]) else { return finish(.end("slow_reader")) }
+                lastWrite = .now
             }
         }
     }
@@ -149,9 +177,25 @@ struct EventStream: Sendable {
         return true
     }
 
-    /// One SSE message.
-    static func message(_ event: LiveEvent) -> String {
-        "id: \(event.id)\ndata: \(event.json)\n\n"
+    /// The stream's last word, as an event with no id of its own (the client's position stays the
+    /// last event it got).
+    static func ending(_ reason: String) -> String {
+        LiveEvent(id: 0, type: EventTypes.sessionEnded, occurredAt: Date(), data: #"{"reason":"\#(reason)"}"#).json
+            .replacingOccurrences(of: #","id":0,"#, with: ",")
+    }
+
+    /// SSE messages: an event's `id:` and `data:`, a comment for a ping.
+    static func sse(_ frames: [Frame]) -> String {
+        var text = ""
+        for frame in frames {
+            switch frame {
+            case .opened: text += "retry: 2000\n: connected\n\n"
+            case .event(let event): text += "id: \(event.id)\ndata: \(event.json)\n\n"
+            case .ping: text += ": ping\n\n"
+            case .end(let reason): text += "data: \(ending(reason))\n\n"
+            }
+        }
+        return text
     }
 }
 

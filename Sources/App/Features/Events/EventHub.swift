@@ -16,6 +16,9 @@ final class EventHub: Sendable {
     private struct Streams {
         var byUser: [UUID: [UUID: AsyncStream<Void>.Continuation]] = [:]
         var count = 0
+        /// The task that feeds each stream, so that shutting down waits for them to stop reading the database.
+        var producers: [UUID: Task<Void, Never>] = [:]
+        var stopped = false
     }
 
     private let streams = NIOLockedValueBox(Streams())
@@ -35,8 +38,18 @@ final class EventHub: Sendable {
         return (id, stream, continuation)
     }
 
+    /// Remembers the task feeding stream `id` (cancelled at once if the hub has stopped).
+    func track(_ id: UUID, producer: Task<Void, Never>) {
+        let stopped = streams.withLockedValue { streams in
+            if !streams.stopped { streams.producers[id] = producer }
+            return streams.stopped
+        }
+        if stopped { producer.cancel() }
+    }
+
     func close(userID: UUID, id: UUID) {
         let (continuation, open) = streams.withLockedValue { streams in
+            streams.producers[id] = nil
             let continuation = streams.byUser[userID]?.removeValue(forKey: id)
             if streams.byUser[userID]?.isEmpty == true { streams.byUser[userID] = nil }
             if continuation != nil { streams.count -= 1 }
@@ -87,18 +100,26 @@ final class EventHub: Sendable {
         for continuation in continuations { continuation.yield() }
     }
 
-    /// Ends the listener and every stream of this process.
-    func stop() {
-        listener.withLockedValue { task in
-            task?.cancel()
-            task = nil
+    /// Ends the listener and every stream of this process, and waits until none reads the database.
+    func stop() async {
+        let listening = listener.withLockedValue { task in
+            defer { task = nil }
+            return task
         }
-        let continuations = streams.withLockedValue { streams in
+        listening?.cancel()
+        let (continuations, producers) = streams.withLockedValue { streams in
             let all = streams.byUser.values.flatMap { Array($0.values) }
+            let producers = Array(streams.producers.values)
             streams = Streams()
-            return all
+            streams.stopped = true
+            return (all, producers)
         }
         for continuation in continuations { continuation.finish() }
+        for producer in producers {
+            producer.cancel()
+            await producer.value
+        }
+        await listening?.value
     }
 }
 
@@ -123,6 +144,6 @@ extension Application {
 
 struct EventHubLifecycle: LifecycleHandler {
     func shutdownAsync(_ application: Application) async {
-        application.eventHub.stop()
+        await application.eventHub.stop()
     }
 }
