@@ -244,6 +244,8 @@ struct EventTests {
                 try await configure(second, settings: Settings.load(from: [
                     Settings.Key.databaseURL.rawValue: url, Settings.Key.bcryptCost.rawValue: "4", Settings.Key.jwtSecret.rawValue: secret,
                     Settings.Key.dataDirectory.rawValue: FileManager.default.temporaryDirectory.appendingPathComponent("finance-\(UUID())").path,
+                    // No ping in the test's time: the stream can only be woken by the first server's NOTIFY.
+                    Settings.Key.eventsPing.rawValue: "3600",
                 ]))
                 second.startEventListener()
                 try await serving(second) { port in
@@ -380,6 +382,44 @@ struct EventTests {
                 #expect(fast.received.filter { $0.type == "transactions.changed" }.count == 6)
                 fast.close()
             }
+        }
+    }
+
+    @Test("Two `finance serve` processes on one PostgreSQL: a write through one reaches a stream on the other",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.executable), "needs `swift build` first"))
+    func twoProcesses() async throws {
+        guard let url = TestBackend.postgresURL else { return }
+        try await withTestApp(.postgres) { app in
+            let environment = [
+                Settings.Key.dataDirectory.rawValue: app.settings.dataDirectory, Settings.Key.bcryptCost.rawValue: "4",
+                Settings.Key.databaseURL.rawValue: url, Settings.Key.jwtSecret.rawValue: "a signing secret both processes share, 32 bytes or more",
+                // No ping in the test's time: the stream can only be woken by the other process's NOTIFY.
+                Settings.Key.eventsPing.rawValue: "3600",
+            ]
+            let client = app.client
+            let one = try #require(try await CrashTests.Server.start(environment, client: client))
+            let two = try #require(try await CrashTests.Server.start(environment, client: client))
+            let credentials = ["email": "two@example.com", "password": "correct horse battery"]
+            let (registered, _) = try await CrashTests.post(client, one.base + "/api/v1/auth/register",
+                                                            json: credentials.merging(["full_name": "Two"]) { a, _ in a })
+            #expect(registered == 201)
+            let (_, login) = try await CrashTests.post(client, one.base + "/api/v1/auth/login", json: credentials)
+            let token = try #require(login["access_token"] as? String)
+
+            let stream = try await Stream.open(port: two.port, token: token)
+            let (created, account) = try await CrashTests.post(client, one.base + "/api/v1/accounts", token: token,
+                                                               json: ["name": "Checking", "type": "checking", "currency": "USD"])
+            #expect(created == 201)
+            let accountID = try #require(account["id"] as? String)
+            let (written, _) = try await CrashTests.post(client, one.base + "/api/v1/transactions", token: token, json: [
+                "account_id": accountID, "date": "2026-11-02", "amount": "-7.00", "description": "Through the first process",
+            ])
+            #expect(written == 201)
+            try await stream.wait { messages, _ in messages.contains { $0.type == "transactions.changed" } }
+            #expect(stream.received.first { $0.type == "transactions.changed" }?.accounts == [accountID])
+            stream.close()
+            one.killAtOnce()
+            two.killAtOnce()
         }
     }
 

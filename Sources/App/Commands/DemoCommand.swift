@@ -43,6 +43,7 @@ struct DemoCommand: AsyncCommand {
         try await DatabaseMigrations.migrate(app)
         try await app.server.start(address: .hostname(host, port: port))
         let worker = app.startJobWorker()
+        app.startEventListener()
         do {
             let userID = try await Self.demoUser(app)
             let summary = try await Self.linkBank(app, plaid: plaid, userID: userID)
@@ -126,6 +127,7 @@ struct DemoCommand: AsyncCommand {
           curl -s \(base)/api/v1/investments/summary -H "Authorization: Bearer $TOKEN"
           curl -s \(base)/api/v1/portfolios -H "Authorization: Bearer $TOKEN"
           curl -s \(base)/api/v1/connections -H "Authorization: Bearer $TOKEN"
+          curl -N \(base)/api/v1/events -H "Authorization: Bearer $TOKEN" -H 'Accept: text/event-stream'   # live events; in another terminal:
           curl -s -X POST \(simulator)/simulator/advance -d '{}'   # new activity at the bank; its webhook brings it in
 
         Ctrl-C stops the demo; running it again picks up where it left off.

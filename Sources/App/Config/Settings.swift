@@ -37,6 +37,8 @@ public struct Settings: Sendable {
     public var writeWaitMilliseconds: Int = 15_000
     /// The most answers the report cache of a process keeps, in bytes (0: none kept, tags still given).
     public var reportCacheBytes: Int = 32 << 20
+    /// How often an idle events stream is pinged, in seconds.
+    public var eventsPingSeconds: Int = 15
 
     public static let defaultDataDirectory = "./data"
     public static let sqliteFileName = "finance.sqlite"
@@ -61,6 +63,7 @@ public struct Settings: Sendable {
         case syncInterval = "FINANCE_SYNC_INTERVAL"
         case writeWait = "FINANCE_WRITE_WAIT_MS"
         case reportCacheSize = "FINANCE_REPORT_CACHE_MB"
+        case eventsPing = "FINANCE_EVENTS_PING_SECONDS"
     }
 
     /// Reads the settings from `environment`; an unset or empty variable takes its default.
@@ -115,7 +118,8 @@ public struct Settings: Sendable {
             plaid: try PlaidSettings.load(value),
             syncIntervalSeconds: try integer(value(.syncInterval), key: .syncInterval, default: 6 * 3600, range: 60...(30 * 86_400)),
             writeWaitMilliseconds: try integer(value(.writeWait), key: .writeWait, default: 15_000, range: 1...600_000),
-            reportCacheBytes: try integer(value(.reportCacheSize), key: .reportCacheSize, default: 32, range: 0...4096) << 20
+            reportCacheBytes: try integer(value(.reportCacheSize), key: .reportCacheSize, default: 32, range: 0...4096) << 20,
+            eventsPingSeconds: try integer(value(.eventsPing), key: .eventsPing, default: 15, range: 1...3600)
         )
     }
 

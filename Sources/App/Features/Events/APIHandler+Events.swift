@@ -51,7 +51,7 @@ struct EventStream: Sendable {
     struct SlowReader: Error {}
 
     /// Idle streams get a ping this often, so proxies and clients know the stream is alive.
-    static let pingInterval: Duration = .seconds(15)
+    var pingInterval: Duration { .seconds(app.settings.eventsPingSeconds) }
     static let batch = 500
 
     /// The client's position from `Last-Event-ID` (which wins) or `since`.
@@ -73,10 +73,11 @@ struct EventStream: Sendable {
         let hub = app.eventHub
         let userID = user.id
         let (id, wakeUps, wake) = hub.open(userID: userID)
+        let interval = pingInterval
         let ticker = Task {
             // Wakes the stream to ping while idle, and so that it notices its token's expiry.
             while !Task.isCancelled {
-                try? await Task.sleep(for: Self.pingInterval)
+                try? await Task.sleep(for: interval)
                 wake.yield()
             }
         }
@@ -162,7 +163,7 @@ struct EventStream: Sendable {
             guard try await Sessions.liveVersion(familyID: user.sessionID, userID: userID, now: now, on: app.db) != nil else {
                 return finish(.end("session_ended"))
             }
-            if delivered == 0, ContinuousClock.now - lastWrite >= Self.pingInterval {
+            if delivered == 0, ContinuousClock.now - lastWrite >= pingInterval {
                 guard send([.ping]) else { return finish(.end("slow_reader")) }
                 lastWrite = .now
             }

@@ -54,7 +54,7 @@ struct EventsWebSocket: AsyncMiddleware {
     }
 
     private static func serve(_ socket: WebSocket, stream: EventStream, app: Application) {
-        socket.pingInterval = .seconds(15)
+        socket.pingInterval = .seconds(Int64(app.settings.eventsPingSeconds))
         let user = stream.user
         socket.onText { socket, text in
             guard let renewal = Renewal.parse(text) else {
