@@ -4,7 +4,7 @@ import Vapor
 /// Build with `-c release` for figures worth quoting.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics), sync (initial Plaid sync from the simulator), reads (the dashboard's reads over HTTP on a large ledger) or load (mixed reads and writes from many clients against the server).")
+        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics), sync (initial Plaid sync from the simulator), reads (the dashboard's reads over HTTP on a large ledger) load (mixed reads and writes from many clients against the server) or events (live event streams).")
         var benchmark: String
 
         @Option(name: "transactions", help: "Transactions to generate (default 1000000).")
@@ -27,10 +27,19 @@ struct BenchCommand: AsyncCommand {
 
         @Option(name: "mix", help: "load: mixed (default), reads (overview and pages only) or writes (creates and category changes only).")
         var mix: String?
+
+        @Option(name: "users", help: "events: users with open streams (default 200).")
+        var users: Int?
+
+        @Option(name: "streams", help: "events: open streams per user (default 10).")
+        var streams: Int?
+
+        @Option(name: "writes", help: "events: writes while the streams are open (default 1000).")
+        var writes: Int?
     }
 
     var help: String {
-        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench reads` the overview, a page of transactions, a search and ten years of daily net worth over HTTP from --connections (64) clients for --seconds (15) each, on the configured database (1,000,000 transactions by default); `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start."
+        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench reads` the overview, a page of transactions, a search and ten years of daily net worth over HTTP from --connections (64) clients for --seconds (15) each, on the configured database (1,000,000 transactions by default); `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start; `bench events` opens --streams (10) event streams for each of --users (200) users over two server processes (one on SQLite), makes --writes (1000) writes, and prints delivery latency, memory per stream and idle CPU."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -69,8 +78,14 @@ struct BenchCommand: AsyncCommand {
             }
             try await LoadBenchmark(app: context.application, connections: connections, seconds: seconds,
                                     transactionsPerUser: signature.transactions ?? 20_000, mix: mix, console: context.console).run()
+        case "events":
+            let users = signature.users ?? 200, streams = signature.streams ?? 10, writes = signature.writes ?? 1_000
+            guard (1...10_000).contains(users), (1...100).contains(streams), (1...1_000_000).contains(writes) else {
+                throw CommandFailure("--users must be from 1 to 10000, --streams from 1 to 100, --writes from 1 to 1000000")
+            }
+            try await EventsBenchmark(app: context.application, users: users, streamsPerUser: streams, writes: writes, console: context.console).run()
         default:
-            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, reads, load")
+            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, reads, load, events")
         }
     }
 }
