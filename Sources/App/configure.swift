@@ -14,7 +14,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     try await configureDatabase(app, settings: settings)
     app.ledgerCommits = LedgerCommits()
-    app.eventHub = EventHub()
+    app.eventHub = EventHub(pingInterval: .seconds(settings.eventsPingSeconds))
     app.migrations.add(AppMigrations.all)
 
     app.passwordHasher = try PasswordHasher(cost: settings.bcryptCost, threadPool: app.threadPool)

@@ -51,7 +51,7 @@ struct EventStream: Sendable {
     struct SlowReader: Error {}
 
     /// Idle streams get a ping this often, so proxies and clients know the stream is alive.
-    var pingInterval: Duration { .seconds(app.settings.eventsPingSeconds) }
+    var pingInterval: Duration { app.eventHub.pingInterval }
     static let batch = 500
 
     /// The client's position from `Last-Event-ID` (which wins) or `since`.
@@ -73,19 +73,8 @@ struct EventStream: Sendable {
         let hub = app.eventHub
         let userID = user.id
         let (id, wakeUps, wake) = hub.open(userID: userID)
-        let interval = pingInterval
-        let ticker = Task {
-            // Wakes the stream to ping while idle, and so that it notices its token's expiry.
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                wake.yield()
-            }
-        }
         let producer = Task {
-            defer {
-                ticker.cancel()
-                hub.close(userID: userID, id: id)
-            }
+            defer { hub.close(userID: userID, id: id) }
             do {
                 try await run(wakeUps: wakeUps, wake: wake) { frames in
                     if case .dropped = output.yield(encode(frames)) { return false }
@@ -102,7 +91,6 @@ struct EventStream: Sendable {
         hub.track(id, producer: producer)
         output.onTermination = { _ in
             producer.cancel()
-            ticker.cancel()
             hub.close(userID: userID, id: id)
         }
         return chunks
@@ -138,9 +126,9 @@ struct EventStream: Sendable {
             if now >= expiry.withLockedValue({ $0 }) { return finish(.end("token_expired")) }
             var delivered = 0
             while true {
-                let after = sent
-                let events = try await app.db.asUser(userID) { db in
-                    try await EventOutbox.after(after, userID: userID, limit: Self.batch, on: db)
+                let app = self.app
+                let events = try await app.eventHub.events(of: userID, after: sent, limit: Self.batch) { after in
+                    try await app.db.asUser(userID) { db in try await EventOutbox.after(after, userID: userID, limit: Self.batch, on: db) }
                 }
                 guard !events.isEmpty, !Task.isCancelled else { break }
                 // The session's own end, told by the write that ended it: the stream ends with it.
@@ -159,9 +147,15 @@ struct EventStream: Sendable {
                 if events.count < Self.batch { break }
             }
             if Task.isCancelled { return }
-            // Ended some other way (the user deleted, the session expired): checked on every wake-up.
-            guard try await Sessions.liveVersion(familyID: user.sessionID, userID: userID, now: now, on: app.db) != nil else {
-                return finish(.end("session_ended"))
+            // Ended some other way (the user deleted, the session expired): checked when a wake-up
+            // brought nothing (a tick, a deletion's notification); a logout or a password change
+            // ends the stream by its own event.
+            if delivered == 0 {
+                let (app, session) = (self.app, user.sessionID)
+                let alive = try await app.eventHub.sessionAlive(session, of: userID) {
+                    try await Sessions.liveVersion(familyID: session, userID: userID, now: now, on: app.db) != nil
+                }
+                if !alive { return finish(.end("session_ended")) }
             }
             if delivered == 0, ContinuousClock.now - lastWrite >= pingInterval {
                 guard send([.ping]) else { return finish(.end("slow_reader")) }

@@ -10,19 +10,34 @@ import Vapor
 /// outbox. So every stream gets each event once, in order, whether it was live or reconnecting,
 /// and a stream whose client reads slowly costs one pending wake-up, never a growing buffer.
 ///
-/// Wake-ups come from this process's commits (`LedgerCommits`) and, on PostgreSQL, from every
-/// process's commits through `LISTEN finance_events` on one connection of this process.
+/// Wake-ups come from this process's commits (`LedgerCommits`), on PostgreSQL from every process's
+/// commits through `LISTEN finance_events` on one connection of this process, and from one ticker
+/// every `pingInterval` (streams ping, and notice an expired token or a deleted user). A user's
+/// streams in this process share their reads of the outbox: one read per wake-up of the user.
 final class EventHub: Sendable {
     private struct Streams {
         var byUser: [UUID: [UUID: AsyncStream<Void>.Continuation]] = [:]
         var count = 0
         /// The task that feeds each stream, so that shutting down waits for them to stop reading the database.
         var producers: [UUID: Task<Void, Never>] = [:]
+        /// Each user's wake-ups so far: a read of their outbox made at or after wake-up N serves every
+        /// stream woken by it.
+        var generations: [UUID: UInt64] = [:]
+        /// The last read of each user's outbox: the events after `after` (all of them when `complete`).
+        var reads: [UUID: (generation: UInt64, after: Int64, events: [LiveEvent], complete: Bool)] = [:]
+        /// The last check of each session of each user, shared the same way by the session's streams.
+        var sessions: [UUID: [UUID: (generation: UInt64, alive: Bool)]] = [:]
         var stopped = false
     }
 
     private let streams = NIOLockedValueBox(Streams())
     private let listener = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let ticker = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    let pingInterval: Duration
+
+    init(pingInterval: Duration = .seconds(15)) {
+        self.pingInterval = pingInterval
+    }
 
     /// A new stream of wake-ups for the user's events, and its continuation (to wake it for other
     /// reasons); call `close` with its id when done.
@@ -35,7 +50,44 @@ final class EventHub: Sendable {
             return streams.count
         }
         Gauge(label: "finance_event_streams").record(open)
+        startTicker()
         return (id, stream, continuation)
+    }
+
+    /// One task wakes every stream every `pingInterval`, rather than a timer per stream.
+    private func startTicker() {
+        ticker.withLockedValue { ticker in
+            guard ticker == nil else { return }
+            let interval = pingInterval
+            ticker = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    self?.pokeAll()
+                }
+            }
+        }
+    }
+
+    /// The user's events after `position`, at most `limit`: from the read another of their streams
+    /// made since their last wake-up, or else read now (with `read`) and kept for the others.
+    func events(of userID: UUID, after position: Int64, limit: Int,
+                read: @Sendable (Int64) async throws -> [LiveEvent]) async throws -> [LiveEvent] {
+        let shared: [LiveEvent]? = streams.withLockedValue { streams in
+            guard let last = streams.reads[userID], last.generation >= streams.generations[userID, default: 0],
+                  last.after <= position else { return nil }
+            let after = last.events.filter { $0.id > position }
+            guard last.complete || !after.isEmpty else { return nil }
+            return Array(after.prefix(limit))
+        }
+        if let shared { return shared }
+        let generation = streams.withLockedValue { $0.generations[userID, default: 0] }
+        let events = try await read(position)
+        streams.withLockedValue { streams in
+            if streams.byUser[userID] != nil, generation >= streams.reads[userID]?.generation ?? 0 {
+                streams.reads[userID] = (generation, position, events, events.count < limit)
+            }
+        }
+        return events
     }
 
     /// Remembers the task feeding stream `id` (cancelled at once if the hub has stopped).
@@ -51,7 +103,12 @@ final class EventHub: Sendable {
         let (continuation, open) = streams.withLockedValue { streams in
             streams.producers[id] = nil
             let continuation = streams.byUser[userID]?.removeValue(forKey: id)
-            if streams.byUser[userID]?.isEmpty == true { streams.byUser[userID] = nil }
+            if streams.byUser[userID]?.isEmpty == true {
+                streams.byUser[userID] = nil
+                streams.reads[userID] = nil
+                streams.sessions[userID] = nil
+                streams.generations[userID] = nil
+            }
             if continuation != nil { streams.count -= 1 }
             return (continuation, streams.count)
         }
@@ -60,8 +117,32 @@ final class EventHub: Sendable {
     }
 
     /// Wakes the user's streams in this process.
+    /// Whether the session is alive: from a check another of its streams made since the user's last
+    /// wake-up, or else checked now (with `check`) and kept for the others.
+    func sessionAlive(_ sessionID: UUID, of userID: UUID, check: @Sendable () async throws -> Bool) async throws -> Bool {
+        let known: Bool? = streams.withLockedValue { streams in
+            guard let last = streams.sessions[userID]?[sessionID], last.generation >= streams.generations[userID, default: 0] else {
+                return nil
+            }
+            return last.alive
+        }
+        if let known { return known }
+        let generation = streams.withLockedValue { $0.generations[userID, default: 0] }
+        let alive = try await check()
+        streams.withLockedValue { streams in
+            if streams.byUser[userID] != nil, generation >= streams.sessions[userID]?[sessionID]?.generation ?? 0 {
+                streams.sessions[userID, default: [:]][sessionID] = (generation, alive)
+            }
+        }
+        return alive
+    }
+
     func poke(_ userID: UUID) {
-        let continuations = streams.withLockedValue { $0.byUser[userID].map { Array($0.values) } ?? [] }
+        let continuations = streams.withLockedValue { streams in
+            guard let open = streams.byUser[userID] else { return [AsyncStream<Void>.Continuation]() }
+            streams.generations[userID, default: 0] += 1
+            return Array(open.values)
+        }
         for continuation in continuations { continuation.yield() }
     }
 
@@ -96,7 +177,10 @@ final class EventHub: Sendable {
     }
 
     private func pokeAll() {
-        let continuations = streams.withLockedValue { $0.byUser.values.flatMap { Array($0.values) } }
+        let continuations = streams.withLockedValue { streams in
+            for user in streams.byUser.keys { streams.generations[user, default: 0] += 1 }
+            return streams.byUser.values.flatMap { Array($0.values) }
+        }
         for continuation in continuations { continuation.yield() }
     }
 
@@ -107,6 +191,10 @@ final class EventHub: Sendable {
             return task
         }
         listening?.cancel()
+        ticker.withLockedValue { ticker in
+            ticker?.cancel()
+            ticker = nil
+        }
         let (continuations, producers) = streams.withLockedValue { streams in
             let all = streams.byUser.values.flatMap { Array($0.values) }
             let producers = Array(streams.producers.values)
