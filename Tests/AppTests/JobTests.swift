@@ -180,4 +180,34 @@ struct JobTests {
             #expect(failed == 1)
         }
     }
+
+    @Test("PostgreSQL: an idle worker takes a job another process queued when its NOTIFY arrives, not at its next poll")
+    func wokenByNotify() async throws {
+        guard TestBackend.postgresURL != nil else { return }
+        try await ConnectionTests().withLinkedApp(.postgres, transactions: 20) { app, _, client in
+            let plaid = try #require(app.plaid)
+            let user = try await client.signUp()
+            let id = try #require(try await Self.connections(1, user: user.id, app: app, plaid: plaid).first)
+            app.startEventListener()
+            var options = JobWorker.Options()
+            options.pollInterval = .seconds(3600)
+            let worker = JobWorker(app: app, options: options, name: "listening")
+            app.eventHub.onJobsQueued { [weak worker] in worker?.wake() }
+            worker.start()
+            // The worker found nothing and waits for its next poll, an hour away; the listener listens.
+            try await EventTests.waitFor { worker.isIdle && app.eventHub.isListening }
+
+            let other = try await Self.secondProcess(like: app)
+            #expect(try await JobQueue(app: other).enqueueSync(connection: id, user: user.id))
+            try await other.asyncShutdown()
+            var taken = false
+            for _ in 0..<200 where !taken {
+                taken = try await app.scalar("SELECT count(*) FROM jobs WHERE status = 'queued' AND attempts = 0") == 0
+                if !taken { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            await worker.stop()
+            await app.eventHub.stop()
+            #expect(taken, "the worker did not take the job")
+        }
+    }
 }

@@ -11,6 +11,7 @@ struct WorkerCommand: AsyncCommand {
         let app = context.application
         try await DatabaseMigrations.migrate(app)
         let worker = app.startJobWorker()
+        app.startEventListener()
         context.console.print("Working jobs as \(worker.name); Ctrl-C stops.")
         await ProcessSignals.untilInterrupted()
         await worker.stop()
@@ -26,6 +27,7 @@ extension Application {
         options.syncInterval = .seconds(settings.syncIntervalSeconds)
         let worker = JobWorker(app: self, options: options)
         jobWorker = worker
+        eventHub.onJobsQueued { [weak worker] in worker?.wake() }
         worker.start()
         return worker
     }

@@ -58,6 +58,7 @@ struct JobQueue: Sendable {
             ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
             RETURNING id
             """).all()
+        if !rows.isEmpty { try await EventOutbox.notifyJobsQueued(on: db) }
         return !rows.isEmpty
         }
     }

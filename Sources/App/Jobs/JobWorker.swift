@@ -14,8 +14,9 @@ final class JobWorker: Sendable {
         var lease: Duration = .seconds(60)
         /// How long one job may run before it is given up (its task cancelled) and retried.
         var timeLimit: Duration = .seconds(600)
-        /// How often an idle worker looks for due jobs.
-        var pollInterval: Duration = .seconds(1)
+        /// How often an idle worker looks for due jobs. It also wakes when jobs are queued: in its
+        /// own process, and on PostgreSQL in any other (NOTIFY).
+        var pollInterval: Duration = .seconds(10)
         /// How often each connection is synced without a webhook asking.
         var syncInterval: Duration = .seconds(6 * 3600)
         /// Jobs claimed at once.
@@ -26,6 +27,8 @@ final class JobWorker: Sendable {
     let name: String
     let options: Options
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// The worker's current wait between polls, and whether a wake-up came while it was not waiting.
+    private let nap = NIOLockedValueBox<(task: Task<Void, Never>?, woken: Bool)>((nil, false))
 
     init(app: Application, options: Options, name: String = JobWorker.defaultName()) {
         self.app = app
@@ -43,6 +46,31 @@ final class JobWorker: Sendable {
             guard task == nil else { return }
             task = Task { [self] in await self.loop() }
         }
+    }
+
+    /// Whether the worker is waiting for its next poll (or a wake-up).
+    var isIdle: Bool { nap.withLockedValue { $0.task != nil } }
+
+    /// Jobs were queued: look for them now.
+    func wake() {
+        let waiting = nap.withLockedValue { nap in
+            nap.woken = true
+            return nap.task
+        }
+        waiting?.cancel()
+    }
+
+    /// Waits `duration`, or less if `wake` is called meanwhile (or was since the last wait).
+    private func idle(for duration: Duration) async {
+        let sleeping = Task<Void, Never> { _ = try? await Task.sleep(for: duration) }
+        let woken = nap.withLockedValue { nap in
+            nap.task = sleeping
+            defer { nap.woken = false }
+            return nap.woken
+        }
+        if woken { sleeping.cancel() }
+        await withTaskCancellationHandler { await sleeping.value } onCancel: { sleeping.cancel() }
+        nap.withLockedValue { $0.task = nil }
     }
 
     func stop() async {
@@ -67,7 +95,8 @@ final class JobWorker: Sendable {
                 }
                 let jobs = try await queue.claim(worker: name, limit: options.batch, lease: options.lease)
                 if jobs.isEmpty {
-                    try await Task.sleep(for: options.pollInterval)
+                    await idle(for: options.pollInterval)
+                    try Task.checkCancellation()
                     continue
                 }
                 await withTaskGroup(of: Void.self) { group in

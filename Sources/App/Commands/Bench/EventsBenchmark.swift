@@ -76,7 +76,7 @@ struct EventsBenchmark {
                     + "\(after[index] / 1024) MB after: \((after[index] - before[index]) * 1024 / streams / 1024) KB per stream")
             }
             // Idle: the streams open, nothing written.
-            let idleSeconds = 10
+            let idleSeconds = 30
             let cpuBefore = servers.map { $0.cpuTicks }
             try await Task.sleep(for: .seconds(idleSeconds))
             let cpuAfter = servers.map { $0.cpuTicks }

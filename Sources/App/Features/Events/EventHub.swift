@@ -32,7 +32,10 @@ final class EventHub: Sendable {
 
     private let streams = NIOLockedValueBox(Streams())
     private let listener = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let listening = NIOLockedValueBox(false)
     private let ticker = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// Who wants to hear that jobs were queued (this process's job worker).
+    private let jobObservers = NIOLockedValueBox<[@Sendable () -> Void]>([])
     let pingInterval: Duration
 
     init(pingInterval: Duration = .seconds(15)) {
@@ -148,6 +151,9 @@ final class EventHub: Sendable {
 
     var openStreams: Int { streams.withLockedValue { $0.count } }
 
+    /// PostgreSQL: whether the listener is listening now.
+    var isListening: Bool { listening.withLockedValue { $0 } }
+
     /// PostgreSQL: listens on `finance_events` until `stop`, reconnecting after a failure. Every
     /// notification names a user whose outbox grew.
     func listen(configuration: SQLPostgresConfiguration, eventLoop: any EventLoop, logger: Logger) {
@@ -160,20 +166,37 @@ final class EventHub: Sendable {
                     attempt = 0
                     defer { Task { try? await connection.close() } }
                     let notifications = try await connection.listen(EventOutbox.channel)
+                    self?.listening.withLockedValue { $0 = true }
+                    defer { self?.listening.withLockedValue { $0 = false } }
                     for try await notification in notifications {
-                        if let userID = UUID(uuidString: notification.payload) { self?.poke(userID) }
+                        if notification.payload == EventOutbox.jobsQueued {
+                            self?.jobsQueued()
+                        } else if let userID = UUID(uuidString: notification.payload) {
+                            self?.poke(userID)
+                        }
                     }
                 } catch {
                     if Task.isCancelled { return }
                     attempt += 1
                     logger.warning("The events listener lost its connection; reconnecting", metadata: ["error": "\(error)"])
                 }
-                // After a lost connection, wake every stream: a notification may have been missed.
+                // After a lost connection, wake every stream and the worker: a notification may have been missed.
                 self?.pokeAll()
+                self?.jobsQueued()
                 try? await Task.sleep(for: .milliseconds(min(5_000, 100 * (1 << min(attempt, 6)))))
             }
         }
         listener.withLockedValue { $0 = task }
+    }
+
+    /// Calls `observer` whenever jobs were queued, in this process or (on PostgreSQL) in any other.
+    func onJobsQueued(_ observer: @escaping @Sendable () -> Void) {
+        jobObservers.withLockedValue { $0.append(observer) }
+    }
+
+    /// Jobs were queued and committed: the job worker looks for them now rather than at its next poll.
+    func jobsQueued() {
+        for observer in jobObservers.withLockedValue({ $0 }) { observer() }
     }
 
     private func pokeAll() {

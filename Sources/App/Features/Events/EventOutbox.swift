@@ -12,6 +12,8 @@ enum EventOutbox {
     /// PostgreSQL's channel: each commit that wrote events sends `<user id>` on it, so that every
     /// server process reads the new events (by reference: a payload stays far below 8,000 bytes).
     static let channel = "finance_events"
+    /// The payload on `channel` that says jobs were queued (the job workers of every process wake).
+    static let jobsQueued = "jobs"
 
     /// Writes the unit's events under ids `version * 16 + n`, and on PostgreSQL asks for a
     /// notification at commit. Every 64th version of a user also drops their events past keeping.
@@ -36,6 +38,12 @@ enum EventOutbox {
     static func notify(_ userID: UUID, on db: any Database) async throws {
         guard db.engine == .postgres else { return }
         try await db.sql.raw("SELECT pg_notify(\(bind: channel), \(bind: userID.uuidString))").run()
+    }
+
+    /// PostgreSQL: wakes the job workers of every process at commit.
+    static func notifyJobsQueued(on db: any Database) async throws {
+        guard db.engine == .postgres else { return }
+        try await db.sql.raw("SELECT pg_notify(\(bind: channel), \(bind: jobsQueued))").run()
     }
 
     /// The user's events after `position`, oldest first, at most `limit`.

@@ -35,6 +35,13 @@ enum PlaidWebhooks {
     /// Answers what was done, and whether the delivery had come before (then nothing was done).
     /// Deliveries are remembered for a day: longer than a signed token is accepted.
     static func handle(_ webhook: Received, app: Application, requestID: String?) async throws -> (action: Action, duplicate: Bool) {
+        let outcome = try await handleOnce(webhook, app: app, requestID: requestID)
+        // Committed: this process's worker takes a queued sync now (other processes hear NOTIFY).
+        if outcome.action == .syncQueued || outcome.action == .repaired { app.eventHub.jobsQueued() }
+        return outcome
+    }
+
+    private static func handleOnce(_ webhook: Received, app: Application, requestID: String?) async throws -> (action: Action, duplicate: Bool) {
         try await app.write(as: .system) { db in
             let now = Date()
             try await db.sql.raw("DELETE FROM plaid_webhooks WHERE created_at < \(bind: now.addingTimeInterval(-86_400))").run()
