@@ -9,4 +9,12 @@ public enum APIDocument {
         }
         return try String(contentsOf: url, encoding: .utf8)
     }
+
+    /// The AsyncAPI document of the live events stream, served beside the OpenAPI one.
+    public static func asyncAPIYAML() throws -> String {
+        guard let url = Bundle.module.url(forResource: "asyncapi", withExtension: "yaml") else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return try String(contentsOf: url, encoding: .utf8)
+    }
 }

@@ -423,6 +423,28 @@ struct EventTests {
         }
     }
 
+    @Test("The AsyncAPI document is served beside the OpenAPI one and names every event type the contract lists")
+    func asyncAPIDocument() async throws {
+        try await withTestApp(.sqlite) { app in
+            let client = TestClient(app: app)
+            let served = try await client.send(.GET, "/asyncapi.yaml")
+            #expect(served.status == .ok)
+            #expect(served.headers.first(name: .contentType)?.hasPrefix("application/yaml") == true)
+            #expect(served.text.hasPrefix("asyncapi: 3.0.0"))
+            let contract = try #require(try JSONSerialization.jsonObject(with: OpenAPIDocuments.load().json) as? [String: Any])
+            let schemas = (contract["components"] as? [String: Any])?["schemas"] as? [String: Any]
+            let event = schemas?["Event"] as? [String: Any]
+            let types = ((event?["properties"] as? [String: Any])?["type"] as? [String: Any])?["enum"] as? [String] ?? []
+            #expect(types.count == 16)
+            for type in types { #expect(served.text.contains("name: \(type)\n"), "\(type) is not in the AsyncAPI document") }
+            let emitted = [EventTypes.transactions, EventTypes.balances, EventTypes.accounts, EventTypes.portfolios, EventTypes.prices,
+                           EventTypes.rates, EventTypes.rules, EventTypes.rulesApplied, EventTypes.connections, EventTypes.profile,
+                           EventTypes.importCompleted, EventTypes.syncCompleted, EventTypes.syncFailed, EventTypes.data,
+                           EventTypes.sessionEnded, EventTypes.resync]
+            #expect(Set(emitted) == Set(types))
+        }
+    }
+
     static func waitFor(_ condition: () -> Bool) async throws {
         for _ in 0..<2_000 {
             if condition() { return }

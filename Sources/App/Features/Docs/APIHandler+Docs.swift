@@ -10,6 +10,10 @@ extension APIHandler {
         .ok(.init(body: .yaml(.init(documents.yaml))))
     }
 
+    func asyncAPIDocument(_ input: Operations.AsyncAPIDocument.Input) async throws -> Operations.AsyncAPIDocument.Output {
+        .ok(.init(body: .yaml(.init(documents.asyncAPIYAML))))
+    }
+
     func docsPage(_ input: Operations.DocsPage.Input) async throws -> Operations.DocsPage.Output {
         .ok(.init(body: .html(.init(documents.html))))
     }

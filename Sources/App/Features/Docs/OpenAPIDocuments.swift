@@ -7,6 +7,8 @@ import Yams
 /// and served as YAML, as JSON and as a readable HTML page.
 struct OpenAPIDocuments: Sendable {
     let yaml: String
+    /// The AsyncAPI document of the events stream.
+    let asyncAPIYAML: String
     let json: Data
     let object: OpenAPIObjectContainer
     let html: String
@@ -34,7 +36,7 @@ struct OpenAPIDocuments: Sendable {
         let json = try JSONSerialization.data(withJSONObject: tree, options: [.sortedKeys])
         let object = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json)
         return OpenAPIDocuments(
-            yaml: yaml, json: json, object: object, html: DocsPage(document: tree).render(),
+            yaml: yaml, asyncAPIYAML: try APIDocument.asyncAPIYAML(), json: json, object: object, html: DocsPage(document: tree).render(),
             protectedOperations: protectedOperations(tree), produces: produces(tree),
             paths: (tree["paths"] as? [String: Any] ?? [:]).map { path, item in
                 (path, Set((item as? [String: Any] ?? [:]).keys.filter(httpMethods.contains).map { $0.uppercased() }))
