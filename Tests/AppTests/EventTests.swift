@@ -89,6 +89,16 @@ struct EventTests {
         func close() { task?.cancel() }
     }
 
+    /// A test app served on a loopback port, a client of it and a signed-up user.
+    func withServedApp(_ backend: TestBackend, _ body: (Application, Int, TestClient, TestClient.SignedIn) async throws -> Void) async throws {
+        try await withTestApp(backend) { app in
+            try await serving(app) { port in
+                let client = TestClient(app: app)
+                try await body(app, port, client, try await client.signUp())
+            }
+        }
+    }
+
     /// Serves `app` on a loopback port for the body.
     func serving(_ app: Application, _ body: (Int) async throws -> Void) async throws {
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
@@ -159,77 +169,69 @@ struct EventTests {
     @Test("A client that reconnects with its last id gets exactly what it missed; a position no longer kept gets resync",
           arguments: TestBackend.all)
     func resume(_ backend: TestBackend) async throws {
-        try await withTestApp(backend) { app in
-            try await serving(app) { port in
-                let client = TestClient(app: app)
-                let ada = try await client.signUp()
-                let first = try await Stream.open(port: port, token: ada.accessToken)
-                let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
-                try await first.wait { messages, _ in messages.contains { $0.type == "accounts.changed" } }
-                let position = try #require(first.received.compactMap(\.id).max())
-                first.close()
+        try await withServedApp(backend) { app, port, client, ada in
+            let first = try await Stream.open(port: port, token: ada.accessToken)
+            let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+            try await first.wait { messages, _ in messages.contains { $0.type == "accounts.changed" } }
+            let position = try #require(first.received.compactMap(\.id).max())
+            first.close()
 
-                // Missed while away: two writes.
-                try await client.transaction(ada, account: checking, date: "2026-11-02", amount: "-1.00", description: "One")
-                try await client.transaction(ada, account: checking, date: "2026-11-03", amount: "-2.00", description: "Two")
-                let missed = try await app.db.asSystem { db in try await EventOutbox.after(position, userID: ada.id, limit: 100, on: db) }
-                #expect(missed.count == 4, "two events for each write: transactions and balances")
+            // Missed while away: two writes.
+            try await client.transaction(ada, account: checking, date: "2026-11-02", amount: "-1.00", description: "One")
+            try await client.transaction(ada, account: checking, date: "2026-11-03", amount: "-2.00", description: "Two")
+            let missed = try await app.db.asSystem { db in try await EventOutbox.after(position, userID: ada.id, limit: 100, on: db) }
+            #expect(missed.count == 4, "two events for each write: transactions and balances")
 
-                let again = try await Stream.open(port: port, token: ada.accessToken, lastEventID: position)
-                try await again.wait { messages, _ in messages.count >= missed.count }
-                // One more write while connected comes after them, and nothing twice.
-                try await client.transaction(ada, account: checking, date: "2026-11-04", amount: "-3.00", description: "Three")
-                try await again.wait { messages, _ in messages.count >= missed.count + 2 }
-                let got = again.received
-                #expect(Array(got.prefix(missed.count).compactMap(\.id)) == missed.map(\.id))
-                #expect(got.count == missed.count + 2)
-                #expect(got.last?.type == "balances.changed")
-                again.close()
+            let again = try await Stream.open(port: port, token: ada.accessToken, lastEventID: position)
+            try await again.wait { messages, _ in messages.count >= missed.count }
+            // One more write while connected comes after them, and nothing twice.
+            try await client.transaction(ada, account: checking, date: "2026-11-04", amount: "-3.00", description: "Three")
+            try await again.wait { messages, _ in messages.count >= missed.count + 2 }
+            let got = again.received
+            #expect(Array(got.prefix(missed.count).compactMap(\.id)) == missed.map(\.id))
+            #expect(got.count == missed.count + 2)
+            #expect(got.last?.type == "balances.changed")
+            again.close()
 
-                // A position the outbox no longer holds: one resync, then what comes next.
-                let stale = try await Stream.open(port: port, token: ada.accessToken, lastEventID: 1)
-                try await stale.wait { messages, _ in !messages.isEmpty }
-                #expect(stale.received.first?.type == "resync")
-                #expect(stale.received.first?.id == got.compactMap(\.id).max())
-                stale.close()
-            }
+            // A position the outbox no longer holds: one resync, then what comes next.
+            let stale = try await Stream.open(port: port, token: ada.accessToken, lastEventID: 1)
+            try await stale.wait { messages, _ in !messages.isEmpty }
+            #expect(stale.received.first?.type == "resync")
+            #expect(stale.received.first?.id == got.compactMap(\.id).max())
+            stale.close()
         }
     }
 
     @Test("Logout ends its stream with session.ended; a password change ends the others; deleting the user ends them all",
           arguments: TestBackend.all)
     func sessionsEnd(_ backend: TestBackend) async throws {
-        try await withTestApp(backend) { app in
-            try await serving(app) { port in
-                let client = TestClient(app: app)
-                let ada = try await client.signUp()
-                let stream = try await Stream.open(port: port, token: ada.accessToken)
-                #expect(try await client.send(.POST, "/api/v1/auth/logout", token: ada.accessToken).status == .noContent)
-                try await stream.wait { _, ended in ended }
-                #expect(stream.received.last?.type == "session.ended")
-                #expect(stream.received.last?.data["reason"] == "logout")
+        try await withServedApp(backend) { app, port, client, ada in
+            let stream = try await Stream.open(port: port, token: ada.accessToken)
+            #expect(try await client.send(.POST, "/api/v1/auth/logout", token: ada.accessToken).status == .noContent)
+            try await stream.wait { _, ended in ended }
+            #expect(stream.received.last?.type == "session.ended")
+            #expect(stream.received.last?.data["reason"] == "logout")
 
-                // Two sessions: a password change in one ends the other's stream, not its own.
-                let login = { () async throws -> String in
-                    let reply = try await client.send(.POST, "/api/v1/auth/login", json: ["email": ada.email, "password": ada.password])
-                    return try #require(reply["access_token"] as? String)
-                }
-                let here = try await login(), there = try await login()
-                let ours = try await Stream.open(port: port, token: here)
-                let theirs = try await Stream.open(port: port, token: there)
-                let changed = try await client.send(.POST, "/api/v1/users/me/password", token: here,
-                                                    json: ["current_password": ada.password, "new_password": "another horse battery staple"])
-                #expect(changed.status == .noContent, "\(changed.json)")
-                try await theirs.wait { _, ended in ended }
-                #expect(theirs.received.last?.data["reason"] == "password_changed")
-                try await ours.wait { messages, _ in messages.contains { $0.type == "session.ended" } }
-                #expect(!ours.hasEnded, "the session that changed the password keeps its stream")
-
-                // The user deleted: the stream ends.
-                #expect(try await client.send(.DELETE, "/api/v1/users/me", token: here).status == .noContent)
-                try await ours.wait { _, ended in ended }
-                #expect(ours.received.last?.data["reason"] == "session_ended")
+            // Two sessions: a password change in one ends the other's stream, not its own.
+            let login = { () async throws -> String in
+                let reply = try await client.send(.POST, "/api/v1/auth/login", json: ["email": ada.email, "password": ada.password])
+                return try #require(reply["access_token"] as? String)
             }
+            let here = try await login(), there = try await login()
+            let ours = try await Stream.open(port: port, token: here)
+            let theirs = try await Stream.open(port: port, token: there)
+            let changed = try await client.send(.POST, "/api/v1/users/me/password", token: here,
+                                                json: ["current_password": ada.password, "new_password": "another horse battery staple"])
+            #expect(changed.status == .noContent, "\(changed.json)")
+            try await theirs.wait { _, ended in ended }
+            #expect(theirs.received.last?.data["reason"] == "password_changed")
+            try await ours.wait { messages, _ in messages.contains { $0.type == "session.ended" } }
+            #expect(!ours.hasEnded, "the session that changed the password keeps its stream")
+
+            // The user deleted: the stream ends.
+            #expect(try await client.send(.DELETE, "/api/v1/users/me", token: here).status == .noContent)
+            try await ours.wait { _, ended in ended }
+            #expect(ours.received.last?.data["reason"] == "session_ended")
         }
     }
 
@@ -305,83 +307,75 @@ struct EventTests {
     @Test("A WebSocket opened with a ticket gets the same events; the ticket works once; logout closes with 4003; a stray message with 1008",
           arguments: TestBackend.all)
     func webSocket(_ backend: TestBackend) async throws {
-        try await withTestApp(backend) { app in
-            try await serving(app) { port in
-                let client = TestClient(app: app)
-                let ada = try await client.signUp()
-                let issued = try await client.send(.POST, "/api/v1/events/tickets", token: ada.accessToken)
-                #expect(issued.status == .created, "\(issued.json)")
-                let ticket = try #require(issued["ticket"] as? String)
+        try await withServedApp(backend) { app, port, client, ada in
+            let issued = try await client.send(.POST, "/api/v1/events/tickets", token: ada.accessToken)
+            #expect(issued.status == .created, "\(issued.json)")
+            let ticket = try #require(issued["ticket"] as? String)
 
-                let socket = try await Socket.connect(port: port, query: "ticket=\(ticket)", on: app.eventLoopGroup)
-                let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
-                try await client.transaction(ada, account: checking, date: "2026-11-02", amount: "-3.00", description: "Tea")
-                try await socket.wait { $0.types.contains("transactions.changed") }
+            let socket = try await Socket.connect(port: port, query: "ticket=\(ticket)", on: app.eventLoopGroup)
+            let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+            try await client.transaction(ada, account: checking, date: "2026-11-02", amount: "-3.00", description: "Tea")
+            try await socket.wait { $0.types.contains("transactions.changed") }
 
-                // Used once: a second stream with the same ticket is refused before anything opens.
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/events?ticket=\(ticket)")
-                request.headers.add(name: "Accept", value: "text/event-stream")
-                let reused = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-                #expect(reused.status == .unauthorized)
-                let body = String(buffer: try await reused.body.collect(upTo: 1 << 16))
-                #expect(body.contains("invalid_ticket"), "\(body)")
-                // A bad position is a 4xx in the error shape too.
-                var badPosition = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/events?since=-4")
-                badPosition.headers.add(name: "Authorization", value: "Bearer \(ada.accessToken)")
-                badPosition.headers.add(name: "Accept", value: "text/event-stream")
-                let refused = try await HTTPClient.shared.execute(badPosition, timeout: .seconds(10))
-                #expect(refused.status.code >= 400 && refused.status.code < 500)
+            // Used once: a second stream with the same ticket is refused before anything opens.
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/events?ticket=\(ticket)")
+            request.headers.add(name: "Accept", value: "text/event-stream")
+            let reused = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            #expect(reused.status == .unauthorized)
+            let body = String(buffer: try await reused.body.collect(upTo: 1 << 16))
+            #expect(body.contains("invalid_ticket"), "\(body)")
+            // A bad position is a 4xx in the error shape too.
+            var badPosition = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/events?since=-4")
+            badPosition.headers.add(name: "Authorization", value: "Bearer \(ada.accessToken)")
+            badPosition.headers.add(name: "Accept", value: "text/event-stream")
+            let refused = try await HTTPClient.shared.execute(badPosition, timeout: .seconds(10))
+            #expect(refused.status.code >= 400 && refused.status.code < 500)
 
-                // A message the server does not take closes that socket alone, with 1008.
-                var bearer = HTTPHeaders()
-                bearer.add(name: "Authorization", value: "Bearer \(ada.accessToken)")
-                let chatty = try await Socket.connect(port: port, query: "", headers: bearer, on: app.eventLoopGroup)
-                try await chatty.socket?.send("hello")
-                try await chatty.wait { $0.isClosed }
-                #expect(chatty.closeCode == .policyViolation)
-                #expect(!socket.isClosed)
+            // A message the server does not take closes that socket alone, with 1008.
+            var bearer = HTTPHeaders()
+            bearer.add(name: "Authorization", value: "Bearer \(ada.accessToken)")
+            let chatty = try await Socket.connect(port: port, query: "", headers: bearer, on: app.eventLoopGroup)
+            try await chatty.socket?.send("hello")
+            try await chatty.wait { $0.isClosed }
+            #expect(chatty.closeCode == .policyViolation)
+            #expect(!socket.isClosed)
 
-                #expect(try await client.send(.POST, "/api/v1/auth/logout", token: ada.accessToken).status == .noContent)
-                try await socket.wait { $0.isClosed }
-                #expect(socket.closeCode == .unknown(4003))
-                #expect(socket.types.last == "session.ended")
-            }
+            #expect(try await client.send(.POST, "/api/v1/auth/logout", token: ada.accessToken).status == .noContent)
+            try await socket.wait { $0.isClosed }
+            #expect(socket.closeCode == .unknown(4003))
+            #expect(socket.types.last == "session.ended")
         }
     }
 
     @Test("A client that stops reading is cut off, while one that reads keeps getting every event", arguments: TestBackend.all)
     func slowReader(_ backend: TestBackend) async throws {
-        try await withTestApp(backend) { app in
-            try await serving(app) { port in
-                let client = TestClient(app: app)
-                let ada = try await client.signUp()
-                let claims = try #require(await AccessTokens.verify(ada.accessToken, on: app))
-                let session = AuthenticatedUser(id: ada.id, sessionID: try #require(claims.sessionID), dataVersion: 0)
-                let fast = try await Stream.open(port: port, token: ada.accessToken)
-                let open = app.eventHub.openStreams
-                // Never read until the end, and allowed two unread batches.
-                let slow = EventStream(app: app, user: session, position: nil, backlog: 2).start { $0 }
-                try await Self.waitFor { app.eventHub.openStreams == open + 1 }
+        try await withServedApp(backend) { app, port, client, ada in
+            let claims = try #require(await AccessTokens.verify(ada.accessToken, on: app))
+            let session = AuthenticatedUser(id: ada.id, sessionID: try #require(claims.sessionID), dataVersion: 0)
+            let fast = try await Stream.open(port: port, token: ada.accessToken)
+            let open = app.eventHub.openStreams
+            // Never read until the end, and allowed two unread batches.
+            let slow = EventStream(app: app, user: session, position: nil, backlog: 2).start { $0 }
+            try await Self.waitFor { app.eventHub.openStreams == open + 1 }
 
-                let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
-                for day in 1...6 {
-                    try await client.transaction(ada, account: checking, date: "2026-11-0\(day)", amount: "-1.00", description: "Day \(day)")
-                    try await fast.wait { messages, _ in messages.filter { $0.type == "transactions.changed" }.count == day }
-                }
-                // The slow stream gave up: it left the hub, and holds no more than its backlog.
-                try await Self.waitFor { app.eventHub.openStreams == open }
-                var batches = 0
-                var failed = false
-                do {
-                    for try await _ in slow { batches += 1 }
-                } catch is EventStream.SlowReader {
-                    failed = true
-                }
-                #expect(failed)
-                #expect(batches == 2)
-                #expect(fast.received.filter { $0.type == "transactions.changed" }.count == 6)
-                fast.close()
+            let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+            for day in 1...6 {
+                try await client.transaction(ada, account: checking, date: "2026-11-0\(day)", amount: "-1.00", description: "Day \(day)")
+                try await fast.wait { messages, _ in messages.filter { $0.type == "transactions.changed" }.count == day }
             }
+            // The slow stream gave up: it left the hub, and holds no more than its backlog.
+            try await Self.waitFor { app.eventHub.openStreams == open }
+            var batches = 0
+            var failed = false
+            do {
+                for try await _ in slow { batches += 1 }
+            } catch is EventStream.SlowReader {
+                failed = true
+            }
+            #expect(failed)
+            #expect(batches == 2)
+            #expect(fast.received.filter { $0.type == "transactions.changed" }.count == 6)
+            fast.close()
         }
     }
 

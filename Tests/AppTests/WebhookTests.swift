@@ -45,6 +45,15 @@ struct WebhookTests {
                                      fileType: HTTPMediaType(type: "application", subType: "json"))
     }
 
+    /// A new user with a linked bank: the user, the connection's id and Plaid's item id.
+    static func linkedItem(_ app: Application, _ client: TestClient) async throws -> (TestClient.SignedIn, String, String) {
+        let user = try await client.signUp()
+        let linked = try await ConnectionTests().link(client, user)
+        let id = try ConnectionTests().connectionID(linked)
+        let stored = try #require(try await app.db.asSystem { db in try await PlaidConnection.find(UUID(uuidString: id), on: db) })
+        return (user, id, stored.plaidItemID)
+    }
+
     static func item(_ type: String, _ code: String, item: String, extra: String = "") -> String {
         """
         {
@@ -106,11 +115,7 @@ struct WebhookTests {
     func itemWebhooks(backend: TestBackend) async throws {
         try await ConnectionTests().withLinkedApp(backend) { app, _, client in
             app.webhookVerifier = Self.verifier
-            let user = try await client.signUp()
-            let linked = try await ConnectionTests().link(client, user)
-            let id = try ConnectionTests().connectionID(linked)
-            let stored = try #require(try await app.db.asSystem { db in try await PlaidConnection.find(UUID(uuidString: id), on: db) })
-            let item = stored.plaidItemID
+            let (user, id, item) = try await Self.linkedItem(app, client)
             func status() async throws -> String? {
                 try await client.send(.GET, "/api/v1/connections/\(id)", token: user.accessToken)["status"] as? String
             }
@@ -169,11 +174,7 @@ struct WebhookTests {
     func newAccountsAvailable(backend: TestBackend) async throws {
         try await ConnectionTests().withLinkedApp(backend) { app, simulator, client in
             app.webhookVerifier = Self.verifier
-            let user = try await client.signUp()
-            let linked = try await ConnectionTests().link(client, user)
-            let id = try ConnectionTests().connectionID(linked)
-            let stored = try #require(try await app.db.asSystem { db in try await PlaidConnection.find(UUID(uuidString: id), on: db) })
-            let item = stored.plaidItemID
+            let (user, id, item) = try await Self.linkedItem(app, client)
             func flagged() async throws -> Bool? {
                 try await client.send(.GET, "/api/v1/connections/\(id)", token: user.accessToken)["new_accounts_available"] as? Bool
             }
@@ -187,6 +188,9 @@ struct WebhookTests {
             let notice = Self.item("ITEM", "NEW_ACCOUNTS_AVAILABLE", item: item)
             #expect(try await Self.deliver(client, notice)["action"] as? String == "new_accounts_available")
             #expect(try await flagged() == true)
+            // The user's open dashboards are told, as of any change.
+            let told = try await app.db.asSystem { db in try await EventOutbox.after(0, userID: user.id, limit: 1_000, on: db) }
+            #expect(told.last?.type == "connections.changed")
             // The webhook changed a read of the user's: the tag they hold no longer answers 304.
             let relisted = try await client.send(.GET, "/api/v1/connections", token: user.accessToken, headers: [("If-None-Match", listTag)])
             #expect(relisted.status == .ok)

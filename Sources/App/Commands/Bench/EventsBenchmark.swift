@@ -198,12 +198,7 @@ struct EventsBenchmark {
 
 extension ServerProcess {
     /// The process's resident memory in kilobytes (Linux).
-    var residentKilobytes: Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kilobytes
-    }
+    var residentKilobytes: Int { ProcessMemory.residentKilobytes(of: String(pid)) ?? 0 }
 
     /// The process's CPU time so far (user and system), in clock ticks (Linux).
     var cpuTicks: Int {

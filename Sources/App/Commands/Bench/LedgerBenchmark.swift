@@ -222,10 +222,16 @@ enum ProcessMemory {
     /// A process's peak resident set size (Linux).
     static func peakMegabytes(of process: String = "self") -> Int? { megabytes("VmHWM", of: process) }
 
+    /// A process's current resident set size in kilobytes (Linux).
+    static func residentKilobytes(of process: String = "self") -> Int? { kilobytes("VmRSS", of: process) }
+
     private static func megabytes(_ field: String, of process: String) -> Int? {
+        kilobytes(field, of: process).map { $0 / 1024 }
+    }
+
+    private static func kilobytes(_ field: String, of process: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kilobytes / 1024
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
 }

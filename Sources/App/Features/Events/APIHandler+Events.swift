@@ -74,7 +74,11 @@ struct EventStream: Sendable {
         let userID = user.id
         let (id, wakeUps, wake) = hub.open(userID: userID)
         let producer = Task {
-            defer { hub.close(userID: userID, id: id) }
+            defer {
+                // However it stopped (the hub shutting down included), the client's stream ends.
+                output.finish()
+                hub.close(userID: userID, id: id)
+            }
             do {
                 try await run(wakeUps: wakeUps, wake: wake) { frames in
                     if case .dropped = output.yield(encode(frames)) { return false }
@@ -111,7 +115,9 @@ struct EventStream: Sendable {
         let (start, resync) = try await app.db.asUser(userID) { [position] db -> (Int64, Bool) in
             let latest = try await EventOutbox.latest(userID: userID, on: db)
             guard let position, position > 0 else { return (latest, false) }
-            if position >= latest { return (position, false) }
+            // A position past the newest event is none this server gave (a restored database, a made-up id).
+            if position > latest { return (latest, true) }
+            if position == latest { return (position, false) }
             return try await EventOutbox.holds(position, userID: userID, on: db) ? (position, false) : (latest, true)
         }
         var sent = start

@@ -20,17 +20,26 @@ final class EventHub: Sendable {
         var count = 0
         /// The task that feeds each stream, so that shutting down waits for them to stop reading the database.
         var producers: [UUID: Task<Void, Never>] = [:]
-        /// Each user's wake-ups so far: a read of their outbox made at or after wake-up N serves every
-        /// stream woken by it.
+        /// Each user's latest wake-up, numbered from one counter for the whole hub that never goes back
+        /// (`counter`): a read of their outbox started at or after wake-up N serves every stream woken
+        /// by it. A stream that opens counts as a wake-up, so it never takes a read from before it.
         var generations: [UUID: UInt64] = [:]
-        /// The last read of each user's outbox: the events after `after` (all of them when `complete`).
-        var reads: [UUID: (generation: UInt64, after: Int64, events: [LiveEvent], complete: Bool)] = [:]
+        var counter: UInt64 = 0
+        /// The last read of each user's outbox, started at `generation`: the events after `after` (all
+        /// of them when `complete`), or the read still under way.
+        var reads: [UUID: (generation: UInt64, after: Int64, read: Task<[LiveEvent], any Error>)] = [:]
         /// The last check of each session of each user, shared the same way by the session's streams.
-        var sessions: [UUID: [UUID: (generation: UInt64, alive: Bool)]] = [:]
+        var sessions: [UUID: [UUID: (generation: UInt64, check: Task<Bool, any Error>)]] = [:]
         var stopped = false
     }
 
     private let streams = NIOLockedValueBox(Streams())
+
+    /// Counts a wake-up of the user's streams (inside the lock).
+    private static func woke(_ userID: UUID, _ streams: inout Streams) {
+        streams.counter += 1
+        streams.generations[userID] = streams.counter
+    }
     private let listener = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let listening = NIOLockedValueBox(false)
     private let ticker = NIOLockedValueBox<Task<Void, Never>?>(nil)
@@ -47,10 +56,17 @@ final class EventHub: Sendable {
     func open(userID: UUID) -> (id: UUID, wakeUps: AsyncStream<Void>, wake: AsyncStream<Void>.Continuation) {
         let id = UUID()
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let open = streams.withLockedValue { streams in
+        let open: Int? = streams.withLockedValue { streams in
+            guard !streams.stopped else { return nil }
             streams.byUser[userID, default: [:]][id] = continuation
             streams.count += 1
+            Self.woke(userID, &streams)
             return streams.count
+        }
+        guard let open else {
+            // Shutting down: the stream ends at once.
+            continuation.finish()
+            return (id, stream, continuation)
         }
         Gauge(label: "finance_event_streams").record(open)
         startTicker()
@@ -60,7 +76,7 @@ final class EventHub: Sendable {
     /// One task wakes every stream every `pingInterval`, rather than a timer per stream.
     private func startTicker() {
         ticker.withLockedValue { ticker in
-            guard ticker == nil else { return }
+            guard ticker == nil, !streams.withLockedValue({ $0.stopped }) else { return }
             let interval = pingInterval
             ticker = Task { [weak self] in
                 while !Task.isCancelled {
@@ -71,26 +87,27 @@ final class EventHub: Sendable {
         }
     }
 
-    /// The user's events after `position`, at most `limit`: from the read another of their streams
-    /// made since their last wake-up, or else read now (with `read`) and kept for the others.
+    /// The user's events after `position`, at most `limit`, as of their latest wake-up: from the
+    /// read another of their streams started since (awaited if still under way), or else read now
+    /// (with `read`) and shared with the others. A shared read serves a stream further on only when
+    /// it holds everything after that stream's position, so a short answer always means caught up.
     func events(of userID: UUID, after position: Int64, limit: Int,
-                read: @Sendable (Int64) async throws -> [LiveEvent]) async throws -> [LiveEvent] {
-        let shared: [LiveEvent]? = streams.withLockedValue { streams in
-            guard let last = streams.reads[userID], last.generation >= streams.generations[userID, default: 0],
-                  last.after <= position else { return nil }
-            let after = last.events.filter { $0.id > position }
-            guard last.complete || !after.isEmpty else { return nil }
-            return Array(after.prefix(limit))
-        }
-        if let shared { return shared }
-        let generation = streams.withLockedValue { $0.generations[userID, default: 0] }
-        let events = try await read(position)
-        streams.withLockedValue { streams in
-            if streams.byUser[userID] != nil, generation >= streams.reads[userID]?.generation ?? 0 {
-                streams.reads[userID] = (generation, position, events, events.count < limit)
+                read: @escaping @Sendable (Int64) async throws -> [LiveEvent]) async throws -> [LiveEvent] {
+        let (shared, mine): (Task<[LiveEvent], any Error>, Bool) = streams.withLockedValue { streams in
+            let current = streams.generations[userID, default: 0]
+            if let last = streams.reads[userID], last.generation >= current, last.after <= position {
+                return (last.read, last.after == position)
             }
+            let started = Task { try await read(position) }
+            if streams.byUser[userID] != nil { streams.reads[userID] = (current, position, started) }
+            return (started, true)
         }
-        return events
+        let events = try await shared.value
+        if mine { return events }
+        // Another stream's read, from an earlier position: whole only if it did not stop at its limit.
+        let after = events.filter { $0.id > position }
+        if events.count < limit || after.count >= limit { return Array(after.prefix(limit)) }
+        return try await read(position)
     }
 
     /// Remembers the task feeding stream `id` (cancelled at once if the hub has stopped).
@@ -122,28 +139,21 @@ final class EventHub: Sendable {
     /// Wakes the user's streams in this process.
     /// Whether the session is alive: from a check another of its streams made since the user's last
     /// wake-up, or else checked now (with `check`) and kept for the others.
-    func sessionAlive(_ sessionID: UUID, of userID: UUID, check: @Sendable () async throws -> Bool) async throws -> Bool {
-        let known: Bool? = streams.withLockedValue { streams in
-            guard let last = streams.sessions[userID]?[sessionID], last.generation >= streams.generations[userID, default: 0] else {
-                return nil
-            }
-            return last.alive
+    func sessionAlive(_ sessionID: UUID, of userID: UUID, check: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
+        let shared: Task<Bool, any Error> = streams.withLockedValue { streams in
+            let current = streams.generations[userID, default: 0]
+            if let last = streams.sessions[userID]?[sessionID], last.generation >= current { return last.check }
+            let started = Task { try await check() }
+            if streams.byUser[userID] != nil { streams.sessions[userID, default: [:]][sessionID] = (current, started) }
+            return started
         }
-        if let known { return known }
-        let generation = streams.withLockedValue { $0.generations[userID, default: 0] }
-        let alive = try await check()
-        streams.withLockedValue { streams in
-            if streams.byUser[userID] != nil, generation >= streams.sessions[userID]?[sessionID]?.generation ?? 0 {
-                streams.sessions[userID, default: [:]][sessionID] = (generation, alive)
-            }
-        }
-        return alive
+        return try await shared.value
     }
 
     func poke(_ userID: UUID) {
         let continuations = streams.withLockedValue { streams in
             guard let open = streams.byUser[userID] else { return [AsyncStream<Void>.Continuation]() }
-            streams.generations[userID, default: 0] += 1
+            Self.woke(userID, &streams)
             return Array(open.values)
         }
         for continuation in continuations { continuation.yield() }
@@ -168,6 +178,9 @@ final class EventHub: Sendable {
                     let notifications = try await connection.listen(EventOutbox.channel)
                     self?.listening.withLockedValue { $0 = true }
                     defer { self?.listening.withLockedValue { $0 = false } }
+                    // Listening: whatever was notified while it was not is read now.
+                    self?.pokeAll()
+                    self?.jobsQueued()
                     for try await notification in notifications {
                         if notification.payload == EventOutbox.jobsQueued {
                             self?.jobsQueued()
@@ -180,9 +193,6 @@ final class EventHub: Sendable {
                     attempt += 1
                     logger.warning("The events listener lost its connection; reconnecting", metadata: ["error": "\(error)"])
                 }
-                // After a lost connection, wake every stream and the worker: a notification may have been missed.
-                self?.pokeAll()
-                self?.jobsQueued()
                 try? await Task.sleep(for: .milliseconds(min(5_000, 100 * (1 << min(attempt, 6)))))
             }
         }
@@ -201,7 +211,7 @@ final class EventHub: Sendable {
 
     private func pokeAll() {
         let continuations = streams.withLockedValue { streams in
-            for user in streams.byUser.keys { streams.generations[user, default: 0] += 1 }
+            for user in streams.byUser.keys { Self.woke(user, &streams) }
             return streams.byUser.values.flatMap { Array($0.values) }
         }
         for continuation in continuations { continuation.yield() }

@@ -36,12 +36,23 @@ enum PlaidWebhooks {
     /// Deliveries are remembered for a day: longer than a signed token is accepted.
     static func handle(_ webhook: Received, app: Application, requestID: String?) async throws -> (action: Action, duplicate: Bool) {
         let outcome = try await handleOnce(webhook, app: app, requestID: requestID)
-        // Committed: this process's worker takes a queued sync now (other processes hear NOTIFY).
+        // Committed: this process's worker takes a queued sync now, and the users' streams hear of the
+        // change (other processes hear both through NOTIFY).
         if outcome.action == .syncQueued || outcome.action == .repaired { app.eventHub.jobsQueued() }
-        return outcome
+        for user in outcome.changed { app.eventHub.poke(user) }
+        return (outcome.action, outcome.duplicate)
     }
 
-    private static func handleOnce(_ webhook: Received, app: Application, requestID: String?) async throws -> (action: Action, duplicate: Bool) {
+    /// The user's data changed outside the ledger: their version rises, so reads tagged with it are
+    /// fresh, and their open dashboards hear of it at commit.
+    private static func changed(_ userID: UUID, _ events: [PendingEvent], on db: any Database) async throws {
+        let now = Date()
+        let version = try await DataVersions.bump(userID, now: now, on: db)
+        try await EventOutbox.append(events, userID: userID, version: version, at: now, on: db)
+    }
+
+    private static func handleOnce(_ webhook: Received, app: Application, requestID: String?) async throws
+        -> (action: Action, duplicate: Bool, changed: Set<UUID>) {
         try await app.write(as: .system) { db in
             let now = Date()
             try await db.sql.raw("DELETE FROM plaid_webhooks WHERE created_at < \(bind: now.addingTimeInterval(-86_400))").run()
@@ -52,14 +63,16 @@ enum PlaidWebhooks {
                 ON CONFLICT (delivery_sha256) DO NOTHING
                 RETURNING id
                 """).all()
-            guard !fresh.isEmpty else { return (.ignored, true) }
-            guard let itemID = webhook.itemID else { return (.ignored, false) }
+            guard !fresh.isEmpty else { return (.ignored, true, []) }
+            guard let itemID = webhook.itemID else { return (.ignored, false, []) }
             let connections = try await PlaidConnection.query(on: db).filter(\.$plaidItemID == itemID).all()
             var action = Action.ignored
+            var changed: Set<UUID> = []
             for connection in connections {
                 action = try await apply(webhook, to: connection, on: db, requestID: requestID)
+                if action != .ignored && action != .syncQueued { changed.insert(connection.userID) }
             }
-            return (action, false)
+            return (action, false, changed)
         }
     }
 
@@ -98,8 +111,9 @@ enum PlaidWebhooks {
                       .filter(\.$plaidAccountID == plaidAccountID).first(), !account.isClosed else { return .ignored }
             account.isClosed = true
             try await account.update(on: db)
-            // The user's data changed: readers keyed on the version see it.
-            _ = try await DataVersions.bump(connection.userID, now: Date(), on: db)
+            let closed = EventValue.strings([try account.requireID().uuidString])
+            try await changed(connection.userID, [PendingEvent(EventTypes.accounts, ["accounts": closed]),
+                                                  PendingEvent(EventTypes.balances, ["accounts": closed])], on: db)
             try await audit.record(.update, entityType: "account", entityID: account.id, changes: [
                 "is_closed": FieldChange(old: "false", new: "true"),
                 "closed_because": FieldChange(old: nil, new: "USER_ACCOUNT_REVOKED"),
@@ -114,7 +128,7 @@ enum PlaidWebhooks {
             connection.newAccountsAvailableAt = Date()
             connection.accountSelectionOfferedAt = nil
             try await connection.update(on: db)
-            _ = try await DataVersions.bump(connection.userID, now: Date(), on: db)
+            try await changed(connection.userID, [PendingEvent(EventTypes.connections)], on: db)
             try await audit.record(.update, entityType: "connection", entityID: connectionID, changes: [
                 "new_accounts_available": FieldChange(old: "false", new: "true"),
             ], on: db)
@@ -130,7 +144,7 @@ enum PlaidWebhooks {
         if connection.hasChanges {
             try await connection.update(on: db)
             // A connection's status is one of the user's reads: its tag follows their data version.
-            _ = try await DataVersions.bump(connection.userID, now: Date(), on: db)
+            try await changed(connection.userID, [PendingEvent(EventTypes.connections)], on: db)
             try await audit.record(.update, entityType: "connection", entityID: connectionID, changes: [
                 "status": FieldChange(old: before.rawValue, new: connection.status.rawValue),
             ], on: db)
