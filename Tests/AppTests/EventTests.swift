@@ -439,6 +439,23 @@ struct EventTests {
         }
     }
 
+    @Test("An event's data is JSON that reads back as written, whatever its text holds")
+    func eventDataJSON() throws {
+        let awkward = "quote \" backslash \\ newline \n tab \t bell \u{07} nul-free é 💶 </script>"
+        let event = PendingEvent("sync.failed", ["error_code": .string(awkward), "count": .int(-42), "done": .bool(true),
+                                                 "accounts": .strings(["a\"b", ""])])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(event.dataJSON.utf8)) as? [String: Any])
+        #expect(object["error_code"] as? String == awkward)
+        #expect((object["count"] as? NSNumber)?.int64Value == -42)
+        #expect(object["done"] as? Bool == true)
+        #expect(object["accounts"] as? [String] == ["a\"b", ""])
+        #expect(event.dataJSON.hasPrefix(#"{"accounts":"#), "keys sorted")
+        let live = LiveEvent(id: 7, type: "sync.failed", occurredAt: Date(timeIntervalSince1970: 0), data: event.dataJSON)
+        let whole = try #require(try JSONSerialization.jsonObject(with: Data(live.json.utf8)) as? [String: Any])
+        #expect(whole["occurred_at"] as? String == "1970-01-01T00:00:00.000Z")
+        #expect((whole["data"] as? [String: Any])?["error_code"] as? String == awkward)
+    }
+
     static func waitFor(_ condition: () -> Bool) async throws {
         for _ in 0..<2_000 {
             if condition() { return }

@@ -26,7 +26,6 @@ struct CreateEvents: AsyncMigration {
             CONSTRAINT events_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
         ) STRICT, WITHOUT ROWID
         """,
-        "CREATE INDEX events_occurred_at_idx ON events (occurred_at)",
         """
         CREATE TABLE event_tickets (
             token_hash BLOB NOT NULL,
@@ -58,7 +57,6 @@ struct CreateEvents: AsyncMigration {
             CONSTRAINT events_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
         )
         """,
-        "CREATE INDEX events_occurred_at_idx ON events (occurred_at)",
         "ALTER TABLE events ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE events FORCE ROW LEVEL SECURITY",
         """

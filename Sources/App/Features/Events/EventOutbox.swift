@@ -17,21 +17,17 @@ enum EventOutbox {
 
     /// Writes the unit's events under ids `version * 16 + n`, and on PostgreSQL asks for a
     /// notification at commit. Every 64th version of a user also drops their events past keeping.
-    @discardableResult
-    static func append(_ events: [PendingEvent], userID: UUID, version: Int64, at now: Date, on db: any Database) async throws -> [LiveEvent] {
-        guard !events.isEmpty else { return [] }
-        let written = events.prefix(Int(EventTypes.perUnit)).enumerated().map { index, event in
-            LiveEvent(id: version * EventTypes.perUnit + Int64(index), type: event.type, occurredAt: now, data: event.dataJSON)
-        }
+    static func append(_ events: [PendingEvent], userID: UUID, version: Int64, at now: Date, on db: any Database) async throws {
+        guard !events.isEmpty else { return }
         let engine = db.engine
         var rows: [SQLQueryString] = []
-        for event in written {
-            rows.append("(\(bind: userID), \(bind: event.id), \(bind: event.type), \(bind: now), \(bind: event.data)\(unsafeRaw: engine.jsonCast))")
+        for (index, event) in events.prefix(Int(EventTypes.perUnit)).enumerated() {
+            let id = version * EventTypes.perUnit + Int64(index)
+            rows.append("(\(bind: userID), \(bind: id), \(bind: event.type), \(bind: now), \(bind: event.dataJSON)\(unsafeRaw: engine.jsonCast))")
         }
         try await db.sql.raw("INSERT INTO events (user_id, id, type, occurred_at, data) VALUES \(rows.joined(separator: ", "))").run()
         try await notify(userID, on: db)
         if version % 64 == 0 { try await prune(userID: userID, now: now, on: db) }
-        return written
     }
 
     /// PostgreSQL: wakes the user's streams in every process at commit, with no event written.
