@@ -292,7 +292,8 @@ struct EventTests {
             }
         }
 
-        var closeCode: WebSocketErrorCode? { lock.withLock { socket }?.closeCode }
+        var current: WebSocket? { lock.withLock { socket } }
+        var closeCode: WebSocketErrorCode? { current?.closeCode }
         var isClosed: Bool { lock.withLock { socket }?.isClosed ?? true }
 
         func wait(_ condition: @escaping (Socket) -> Bool) async throws {
@@ -335,7 +336,9 @@ struct EventTests {
             var bearer = HTTPHeaders()
             bearer.add(name: "Authorization", value: "Bearer \(ada.accessToken)")
             let chatty = try await Socket.connect(port: port, query: "", headers: bearer, on: app.eventLoopGroup)
-            try await chatty.socket?.send("hello")
+            // The client's upgrade callback may still be on its way when connect returns.
+            try await chatty.wait { $0.current != nil }
+            try await chatty.current?.send("hello")
             try await chatty.wait { $0.isClosed }
             #expect(chatty.closeCode == .policyViolation)
             #expect(!socket.isClosed)
@@ -454,6 +457,28 @@ struct EventTests {
         let whole = try #require(try JSONSerialization.jsonObject(with: Data(live.json.utf8)) as? [String: Any])
         #expect(whole["occurred_at"] as? String == "1970-01-01T00:00:00.000Z")
         #expect((whole["data"] as? [String: Any])?["error_code"] as? String == awkward)
+    }
+
+    @Test("Each kind of change is told by its own event type: a security, its prices, a rule", arguments: TestBackend.all)
+    func changeKinds(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            func lastTypes() async throws -> [String] {
+                let told = try await app.db.asSystem { db in try await EventOutbox.after(0, userID: ada.id, limit: 1_000, on: db) }
+                let last = told.last.map { $0.id / EventTypes.perUnit }
+                return told.filter { $0.id / EventTypes.perUnit == last }.map(\.type)
+            }
+            let acme = try await InvestmentTests().security(client, ada, symbol: "ACME")
+            #expect(try await lastTypes() == ["portfolios.changed"])
+            try await InvestmentTests().prices(client, ada, acme, [("2026-11-02", "10.50")])
+            #expect(try await lastTypes() == ["prices.changed"])
+            let rule = try await client.send(.POST, "/api/v1/rules", token: ada.accessToken,
+                                             json: ["match_field": "description", "match_kind": "contains", "match_value": "coffee",
+                                                    "category": "FOOD_AND_DRINK"])
+            #expect(rule.status == .created, "\(rule.json)")
+            #expect(try await lastTypes() == ["rules.changed"])
+        }
     }
 
     static func waitFor(_ condition: () -> Bool) async throws {

@@ -181,8 +181,8 @@ struct EventStream: Sendable {
     /// The stream's last word, as an event with no id of its own (the client's position stays the
     /// last event it got).
     static func ending(_ reason: String) -> String {
-        LiveEvent(id: 0, type: EventTypes.sessionEnded, occurredAt: Date(), data: #"{"reason":"\#(reason)"}"#).json
-            .replacingOccurrences(of: #","id":0,"#, with: ",")
+        let data = PendingEvent(EventTypes.sessionEnded, ["reason": .string(reason)]).dataJSON
+        return #"{"data":\#(data),"occurred_at":"\#(LiveEvent.timestamp(Date()))","type":"\#(EventTypes.sessionEnded)"}"#
     }
 
     /// SSE messages: an event's `id:` and `data:`, a comment for a ping.

@@ -117,6 +117,20 @@ enum EventTypes {
     /// At most this many events per unit of work (its id is the data version times this).
     static let perUnit: Int64 = 16
 
+    /// The event of a kind of data written that carries no fields of its own (nil: transactions and
+    /// accounts, told with their fields, and kinds told only as `data.changed`).
+    static func type(ofKind kind: String) -> String? {
+        switch kind {
+        case "portfolio", "portfolio_item", "investment", "investment_transaction": portfolios
+        case "price": prices
+        case "fx_rate": rates
+        case "rule": rules
+        case "connection": connections
+        case "user": profile
+        default: nil
+        }
+    }
+
     /// What a committed change summary tells the user's dashboards, then what the unit emitted itself.
     static func events(for summary: LedgerChangeSet.Summary, emitted: [PendingEvent]) -> [PendingEvent] {
         var events: [PendingEvent] = []
@@ -132,17 +146,9 @@ enum EventTypes {
         }
         if !summary.accounts.isEmpty { events.append(PendingEvent(balances, ["accounts": accounts])) }
         if kinds.contains("account") { events.append(PendingEvent(Self.accounts, ["accounts": accounts])) }
-        if kinds.contains(where: { $0.hasPrefix("portfolio") || $0.hasPrefix("investment") }) { events.append(PendingEvent(portfolios)) }
-        if kinds.contains(where: { $0.contains("price") }) { events.append(PendingEvent(prices)) }
-        if kinds.contains("fx_rate") { events.append(PendingEvent(rates)) }
-        if kinds.contains(where: { $0.hasPrefix("rule") }) { events.append(PendingEvent(rules)) }
-        if kinds.contains("connection") { events.append(PendingEvent(connections)) }
-        if kinds.contains("user") { events.append(PendingEvent(profile)) }
-        let known: Set<String> = ["transaction", "account", "fx_rate", "connection", "user"]
-        let other = kinds.filter { kind in
-            !known.contains(kind) && !kind.hasPrefix("portfolio") && !kind.hasPrefix("investment") && !kind.contains("price")
-                && !kind.hasPrefix("rule")
-        }
+        let told = Set(kinds.compactMap(type(ofKind:)))
+        for type in [portfolios, prices, rates, rules, connections, profile] where told.contains(type) { events.append(PendingEvent(type)) }
+        let other = kinds.filter { !["transaction", "account"].contains($0) && type(ofKind: $0) == nil }
         if !other.isEmpty { events.append(PendingEvent(data, ["kinds": .strings(other.sorted())])) }
         events += emitted
         return Array(events.prefix(Int(perUnit)))

@@ -102,7 +102,7 @@ final class LedgerChangeSet: Sendable {
     func pricesChanged(of investmentID: UUID) {
         state.withLockedValue { state in
             state.pending.prices.insert(investmentID)
-            state.summary.kinds.insert("investment")
+            state.summary.kinds.insert("price")
         }
     }
 
