@@ -54,7 +54,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 "PlaidKit",
                 "PlaidSimulator",
-            ]
+            ],
+            // The web dashboard: HTML, CSS and ES modules served as they are, with no build step.
+            resources: [.copy("Features/Dashboard/Public")]
         ),
 
         // A client for Plaid's API on AsyncHTTPClient: no Vapor, no database.

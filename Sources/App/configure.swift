@@ -29,11 +29,13 @@ public func configure(_ app: Application, settings: Settings) async throws {
     // Outermost first: every response, errors included, gets its request id and a JSON error body.
     app.middleware = Middlewares()
     app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(SecurityHeaders())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
     app.middleware.use(BodySizeLimitMiddleware(maxBytes: settings.maxBodySize))
     app.middleware.use(NulCharacterGuard())
     app.middleware.use(RequestContextMiddleware())
+    app.middleware.use(WebSessionCookie.Writer())
 
     try routes(app)
 

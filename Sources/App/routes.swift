@@ -23,4 +23,5 @@ func routes(_ app: Application) throws {
     // Inside the error middleware, so that its 405 gets the error shape.
     app.middleware.use(MethodNotAllowed(paths: documents.paths))
     try handler.registerHandlers(on: transport, serverURL: Servers.Server1.url())
+    app.serveDashboard(try DashboardFiles(root: app.settings.webRoot))
 }

@@ -39,6 +39,9 @@ public struct Settings: Sendable {
     public var reportCacheBytes: Int = 32 << 20
     /// How often an idle events stream is pinged, in seconds.
     public var eventsPingSeconds: Int = 15
+    /// A folder to serve the web dashboard's files from, read on each request (for working on the
+    /// dashboard); `nil` serves the copy built into the binary.
+    public var webRoot: String?
 
     public static let defaultDataDirectory = "./data"
     public static let sqliteFileName = "finance.sqlite"
@@ -64,6 +67,7 @@ public struct Settings: Sendable {
         case writeWait = "FINANCE_WRITE_WAIT_MS"
         case reportCacheSize = "FINANCE_REPORT_CACHE_MB"
         case eventsPing = "FINANCE_EVENTS_PING_SECONDS"
+        case webRoot = "FINANCE_WEB_ROOT"
     }
 
     /// Reads the settings from `environment`; an unset or empty variable takes its default.
@@ -119,8 +123,19 @@ public struct Settings: Sendable {
             syncIntervalSeconds: try integer(value(.syncInterval), key: .syncInterval, default: 6 * 3600, range: 60...(30 * 86_400)),
             writeWaitMilliseconds: try integer(value(.writeWait), key: .writeWait, default: 15_000, range: 1...600_000),
             reportCacheBytes: try integer(value(.reportCacheSize), key: .reportCacheSize, default: 32, range: 0...4096) << 20,
-            eventsPingSeconds: try integer(value(.eventsPing), key: .eventsPing, default: 15, range: 1...3600)
+            eventsPingSeconds: try integer(value(.eventsPing), key: .eventsPing, default: 15, range: 1...3600),
+            webRoot: try webRoot(value(.webRoot))
         )
+    }
+
+    static func webRoot(_ path: String?) throws(SettingsError) -> String? {
+        guard let path else { return nil }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue,
+              FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("index.html")) else {
+            throw SettingsError(key: .webRoot, problem: "must be a folder holding the dashboard's index.html")
+        }
+        return path
     }
 
     static func parseDatabase(_ url: String?, dataDirectory: String) throws(SettingsError) -> DatabaseLocation {

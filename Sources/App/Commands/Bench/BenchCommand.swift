@@ -4,7 +4,7 @@ import Vapor
 /// Build with `-c release` for figures worth quoting.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics), sync (initial Plaid sync from the simulator), reads (the dashboard's reads over HTTP on a large ledger) load (mixed reads and writes from many clients against the server) or events (live event streams).")
+        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics), sync (initial Plaid sync from the simulator), reads (the dashboard's reads over HTTP on a large ledger) load (mixed reads and writes from many clients against the server), events (live event streams) or dashboard (the web dashboard in Chromium).")
         var benchmark: String
 
         @Option(name: "transactions", help: "Transactions to generate (default 1000000).")
@@ -36,10 +36,13 @@ struct BenchCommand: AsyncCommand {
 
         @Option(name: "writes", help: "events: writes while the streams are open (default 1000).")
         var writes: Int?
+
+        @Option(name: "runs", help: "dashboard: page loads measured, after one to warm up (default 5).")
+        var runs: Int?
     }
 
     var help: String {
-        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench reads` the overview, a page of transactions, a search and ten years of daily net worth over HTTP from --connections (64) clients for --seconds (15) each, on the configured database (1,000,000 transactions by default); `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start; `bench events` opens --streams (10) event streams for each of --users (200) users over two server processes (one on SQLite), makes --writes (1000) writes, and prints delivery latency, memory per stream and idle CPU."
+        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench reads` the overview, a page of transactions, a search and ten years of daily net worth over HTTP from --connections (64) clients for --seconds (15) each, on the configured database (1,000,000 transactions by default); `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start; `bench events` opens --streams (10) event streams for each of --users (200) users over two server processes (one on SQLite), makes --writes (1000) writes, and prints delivery latency, memory per stream and idle CPU; `bench dashboard` times the web dashboard in headless Chromium (the overview complete, the first rows of transactions) on --transactions (1,000,000) over --runs (5) page loads, from the repository's folder."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -84,8 +87,12 @@ struct BenchCommand: AsyncCommand {
                 throw CommandFailure("--users must be from 1 to 10000, --streams from 1 to 100, --writes from 1 to 1000000")
             }
             try await EventsBenchmark(app: context.application, users: users, streamsPerUser: streams, writes: writes, console: context.console).run()
+        case "dashboard":
+            let runs = signature.runs ?? 5
+            guard (1...100).contains(runs) else { throw CommandFailure("--runs must be from 1 to 100") }
+            try await DashboardBenchmark(app: context.application, shape: shape, runs: runs, console: context.console).run()
         default:
-            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, reads, load, events")
+            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, reads, load, events, dashboard")
         }
     }
 }

@@ -38,12 +38,19 @@ extension APIHandler {
 
     func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
         guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        let tokens = try await signIn(email: body.email, password: body.password)
+        return .ok(.init(body: .json(TokenPairRepresentation.make(tokens))))
+    }
+
+    /// Checks a login and starts a session: throttled, audited, the same answer and about the same
+    /// time whether the email or the password is wrong.
+    func signIn(email rawEmail: String, password: String) async throws -> Sessions.Tokens {
         var problems: [String: String] = [:]
-        if body.email.isEmpty { problems["email"] = "is required" }
-        if body.password.isEmpty { problems["password"] = "is required" }
+        if rawEmail.isEmpty { problems["email"] = "is required" }
+        if password.isEmpty { problems["password"] = "is required" }
         guard problems.isEmpty else { throw APIError.validation(problems) }
 
-        let email = EmailAddress(body.email)?.value ?? String(body.email.lowercased().prefix(320))
+        let email = EmailAddress(rawEmail)?.value ?? String(rawEmail.lowercased().prefix(320))
         let context = try RequestContext.require()
         let client = context.clientAddress
         if let wait = try await app.db.asSystem({ db in try await LoginThrottle.retryAfter(email: email, clientAddress: client, on: db) }) {
@@ -54,7 +61,7 @@ extension APIHandler {
 
         let user = try await app.db.asSystem { db in try await User.query(on: db).filter(\.$email == email).first() }
         // The same bcrypt work whether or not the email is known.
-        let matches = try await app.passwordHasher.verify(body.password, against: user?.passwordHash ?? app.passwordHasher.decoyHash)
+        let matches = try await app.passwordHasher.verify(password, against: user?.passwordHash ?? app.passwordHasher.decoyHash)
         let app = self.app
         let audit = AuditContext.current(userID: user?.id)
         let outcome: Sessions.Tokens? = try await app.write(as: .system) { db in
@@ -74,14 +81,20 @@ extension APIHandler {
         guard let outcome else {
             throw APIError(.unauthorized, code: "invalid_credentials", message: "The email or the password is wrong.")
         }
-        return .ok(.init(body: .json(TokenPairRepresentation.make(outcome))))
+        return outcome
     }
 
     func refresh(_ input: Operations.Refresh.Input) async throws -> Operations.Refresh.Output {
         guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
-        switch try await Sessions.refresh(body.refreshToken, app: app) {
+        return .ok(.init(body: .json(TokenPairRepresentation.make(try await useRefreshToken(body.refreshToken)))))
+    }
+
+    /// Uses a refresh token once. A token used before ends its whole session (somebody else may hold a
+    /// copy): audited, and told to the user's streams.
+    func useRefreshToken(_ presented: String) async throws -> Sessions.Tokens {
+        switch try await Sessions.refresh(presented, app: app) {
         case .rotated(let tokens, _):
-            return .ok(.init(body: .json(TokenPairRepresentation.make(tokens))))
+            return tokens
         case .reused(let userID, let familyID):
             let audit = AuditContext.current(userID: userID)
             let now = app.clock.now()
@@ -94,17 +107,29 @@ extension APIHandler {
             }
             app.eventHub.poke(userID)
             app.logger.warning("A used refresh token was presented again; its session was revoked", metadata: ["user-id": .string(userID.uuidString)])
-            throw APIError(.unauthorized, code: "invalid_refresh_token", message: "This refresh token is no longer valid; sign in again.")
+            throw Self.invalidRefreshToken
         case .invalid:
-            throw APIError(.unauthorized, code: "invalid_refresh_token", message: "This refresh token is no longer valid; sign in again.")
+            throw Self.invalidRefreshToken
         }
     }
+
+    static let invalidRefreshToken = APIError(.unauthorized, code: "invalid_refresh_token",
+                                              message: "This refresh token is no longer valid; sign in again.")
 
     func logout(_ input: Operations.Logout.Input) async throws -> Operations.Logout.Output {
         try await Authentication.withUser(app) { scope, user in
             try await Sessions.revokeFamily(user.sessionID, userID: user.id, on: scope.db)
             try await scope.audit.record(.logout, entityType: "session", entityID: user.sessionID, on: scope.db)
             scope.changes.emit(PendingEvent(EventTypes.sessionEnded, ["session": .string(user.sessionID.uuidString), "reason": .string("logout")]))
+        }
+        return .noContent(.init())
+    }
+
+    func logoutAll(_ input: Operations.LogoutAll.Input) async throws -> Operations.LogoutAll.Output {
+        try await Authentication.withUser(app) { scope, user in
+            try await Sessions.revokeAll(userID: user.id, except: nil, on: scope.db)
+            try await scope.audit.record(.logout, entityType: "session", entityID: nil, on: scope.db)
+            scope.changes.emit(PendingEvent(EventTypes.sessionEnded, ["reason": .string("logout_everywhere")]))
         }
         return .noContent(.init())
     }

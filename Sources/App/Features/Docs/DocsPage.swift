@@ -14,14 +14,7 @@ struct DocsPage {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <style>
-        body{font:15px/1.5 system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#1d1d1f}
-        code,pre{font:13px ui-monospace,monospace}pre{background:#f5f5f7;padding:.8em;overflow:auto;border-radius:6px}
-        .op{border:1px solid #ddd;border-radius:8px;margin:1em 0;padding:.6em 1em}
-        .m{display:inline-block;min-width:4.5em;font-weight:700;text-transform:uppercase}
-        .get{color:#0a6}.post{color:#06c}.patch{color:#a60}.put{color:#a60}.delete{color:#c22}
-        table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.2em .8em .2em 0;text-align:left;vertical-align:top}
-        </style></head><body>
+        <link rel="stylesheet" href="/app/docs.css"></head><body>
         <h1>\(escape(title)) <small>\(escape(version))</small></h1>
         <p>Machine-readable: <a href="/openapi.json">/openapi.json</a> · <a href="/openapi.yaml">/openapi.yaml</a></p>
         <div>\(paragraphs(info["description"] as? String ?? ""))</div>
