@@ -9,6 +9,8 @@ struct IsolationTests {
     /// Operations anyone may call without signing in.
     static let publicOperations: Set<String> = [
         "POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh",
+        // A browser's session: its cookie, checked with its Origin, stands for the token (DashboardTests).
+        "POST /api/v1/auth/web/login", "POST /api/v1/auth/web/refresh", "POST /api/v1/auth/web/logout",
         // Verified by Plaid's signature instead.
         "POST /api/v1/webhooks/plaid",
     ]
@@ -37,7 +39,7 @@ struct IsolationTests {
 
     static func describe(_ route: Route) -> String { AuthenticationGate.operation(route) }
 
-    @Test("Every API route but registration, login and refresh wants a valid access token", arguments: TestBackend.all)
+    @Test("Every API route but registration, login, refresh and the browser's cookie session wants a valid access token", arguments: TestBackend.all)
     func everyRouteNeedsAToken(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
             let client = TestClient(app: app)
