@@ -23,16 +23,10 @@ struct DashboardBenchmark {
         guard FileManager.default.fileExists(atPath: script.path) else {
             throw CommandFailure("run it from the repository's folder: \(script.path) is missing")
         }
-        try await DatabaseMigrations.migrate(app)
         let engine = app.db.engine == .postgres ? "PostgreSQL" : "SQLite"
         let loadStart = ContinuousClock.now
-        let fixture = try await LedgerFixture.load(shape: shape, into: app.db)
+        let fixture = try await LedgerFixture.loadDerived(shape: shape, app: app, requestID: "bench-dashboard")
         let userID = fixture.userID
-        let audit = AuditContext(userID: userID, requestID: "bench-dashboard", clientAddress: nil)
-        try await app.ledger.write(for: userID, audit: audit) { scope in _ = try await DerivedState.rebuild(userID: userID, in: scope) }
-        if app.db.engine == .postgres {
-            for table in ["transactions", "balance_snapshots", "daily_totals", "month_totals"] { _ = try await app.db.sql.raw("ANALYZE \(unsafeRaw: table)").all() }
-        }
         let hash = try await app.passwordHasher.hash(Self.password)
         let email = try await app.db.asSystem { db -> String in
             guard let user = try await User.find(userID, on: db) else { throw CommandFailure("the benchmark user is gone") }

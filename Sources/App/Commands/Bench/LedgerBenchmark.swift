@@ -185,6 +185,21 @@ struct LedgerFixture: Sendable {
         return fixture
     }
 
+    /// A benchmark user with the generated ledger loaded into the app's database, its derived tables
+    /// built as the write path keeps them, and the planner's statistics current: what a server
+    /// started on it reads.
+    static func loadDerived(shape: LedgerShape, app: Application, requestID: String) async throws -> LedgerFixture {
+        try await DatabaseMigrations.migrate(app)
+        let fixture = try await load(shape: shape, into: app.db)
+        let userID = fixture.userID
+        let audit = AuditContext(userID: userID, requestID: requestID, clientAddress: nil)
+        try await app.ledger.write(for: userID, audit: audit) { scope in _ = try await DerivedState.rebuild(userID: userID, in: scope) }
+        if app.db.engine == .postgres {
+            for table in ["transactions", "balance_snapshots", "daily_totals", "month_totals"] { _ = try await app.db.sql.raw("ANALYZE \(unsafeRaw: table)").all() }
+        }
+        return fixture
+    }
+
     func remove(from database: any Database) async throws {
         let userID = self.userID
         try await database.asSystem { db in try await User.query(on: db).filter(\.$id == userID).delete() }

@@ -26,17 +26,11 @@ struct ReadsBenchmark {
     }
 
     func run() async throws {
-        try await DatabaseMigrations.migrate(app)
         let engine = app.db.engine == .postgres ? "PostgreSQL" : "SQLite"
         let loadStart = ContinuousClock.now
-        let fixture = try await LedgerFixture.load(shape: shape, into: app.db)
+        let fixture = try await LedgerFixture.loadDerived(shape: shape, app: app, requestID: "bench-reads")
         let userID = fixture.userID
         let audit = AuditContext(userID: userID, requestID: "bench-reads", clientAddress: nil)
-        // The derived tables, built as the write path keeps them.
-        try await app.ledger.write(for: userID, audit: audit) { scope in _ = try await DerivedState.rebuild(userID: userID, in: scope) }
-        if app.db.engine == .postgres {
-            for table in ["transactions", "balance_snapshots", "daily_totals", "month_totals"] { _ = try await app.db.sql.raw("ANALYZE \(unsafeRaw: table)").all() }
-        }
         let tokens = try await app.write(as: .system) { [app] db in try await Sessions.start(userID: userID, client: audit, on: db, app: app) }
         console.print("reads: \(engine)")
         console.print("  data: 1 user, \(shape.accounts) accounts, \(shape.transactions.formatted()) transactions over \(shape.years) years "

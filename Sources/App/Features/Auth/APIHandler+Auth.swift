@@ -96,21 +96,29 @@ extension APIHandler {
         case .rotated(let tokens, _):
             return tokens
         case .reused(let userID, let familyID):
-            let audit = AuditContext.current(userID: userID)
-            let now = app.clock.now()
-            try await app.write(as: .system) { db in
-                try await audit.record(.sessionRevoked, entityType: "session", entityID: familyID, on: db)
-                let version = try await DataVersions.bump(userID, now: now, on: db)
-                try await EventOutbox.append([PendingEvent(EventTypes.sessionEnded, [
-                    "session": .string(familyID.uuidString), "reason": .string("refresh_token_reused"),
-                ])], userID: userID, version: version, at: now, on: db)
-            }
-            app.eventHub.poke(userID)
+            try await endSession(familyID, of: userID, action: .sessionRevoked, reason: "refresh_token_reused", revoking: false)
             app.logger.warning("A used refresh token was presented again; its session was revoked", metadata: ["user-id": .string(userID.uuidString)])
             throw Self.invalidRefreshToken
         case .invalid:
             throw Self.invalidRefreshToken
         }
+    }
+
+    /// Ends session `familyID` of `userID` where no access token speaks for the user (a refresh
+    /// token or a cookie does): revoked (unless already), audited, and told to the user's streams,
+    /// in one write.
+    func endSession(_ familyID: UUID, of userID: UUID, action: AuditAction, reason: String, revoking: Bool) async throws {
+        let audit = AuditContext.current(userID: userID)
+        let now = app.clock.now()
+        try await app.write(as: .system) { db in
+            if revoking { try await Sessions.revokeFamily(familyID, userID: userID, on: db, now: now) }
+            try await audit.record(action, entityType: "session", entityID: familyID, on: db)
+            let version = try await DataVersions.bump(userID, now: now, on: db)
+            try await EventOutbox.append([PendingEvent(EventTypes.sessionEnded, [
+                "session": .string(familyID.uuidString), "reason": .string(reason),
+            ])], userID: userID, version: version, at: now, on: db)
+        }
+        app.eventHub.poke(userID)
     }
 
     static let invalidRefreshToken = APIError(.unauthorized, code: "invalid_refresh_token",

@@ -42,18 +42,7 @@ extension APIHandler {
         let hash = Sessions.hashToken(presented)
         let session = try await app.db.asSystem { db in try await RefreshToken.query(on: db).filter(\.$tokenHash == hash).first() }
         if let session {
-            let (familyID, userID) = (session.familyID, session.userID)
-            let audit = AuditContext.current(userID: userID)
-            let now = app.clock.now()
-            try await app.write(as: .system) { db in
-                try await Sessions.revokeFamily(familyID, userID: userID, on: db, now: now)
-                try await audit.record(.logout, entityType: "session", entityID: familyID, on: db)
-                let version = try await DataVersions.bump(userID, now: now, on: db)
-                try await EventOutbox.append([PendingEvent(EventTypes.sessionEnded, [
-                    "session": .string(familyID.uuidString), "reason": .string("logout"),
-                ])], userID: userID, version: version, at: now, on: db)
-            }
-            app.eventHub.poke(userID)
+            try await endSession(session.familyID, of: session.userID, action: .logout, reason: "logout", revoking: true)
         }
         WebSessionCookie.send(WebSessionCookie.clearing(for: request), with: request)
         return .noContent(.init())
