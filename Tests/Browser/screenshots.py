@@ -52,7 +52,10 @@ with sync_playwright() as playwright:
                 page.wait_for_selector("main h1")
                 page.wait_for_function("() => !document.querySelector('[aria-busy=\"true\"]')")
                 page.wait_for_timeout(300)
-                page.screenshot(path=out / f"{name}-{device}-{scheme}.png", full_page=(device == "desktop"))
+                # A desktop shot shows the page down to 1,800 px (a long list is cut there); a phone's, its screen.
+                height = min(page.evaluate("document.documentElement.scrollHeight"), 1800) if device == "desktop" else viewport["height"]
+                page.screenshot(path=out / f"{name}-{device}-{scheme}.png", full_page=True,
+                                clip={"x": 0, "y": 0, "width": viewport["width"], "height": height})
             context.close()
     browser.close()
 print(f"screenshots in {out}")
