@@ -11,6 +11,7 @@ import http.server
 import json
 import sys
 import threading
+import urllib.error
 import urllib.request
 
 import plaid
@@ -24,7 +25,9 @@ from plaid.model.investments_transactions_get_request import InvestmentsTransact
 from plaid.model.item_get_request import ItemGetRequest
 from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.item_remove_request import ItemRemoveRequest
+from plaid.model.link_token_create_hosted_link import LinkTokenCreateHostedLink
 from plaid.model.link_token_create_request import LinkTokenCreateRequest
+from plaid.model.link_token_get_request import LinkTokenGetRequest
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.products import Products
 from plaid.model.sandbox_item_fire_webhook_request import SandboxItemFireWebhookRequest
@@ -94,6 +97,29 @@ token = raw("/item/public_token/exchange", {"public_token": public})["access_tok
 check("/link/token/create", lambda: client.link_token_create(LinkTokenCreateRequest(
     user=LinkTokenCreateRequestUser(client_user_id="conformance"), client_name="FinanceDashboard",
     products=[Products("transactions")], country_codes=[CountryCode("US")], language="en", webhook=webhook)))
+# Hosted Link: a token with its page, the page finished as a person would, then what the session did.
+check("/link/token/create", lambda: client.link_token_create(LinkTokenCreateRequest(
+    user=LinkTokenCreateRequestUser(client_user_id="conformance"), client_name="FinanceDashboard",
+    products=[Products("transactions")], country_codes=[CountryCode("US")], language="en", webhook=webhook,
+    hosted_link=LinkTokenCreateHostedLink(completion_redirect_uri="http://127.0.0.1/banks?link=done"))))
+hosted = raw("/link/token/create", {"user": {"client_user_id": "conformance"}, "client_name": "FinanceDashboard", "language": "en",
+                                    "products": ["transactions"], "country_codes": ["US"],
+                                    "hosted_link": {"completion_redirect_uri": "http://127.0.0.1/banks?link=done"}})
+check("/link/token/get", lambda: client.link_token_get(LinkTokenGetRequest(link_token=hosted["link_token"])))
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+try:
+    urllib.request.build_opener(NoRedirect).open(hosted["hosted_link_url"], data=b"institution_id=ins_109508")
+except urllib.error.HTTPError as redirect:
+    assert redirect.code == 303, redirect.code
+finished = check("/link/token/get", lambda: client.link_token_get(LinkTokenGetRequest(link_token=hosted["link_token"])))
+if finished is not None and not finished.link_sessions[0].results.item_add_results[0].public_token:
+    failures.append("/link/token/get: a finished session without its public token")
 check("/accounts/get", lambda: client.accounts_get(AccountsGetRequest(access_token=token)))
 check("/accounts/balance/get", lambda: client.accounts_balance_get(AccountsBalanceGetRequest(access_token=token)))
 check("/item/get", lambda: client.item_get(ItemGetRequest(access_token=token)))

@@ -25,10 +25,20 @@ public struct LinkTokenCreateRequest: Codable, Sendable {
     public let countryCodes: [String]
     public let user: User
     public let products: [String]?
+    /// Products Link adds when the institution supports them, without failing where it does not.
+    public let optionalProducts: [String]?
     public let webhook: String?
     public let accessToken: String?
     /// Update mode's options; only with `accessToken`.
     public let update: Update?
+    /// Hosted Link: Plaid serves Link on a page of its own (`hosted_link_url`), and sends the person
+    /// back to `completionRedirectUri` when done; the results come from `/link/token/get`.
+    public let hostedLink: HostedLink?
+
+    public struct HostedLink: Codable, Sendable {
+        public let completionRedirectUri: String?
+        public init(completionRedirectUri: String?) { self.completionRedirectUri = completionRedirectUri }
+    }
 
     public struct Update: Codable, Sendable {
         /// Link asks the person which accounts to share, new ones included.
@@ -37,15 +47,18 @@ public struct LinkTokenCreateRequest: Codable, Sendable {
     }
 
     public init(clientName: String, language: String = "en", countryCodes: [String] = ["US"], user: User, products: [String]?,
-                webhook: String? = nil, accessToken: String? = nil, update: Update? = nil) {
+                optionalProducts: [String]? = nil, webhook: String? = nil, accessToken: String? = nil, update: Update? = nil,
+                hostedLink: HostedLink? = nil) {
         self.clientName = clientName
         self.language = language
         self.countryCodes = countryCodes
         self.user = user
         self.products = products
+        self.optionalProducts = optionalProducts
         self.webhook = webhook
         self.accessToken = accessToken
         self.update = update
+        self.hostedLink = hostedLink
     }
 }
 
@@ -53,6 +66,40 @@ public struct LinkTokenCreateResponse: Codable, Sendable {
     public let linkToken: String
     public let expiration: String
     public let requestId: String
+    /// With `hosted_link` in the request: the page of Plaid's that runs Link.
+    public let hostedLinkUrl: String?
+}
+
+public struct LinkTokenGetRequest: Codable, Sendable {
+    public let linkToken: String
+    public init(linkToken: String) { self.linkToken = linkToken }
+}
+
+/// What became of a link token's Link sessions: for each finished one, the items it added (their
+/// public tokens, to exchange).
+public struct LinkTokenGetResponse: Codable, Sendable {
+    public struct LinkSession: Codable, Sendable {
+        public let linkSessionId: String
+        public let finishedAt: String?
+        public let results: Results?
+    }
+    public struct Results: Codable, Sendable {
+        public let itemAddResults: [ItemAddResult]?
+    }
+    public struct ItemAddResult: Codable, Sendable {
+        public let publicToken: String
+    }
+    public let linkToken: String
+    public let linkSessions: [LinkSession]?
+    public let requestId: String
+
+    /// The public tokens of every item the token's finished sessions added.
+    public var publicTokens: [String] {
+        (linkSessions ?? []).filter { $0.finishedAt != nil }.flatMap { $0.results?.itemAddResults ?? [] }.map(\.publicToken)
+    }
+
+    /// Whether some session of the token finished (in update mode, that is the repair).
+    public var finished: Bool { (linkSessions ?? []).contains { $0.finishedAt != nil } }
 }
 
 public struct PublicTokenExchangeRequest: Codable, Sendable {
@@ -368,6 +415,10 @@ public struct SandboxItemResetLoginResponse: Codable, Sendable {
 extension PlaidClient {
     public func createLinkToken(_ request: LinkTokenCreateRequest) async throws(PlaidClientError) -> LinkTokenCreateResponse {
         try await call("/link/token/create", request)
+    }
+
+    public func getLinkToken(_ linkToken: String) async throws(PlaidClientError) -> LinkTokenGetResponse {
+        try await call("/link/token/get", LinkTokenGetRequest(linkToken: linkToken))
     }
 
     public func exchangePublicToken(_ publicToken: String) async throws(PlaidClientError) -> PublicTokenExchangeResponse {

@@ -6,9 +6,11 @@ struct PlaidAPI: Sendable {
     let state: SimulatorState
     let signer: WebhookSigner
     let deliver: @Sendable ([WebhookDelivery]) -> Void
+    /// Where the simulator serves, for the pages it links to (Hosted Link).
+    let baseURL: URL?
 
     static let endpoints: Set<String> = [
-        "/link/token/create", "/item/public_token/exchange", "/item/get", "/item/remove", "/accounts/get", "/accounts/balance/get",
+        "/link/token/create", "/link/token/get", "/item/public_token/exchange", "/item/get", "/item/remove", "/accounts/get", "/accounts/balance/get",
         "/transactions/sync", "/investments/holdings/get", "/investments/transactions/get", "/institutions/get_by_id",
         "/webhook_verification_key/get", "/sandbox/public_token/create", "/sandbox/item/fire_webhook", "/sandbox/item/reset_login",
     ]
@@ -19,6 +21,7 @@ struct PlaidAPI: Sendable {
     func answer(_ path: String, _ body: RequestFields) async throws(PlaidFailure) -> JSONValue {
         switch path {
         case "/link/token/create": return try await createLinkToken(body)
+        case "/link/token/get": return try await getLinkToken(body)
         case "/item/public_token/exchange":
             let exchanged = try await state.exchange(publicToken: try body.requiredString("public_token"))
             return ["access_token": .string(exchanged.accessToken), "item_id": .string(exchanged.itemID)]
@@ -103,18 +106,18 @@ struct PlaidAPI: Sendable {
     private func createLinkToken(_ body: RequestFields) async throws(PlaidFailure) -> JSONValue {
         let clientName = try body.requiredString("client_name")
         guard clientName.count <= 30 else { throw .invalidField("client_name must be at most 30 characters") }
-        _ = try body.requiredString("language")
-        _ = try countryCodes(body)
+        let language = try body.requiredString("language")
+        let countries = try countryCodes(body)
         if let user = try body.object("user") {
             _ = try user.requiredString("client_user_id")
         } else if try body.string("user_id") == nil, try body.string("user_token") == nil {
             throw .missingFields(["user"])
         }
-        _ = try products(body, "products")
+        let requested = try products(body, "products") ?? []
         _ = try products(body, "required_if_supported_products")
-        _ = try products(body, "optional_products")
-        _ = try body.string("webhook")
-        _ = try body.string("redirect_uri")
+        let optional = try products(body, "optional_products") ?? []
+        let webhook = try body.string("webhook")
+        let redirectURI = try body.string("redirect_uri")
         if let days = try body.object("transactions")?.int("days_requested"), !(1...730).contains(days) {
             throw .invalidField("transactions.days_requested must be from 1 to 730")
         }
@@ -128,10 +131,56 @@ struct PlaidAPI: Sendable {
         } else if selectAccounts {
             throw .invalidField("update.account_selection_enabled needs access_token: account selection is an update mode of an existing item")
         }
-        return [
-            "link_token": .string("link-sandbox-\(await state.nextUUID())"),
+        let linkToken = "link-sandbox-\(await state.nextUUID())"
+        var answer: JSONValue = [
+            "link_token": .string(linkToken),
             "expiration": .string(isoDateTime(unixSeconds: unixNow() + lifetime)),
         ]
+        if let hosted = try body.object("hosted_link") {
+            guard let baseURL else { throw .invalidField("hosted_link needs the simulator to be serving") }
+            let now = unixNow()
+            await state.openHostedSession(.init(
+                linkToken: linkToken, createdAt: now, expiresAt: now + lifetime, completionRedirectURI: try hosted.string("completion_redirect_uri"),
+                accessToken: try body.string("access_token"), products: requested, optionalProducts: optional, webhook: webhook,
+                clientName: clientName, language: language, countryCodes: countries, redirectURI: redirectURI))
+            answer = answer.adding("hosted_link_url", .string(baseURL.appendingPathComponent("hosted-link").appendingPathComponent(linkToken).absoluteString))
+        }
+        return answer
+    }
+
+    /// `/link/token/get`: the token's Hosted Link session, with the items it added once finished.
+    private func getLinkToken(_ body: RequestFields) async throws(PlaidFailure) -> JSONValue {
+        let linkToken = try body.requiredString("link_token")
+        guard let session = await state.hostedSession(linkToken: linkToken) else { throw .code("INVALID_LINK_TOKEN") }
+        func optional(_ text: String?) -> JSONValue { text.map { .string($0) } ?? .null }
+        var answer: JSONValue = [
+            "link_token": .string(linkToken),
+            "created_at": .string(isoDateTime(unixSeconds: session.createdAt)),
+            "expiration": .string(isoDateTime(unixSeconds: session.expiresAt)),
+            "metadata": [
+                "initial_products": .array(session.products.map { .string($0) }), "webhook": optional(session.webhook),
+                "country_codes": .array(session.countryCodes.map { .string($0) }), "language": .string(session.language),
+                "redirect_uri": optional(session.redirectURI), "client_name": .string(session.clientName),
+            ],
+        ]
+        var sessions: [JSONValue] = []
+        if let sessionID = session.sessionID, let finishedAt = session.finishedAt {
+            let institution: JSONValue = session.institution.map { ["name": .string($0.name), "institution_id": .string($0.id)] } ?? [:]
+            let none: JSONValue = .array([])
+            sessions.append([
+                "link_session_id": .string(sessionID),
+                "started_at": .string(isoDateTime(unixSeconds: session.createdAt)),
+                "finished_at": .string(isoDateTime(unixSeconds: finishedAt)),
+                "results": [
+                    "item_add_results": .array(session.publicTokens.map { ["public_token": .string($0), "accounts": none, "institution": institution] }),
+                    "cra_item_add_results": none, "cra_update_results": none, "bank_income_results": none, "payroll_income_results": none,
+                    "document_income_results": ["num_paystubs_uploaded": 0, "num_w2s_uploaded": 0, "num_bank_statements_uploaded": 0,
+                                                "num_1099s_uploaded": 0, "num_i20s_uploaded": 0],
+                ],
+            ])
+        }
+        answer = answer.adding("link_sessions", .array(sessions))
+        return answer
     }
 
     private func createSandboxPublicToken(_ body: RequestFields) async throws(PlaidFailure) -> JSONValue {

@@ -136,7 +136,8 @@ public final class PlaidSimulator: Sendable {
     // MARK: Serving
 
     private var api: PlaidAPI {
-        PlaidAPI(state: state, signer: signer, deliver: { [self] deliveries in deliver(deliveries) })
+        PlaidAPI(state: state, signer: signer, deliver: { [self] deliveries in deliver(deliveries) },
+                 baseURL: running.withLock { $0?.baseURL })
     }
 
     /// Plaid-like request ids (15 base62 characters), from the seed and a counter.
@@ -149,6 +150,7 @@ public final class PlaidSimulator: Sendable {
     private func handle(_ request: Request) async -> Response {
         let requestID = nextRequestID()
         let path = request.url.path
+        if path.hasPrefix("/hosted-link/") { return await hostedLink(request) }
         do throws(PlaidFailure) {
             guard request.method == .POST else { throw .notFound(path) }
             let fields = try RequestFields.parse(request.body.data.map { Data(buffer: $0) })
@@ -166,6 +168,43 @@ public final class PlaidSimulator: Sendable {
             if error.status >= 500 { logger.warning("Plaid simulator answered \(error.status) \(error.code) for \(path)") }
             return Self.response(status: error.status, error.body(requestID: requestID))
         }
+    }
+
+    /// Hosted Link's page, as Plaid would serve it: GET shows Link for the token (pick a bank, or
+    /// confirm the repair of a login), POST finishes the session and sends the person back.
+    private func hostedLink(_ request: Request) async -> Response {
+        let linkToken = String(request.url.path.dropFirst("/hosted-link/".count))
+        guard let session = await state.hostedSession(linkToken: linkToken), session.expiresAt > unixNow() else {
+            return Self.page(status: 404, "<h1>This link has expired</h1><p>Start again from the app.</p>")
+        }
+        if request.method == .POST {
+            let form = request.body.string ?? ""
+            let fields = Dictionary(form.split(separator: "&").compactMap { pair -> (String, String)? in
+                let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+                return parts.count == 2 ? (parts[0], parts[1]) : nil
+            }, uniquingKeysWith: { first, _ in first })
+            do throws(PlaidFailure) {
+                let (redirect, deliveries) = try await state.finishHostedSession(linkToken: linkToken, institutionID: fields["institution_id"] ?? "")
+                deliver(deliveries)
+                guard let redirect else { return Self.page(status: 200, "<h1>Done</h1><p>You can close this page.</p>") }
+                return Response(status: .seeOther, headers: ["Location": redirect])
+            } catch {
+                return Self.page(status: error.status, "<h1>Link failed</h1><p>\(error.code)</p>")
+            }
+        }
+        let choices = session.accessToken != nil
+            ? "<p>Sign in to your bank again to repair the connection.</p><input type=\"hidden\" name=\"institution_id\" value=\"\">"
+            : SandboxInstitution.all.filter { institution in session.products.allSatisfy(institution.products.contains) }.map { institution in
+                "<label><input type=\"radio\" name=\"institution_id\" value=\"\(institution.id)\" required> \(institution.name)</label><br>"
+            }.joined()
+        return Self.page(status: 200, """
+            <h1>Link your bank</h1><form method="post">\(choices)<p><button type="submit">Continue</button></p></form>
+            """)
+    }
+
+    private static func page(status: Int, _ body: String) -> Response {
+        let html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Plaid Link (simulator)</title><link rel=\"icon\" href=\"data:,\"></head><body>\(body)</body></html>"
+        return Response(status: HTTPResponseStatus(statusCode: status), headers: ["Content-Type": "text/html; charset=utf-8"], body: .init(string: html))
     }
 
     /// Credentials come as headers or as body fields; wrong or missing ones are INVALID_API_KEYS.

@@ -77,6 +77,8 @@ actor SimulatorState {
     private var itemOrder: [String] = []
     private var accessTokens: [String: String] = [:]
     private var publicTokens: [String: String] = [:]
+    /// Hosted Link sessions by link token.
+    private var hostedSessions: [String: HostedSession] = [:]
     private var faults: [FaultRule] = []
 
     init(seed: UInt64, today: Day, transactionsPerItem: Int) {
@@ -134,6 +136,55 @@ actor SimulatorState {
         let token = "access-sandbox-\(rng.uuid())"
         accessTokens[token] = itemID
         return (token, itemID)
+    }
+
+    // MARK: Hosted Link
+
+    /// A link token made with `hosted_link`: Link runs on the simulator's page for it.
+    struct HostedSession: Sendable {
+        let linkToken: String
+        let createdAt: Int
+        let expiresAt: Int
+        let completionRedirectURI: String?
+        /// Update mode: the item whose login the session repairs.
+        let accessToken: String?
+        let products: [String]
+        let optionalProducts: [String]
+        let webhook: String?
+        let clientName: String
+        let language: String
+        let countryCodes: [String]
+        let redirectURI: String?
+        var sessionID: String?
+        var finishedAt: Int?
+        var publicTokens: [String] = []
+        var institution: SandboxInstitution?
+    }
+
+    func openHostedSession(_ session: HostedSession) { hostedSessions[session.linkToken] = session }
+
+    func hostedSession(linkToken: String) -> HostedSession? { hostedSessions[linkToken] }
+
+    /// The person finished Link on the hosted page: a new item at `institution` (or, in update mode,
+    /// the item's login repaired). Answers where to send them, and the webhooks to deliver.
+    func finishHostedSession(linkToken: String, institutionID: String) throws(PlaidFailure) -> (redirect: String?, deliveries: [WebhookDelivery]) {
+        guard var session = hostedSessions[linkToken], session.expiresAt > unixNow() else { throw .code("INVALID_LINK_TOKEN") }
+        guard session.finishedAt == nil else { return (session.completionRedirectURI, []) }
+        var deliveries: [WebhookDelivery] = []
+        if let accessToken = session.accessToken {
+            guard let id = accessTokens[accessToken] else { throw .invalidAccessToken }
+            deliveries = repairLogin(itemID: id)
+        } else {
+            guard let institution = SandboxInstitution.byID[institutionID] else { throw .code("INVALID_INSTITUTION") }
+            guard session.products.allSatisfy(institution.products.contains) else { throw .code("PRODUCTS_NOT_SUPPORTED") }
+            let products = Set(session.products + session.optionalProducts.filter(institution.products.contains)).sorted()
+            session.publicTokens = [createItem(institution: institution, products: products, webhook: session.webhook)]
+            session.institution = institution
+        }
+        session.sessionID = rng.uuid()
+        session.finishedAt = unixNow()
+        hostedSessions[linkToken] = session
+        return (session.completionRedirectURI, deliveries)
     }
 
     func hasItem(_ id: String) -> Bool { items[id].map { !$0.removed } ?? false }

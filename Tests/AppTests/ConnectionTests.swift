@@ -1,4 +1,5 @@
 @testable import App
+import AsyncHTTPClient
 import FinanceCore
 import Fluent
 import Foundation
@@ -343,6 +344,76 @@ struct ConnectionTests {
             let remaining = try #require(try await client.send(.GET, "/api/v1/accounts", token: owner.accessToken)["items"] as? [[String: Any]])
             #expect(remaining.count == before.count)
             #expect(try await ledgerCounts(app, owner).0 == rows)
+        }
+    }
+
+    /// Finishes Link on the simulator's Hosted Link page, as a person would, and answers where Plaid
+    /// sent them back.
+    func finishOnPlaidsPage(_ url: String, institution: String = "ins_109508") async throws -> String? {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        let browser = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { _ = browser.shutdown() }
+        let page = try await browser.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        #expect(page.status == .ok)
+        var post = HTTPClientRequest(url: url)
+        post.method = .POST
+        post.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        post.body = .bytes(ByteBuffer(string: "institution_id=\(institution)"))
+        let answer = try await browser.execute(post, timeout: .seconds(10))
+        #expect(answer.status == .seeOther)
+        return answer.headers.first(name: "Location")
+    }
+
+    @Test("Hosted Link: Plaid's page links the bank, the app finishes with the token and its state; nobody else can, and not twice", arguments: TestBackend.all)
+    func hostedLink(backend: TestBackend) async throws {
+        try await withLinkedApp(backend) { app, simulator, client in
+            let ada = try await client.signUp(), bob = try await client.signUp()
+            let made = try await client.send(.POST, "/api/v1/plaid/link-token?hosted=true", token: ada.accessToken)
+            #expect(made.status == .ok, "\(made.json)")
+            let linkToken = try #require(made["link_token"] as? String)
+            let state = try #require(made["state"] as? String)
+            let page = try #require(made["hosted_link_url"] as? String)
+            let finish = ["link_token": linkToken, "state": state]
+
+            let early = try await client.send(.POST, "/api/v1/plaid/hosted-link/complete", token: ada.accessToken, json: finish)
+            #expect(early.status == .conflict)
+            #expect(early.errorCode == "link_not_finished")
+
+            #expect(try await finishOnPlaidsPage(page) == "http://127.0.0.1:8080/banks?link=done")
+            // Somebody else's session, or a state not made for it, is unknown.
+            #expect(try await client.send(.POST, "/api/v1/plaid/hosted-link/complete", token: bob.accessToken, json: finish).status == .notFound)
+            let forged = try await client.send(.POST, "/api/v1/plaid/hosted-link/complete", token: ada.accessToken,
+                                               json: ["link_token": linkToken, "state": String(state.reversed())])
+            #expect(forged.status == .notFound)
+            #expect((try await client.send(.GET, "/api/v1/connections", token: bob.accessToken)["items"] as? [Any])?.isEmpty == true)
+
+            let done = try await client.send(.POST, "/api/v1/plaid/hosted-link/complete", token: ada.accessToken, json: finish)
+            #expect(done.status == .ok, "\(done.json)")
+            let result = try #require((done["results"] as? [[String: Any]])?.first)
+            let connection = try #require(result["connection"] as? [String: Any])
+            #expect(connection["institution_name"] as? String == "First Platypus Bank")
+            #expect(result["added"] as? Int ?? 0 >= Self.transactionsPerItem)
+            #expect(result["holdings"] as? Int ?? 0 > 0, "investments, asked as an optional product, came too")
+
+            let again = try await client.send(.POST, "/api/v1/plaid/hosted-link/complete", token: ada.accessToken, json: finish)
+            #expect(again.status == .conflict)
+            #expect(again.errorCode == "link_already_completed")
+            #expect((try await client.send(.GET, "/api/v1/connections", token: ada.accessToken)["items"] as? [Any])?.count == 1)
+
+            // A repair (update mode) goes the same way, for its connection only.
+            let connectionID = try #require(connection["id"] as? String)
+            let repair = try await client.send(.POST, "/api/v1/plaid/link-token?hosted=true&connection_id=\(connectionID)", token: ada.accessToken)
+            let repairFinish: [String: Any] = ["link_token": try #require(repair["link_token"] as? String),
+                                               "state": try #require(repair["state"] as? String), "connection_id": connectionID]
+            _ = try await finishOnPlaidsPage(try #require(repair["hosted_link_url"] as? String))
+            let elsewhere = try await client.send(.POST, "/api/v1/plaid/hosted-link/complete", token: ada.accessToken,
+                                                  json: repairFinish.merging(["connection_id": UUID().uuidString]) { $1 })
+            #expect(elsewhere.status == .notFound)
+            let repaired = try await client.send(.POST, "/api/v1/plaid/hosted-link/complete", token: ada.accessToken, json: repairFinish)
+            #expect(repaired.status == .ok, "\(repaired.json)")
+            #expect(((repaired["results"] as? [[String: Any]])?.first?["connection"] as? [String: Any])?["id"] as? String == connectionID)
+            #expect((try await client.send(.GET, "/api/v1/connections", token: ada.accessToken)["items"] as? [Any])?.count == 1)
         }
     }
 }

@@ -143,6 +143,26 @@ def test_a_transaction_from_another_session_appears_on_the_open_overview(watched
     assert watched.problems == []
 
 
+def test_a_bank_links_through_plaids_hosted_page(watched, api, server):
+    watched.sign_in()
+    page = watched.goto("/banks")
+    before = len(api.get("/api/v1/connections")["items"])
+    page.get_by_role("button", name="Link a bank").click()
+    page.get_by_role("button", name=re.compile("continue to plaid", re.I)).click()
+    # Plaid's page (the simulator's, on its own port): choose a bank and continue.
+    page.wait_for_url(server["simulator"] + "/hosted-link/**")
+    page.get_by_label("Tartan Bank", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r"/banks$"))
+    page.wait_for_selector("text=Tartan Bank linked.", state="attached")
+    watched.ready()
+    connections = api.get("/api/v1/connections")["items"]
+    assert len(connections) == before + 1
+    assert any(c["institution_name"] == "Tartan Bank" for c in connections)
+    assert page.locator("article.bk-conn h2", has_text="Tartan Bank").count() == 1
+    assert watched.problems == []
+
+
 def test_no_serious_accessibility_violation_on_any_page(watched, api):
     axe = Axe()
     watched.sign_in()

@@ -20,10 +20,13 @@ extension APIHandler {
                 return (try app.openToken(of: connection), connection.newAccountsAvailableAt != nil)
             }
         } else { nil }
+        let hosted = input.query.hosted == true
         let request = LinkTokenCreateRequest(
             clientName: "FinanceDashboard", user: .init(clientUserId: user.id.uuidString),
-            products: updateMode == nil ? ["transactions"] : nil, webhook: app.settings.plaid?.webhookURL, accessToken: updateMode?.accessToken,
-            update: updateMode?.selectAccounts == true ? .init(accountSelectionEnabled: true) : nil)
+            products: updateMode == nil ? ["transactions"] : nil, optionalProducts: updateMode == nil ? ["investments"] : nil,
+            webhook: app.settings.plaid?.webhookURL, accessToken: updateMode?.accessToken,
+            update: updateMode?.selectAccounts == true ? .init(accountSelectionEnabled: true) : nil,
+            hostedLink: hosted ? .init(completionRedirectUri: HostedLinkState.completionURL(for: try RequestContext.require().request, app: app)) : nil)
         let answer: LinkTokenCreateResponse
         do { answer = try await plaid.createLinkToken(request) } catch { throw APIError.plaid(error) }
         if let connectionID, updateMode?.selectAccounts == true {
@@ -37,7 +40,42 @@ extension APIHandler {
             }
         }
         let expiration = ISO8601DateFormatter().date(from: answer.expiration) ?? Date().addingTimeInterval(4 * 3600)
-        return .ok(.init(body: .json(.init(linkToken: answer.linkToken, expiration: expiration))))
+        let state = hosted ? HostedLinkState.make(linkToken: answer.linkToken, userID: user.id, connectionID: connectionID, app: app) : nil
+        return .ok(.init(body: .json(.init(linkToken: answer.linkToken, expiration: expiration, hostedLinkUrl: answer.hostedLinkUrl, state: state))))
+    }
+
+    func completePlaidHostedLink(_ input: Operations.CompletePlaidHostedLink.Input) async throws -> Operations.CompletePlaidHostedLink.Output {
+        guard case .json(let body) = input.body else { throw APIError.malformedBody("expected JSON") }
+        var form = FieldValidator()
+        let connectionID = form.uuid(body.connectionId, field: "connection_id")
+        try form.check()
+        let user = try await Authentication.requireUser(app)
+        guard HostedLinkState.make(linkToken: body.linkToken, userID: user.id, connectionID: connectionID, app: app) == body.state else {
+            throw APIError.notFound("link session")
+        }
+        let plaid = try app.requirePlaid()
+        let session: LinkTokenGetResponse
+        do { session = try await plaid.getLinkToken(body.linkToken) } catch { throw APIError.plaid(error) }
+        guard session.finished else {
+            throw APIError(.conflict, code: "link_not_finished", message: "Link has not been finished on Plaid's page yet.")
+        }
+        let audit = AuditContext.current(userID: user.id)
+        var results: [Components.Schemas.SyncResult] = []
+        if let connectionID {
+            let (connection, outcome) = try await ConnectionSync(app: app, plaid: plaid).run(connectionID: connectionID, userID: user.id, audit: audit)
+            results.append(Self.syncResult(try await connectionView(connection, userID: user.id), outcome))
+        } else {
+            for publicToken in session.publicTokens {
+                let connection: PlaidConnection, outcome: SyncOutcome
+                do {
+                    (connection, outcome) = try await ConnectionLinking(app: app, plaid: plaid).link(publicToken: publicToken, userID: user.id, audit: audit)
+                } catch let error as APIError where error.fields["public_token"] != nil {
+                    throw APIError(.conflict, code: "link_already_completed", message: "This Link session was completed before; its banks are connections already.")
+                }
+                results.append(Self.syncResult(try await connectionView(connection, userID: user.id), outcome))
+            }
+        }
+        return .ok(.init(body: .json(.init(results: results))))
     }
 
     func createPlaidSandboxPublicToken(_ input: Operations.CreatePlaidSandboxPublicToken.Input) async throws -> Operations.CreatePlaidSandboxPublicToken.Output {

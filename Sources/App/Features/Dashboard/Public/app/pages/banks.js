@@ -1,4 +1,4 @@
-// Banks: Plaid connections: sync, repair, unlink, link (sandbox).
+// Banks: Plaid connections: sync, repair, unlink, link (Plaid's Hosted Link page, or the sandbox's test logins).
 import { h } from '../dom.js';
 import { api } from '../api.js';
 import * as fmt from '../format.js';
@@ -9,6 +9,14 @@ const BANKS = [['ins_109508', 'First Platypus Bank'], ['ins_109509', 'First Ging
 const counts = (r) => `${plural(r.added || 0, 'transaction')} added, ${r.modified || 0} modified, ${r.removed || 0} removed`;
 // A link token names Plaid's environment: link-sandbox-…, link-production-…
 const sandbox = (t) => t.link_token.startsWith('link-sandbox-');
+// Hosted Link: Plaid's own page runs Link (this page loads no code of Plaid's), then sends the person back
+// to /banks?link=done; the session to finish waits in sessionStorage meanwhile.
+const PENDING = 'fd.hostedLink';
+function toPlaid(t, connectionID) {
+  sessionStorage.setItem(PENDING, JSON.stringify({ link_token: t.link_token, state: t.state, connection_id: connectionID }));
+  location.assign(t.hosted_link_url);
+}
+const plaidButton = (t, label, connectionID) => t.hosted_link_url && button(label, () => toPlaid(t, connectionID), { 'data-act': 'hosted-link' });
 
 export default async function render(ctx) {
   const root = ctx.root, alert = alertBox(), note = notice(), list = h('div', { class: 'bk-list', attrs: { 'aria-busy': 'true' } }, loading());
@@ -26,11 +34,13 @@ export default async function render(ctx) {
     clearErrors(null, linkAlert);
     linkBox.hidden = false;
     let t;
-    try { t = await api.post('/api/v1/plaid/link-token'); } catch (err) {
+    try { t = await api.post('/api/v1/plaid/link-token', undefined, { query: { hosted: true } }); } catch (err) {
       if (err.code !== 'plaid_not_configured') return showError(linkAlert, err);
       return linkBox.append(h('p', { text: 'No Plaid is configured on this server.' }));
     }
-    if (!sandbox(t)) return linkBox.append(h('p', { text: 'Real banks link through Plaid Link, which this dashboard cannot open.' }));
+    const hosted = plaidButton(t, 'Continue to Plaid to choose your bank');
+    if (!sandbox(t)) return linkBox.append(hosted || h('p', { text: 'Plaid did not offer a page to link a bank on.' }));
+    if (hosted) linkBox.append(actions(hosted));
     const f = form('bk-sandbox', 'Link a sandbox bank', [
       muted('This server runs against the Plaid sandbox: choose a test bank and its test login.'),
       field('Bank', select('institution_id', BANKS)),
@@ -75,7 +85,7 @@ export default async function render(ctx) {
       h('p', { class: 'bk-progress' + (pr.bad ? ' neg' : ''), text: pr.busy ? 'Syncing…' : pr.text }),
       actions(
         button('Sync now', () => sync(c), { 'data-act': 'sync', disabled: c.status === 'disabled' || pr.busy }),
-        c.status !== 'disabled' && button('Update login', () => repair(c, name), { 'data-act': 'repair' }, 'btn'),
+        c.status !== 'disabled' && button('Update login', () => repair(c), { 'data-act': 'repair' }, 'btn'),
         button('Unlink', () => { unlink.hidden = false; keep.focus(); }, { 'data-act': 'unlink' }, 'btn')),
       unlink);
     return el;
@@ -88,13 +98,25 @@ export default async function render(ctx) {
     } catch (err) { say(c.id, { text: `Sync failed: ${err.message}`, bad: true }); }
     await load();
   }
-  // Update mode: Plaid Link (not here) takes the login again; then a sync.
-  async function repair(c, name) {
+  // Update mode: Plaid's page takes the login again; back here, the session is finished and synced.
+  async function repair(c) {
     try {
-      const t = await api.post('/api/v1/plaid/link-token', undefined, { query: { connection_id: c.id } });
-      say(c.id, { text: sandbox(t) ? `Link token (update mode) ready: once the login is repaired at Plaid, “Sync now” marks ${name} healthy.`
-        : 'Log in again with a Plaid Link client, then press “Sync now”.' });
+      const t = await api.post('/api/v1/plaid/link-token', undefined, { query: { connection_id: c.id, hosted: true } });
+      if (t.hosted_link_url) return toPlaid(t, c.id);
+      say(c.id, { text: 'Plaid did not offer a page to log in again on.', bad: true });
       draw();
+    } catch (err) { showError(alert, err); }
+  }
+  // Back from Plaid's page: finish its session (new banks are exchanged and synced, a repair is synced).
+  async function finishHostedLink() {
+    const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
+    sessionStorage.removeItem(PENDING);
+    ctx.setQuery({});
+    if (!pending) return;
+    try {
+      const { results } = await api.post('/api/v1/plaid/hosted-link/complete', pending);
+      for (const r of results) progress.set(r.connection.id, { text: `Linked: ${plural(r.accounts, 'account')}, ${counts(r)}, ${plural(r.holdings, 'holding')}.` });
+      note.textContent = results.length ? `${results.map((r) => r.connection.institution_name || 'Bank').join(', ')} linked.` : 'Nothing was linked.';
     } catch (err) { showError(alert, err); }
   }
   function draw() {
@@ -118,5 +140,6 @@ export default async function render(ctx) {
   });
   if (off) ctx.onCleanup(off);
   onLive(ctx, ['connections.changed', 'accounts.changed', 'sync.completed', 'sync.failed'], load);
+  if (ctx.query.get('link') === 'done') await finishHostedLink();
   await load();
 }
