@@ -10,7 +10,9 @@ install_browser_if_missing() {
     fi
     if ! python3 -c 'import playwright, axe_playwright_python, pytest' 2>/dev/null; then
         echo "Installing playwright, axe-playwright-python and pytest from PyPI..."
-        python3 -m pip install -q playwright axe-playwright-python pytest >/dev/null
+        # A Debian system Python refuses pip outside a venv (PEP 668): CI's machine is its own to change.
+        python3 -m pip install -q playwright axe-playwright-python pytest >/dev/null 2>&1 \
+            || python3 -m pip install -q --break-system-packages playwright axe-playwright-python pytest >/dev/null
     fi
 }
 

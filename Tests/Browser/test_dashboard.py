@@ -163,14 +163,36 @@ def test_a_bank_links_through_plaids_hosted_page(watched, api, server):
     assert watched.problems == []
 
 
+TABS = ["/accounts", "/transactions", "/rules", "/banks", "/settings", "/investments"]
+
+
+def test_tabs_opened_at_once_all_stay_signed_in(watched, api):
+    page = watched.sign_in()
+    # Each new tab trades the shared cookie for its own access token at the same moment; a refresh
+    # token works once, so the tabs must take turns or the session would end as if a copy were stolen.
+    with page.context.expect_page() as last:
+        page.evaluate("() => { for (const path of PATHS) window.open(path); }".replace("PATHS", str(TABS)))
+    last.value.wait_for_load_state()
+    tabs = [p for p in page.context.pages if p != page]
+    assert len(tabs) == len(TABS)
+    for tab in tabs:
+        tab.wait_for_selector("main h1", state="visible", timeout=30_000)
+        assert "/signin" not in tab.url, tab.url
+    page.reload()
+    watched.ready()
+    assert page.url.rstrip("/") == watched.base
+    assert watched.problems == []
+
+
+@pytest.mark.parametrize("watched", [{"color_scheme": "light"}, {"color_scheme": "dark"}], indirect=True)
 def test_no_serious_accessibility_violation_on_any_page(watched, api):
     axe = Axe()
     watched.sign_in()
     found = {}
-    for path in pages(api) + ["/signin"]:
-        if path == "/signin":
+    for path in pages(api) + ["/signin", "/register"]:
+        if path in ("/signin", "/register"):
             watched.page.context.clear_cookies()
-            watched.page.goto(watched.base + "/signin")
+            watched.page.goto(watched.base + path)
             watched.page.wait_for_selector("main h1")
         else:
             watched.goto(path)

@@ -50,7 +50,7 @@ extension APIHandler {
         let connectionID = form.uuid(body.connectionId, field: "connection_id")
         try form.check()
         let user = try await Authentication.requireUser(app)
-        guard HostedLinkState.make(linkToken: body.linkToken, userID: user.id, connectionID: connectionID, app: app) == body.state else {
+        guard HostedLinkState.holds(body.state, linkToken: body.linkToken, userID: user.id, connectionID: connectionID, app: app) else {
             throw APIError.notFound("link session")
         }
         let plaid = try app.requirePlaid()

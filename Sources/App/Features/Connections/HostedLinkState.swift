@@ -15,6 +15,13 @@ enum HostedLinkState {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// Whether `state` is the one made for (token, user, connection), compared in constant time.
+    static func holds(_ state: String, linkToken: String, userID: UUID, connectionID: UUID?, app: Application) -> Bool {
+        let expected = Array(make(linkToken: linkToken, userID: userID, connectionID: connectionID, app: app).utf8), given = Array(state.utf8)
+        guard expected.count == given.count else { return false }
+        return zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
     /// Where Plaid sends the person back: the dashboard's banks page, on the origin the browser used.
     static func completionURL(for request: Request, app: Application) -> String {
         let origin = WebSessionCookie.expectedOrigin(of: request) ?? "http://\(app.settings.host):\(app.settings.port)"

@@ -94,11 +94,14 @@ const me = () => api.get('/api/v1/users/me');
 export const session = {
   user: null,
 
-  // One refresh at a time: a refresh token works once.
+  // One refresh at a time, across this browser's tabs too (they share the cookie, and a refresh token
+  // works once: two at once would look like a stolen copy and end the session). Web Locks queue them,
+  // so each tab refreshes with the cookie the one before it left.
   refresh() {
+    const call = () => raw('POST', '/api/v1/auth/web/refresh', { auth: false });
     refreshing ||= (async () => {
       try {
-        await takeToken(await raw('POST', '/api/v1/auth/web/refresh', { auth: false }));
+        await takeToken(await (navigator.locks ? navigator.locks.request('finance-refresh', call) : call()));
         return true;
       } catch (err) {
         if (err && err.status === 0) return false; // offline: the session may still be good

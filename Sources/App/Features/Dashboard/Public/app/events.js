@@ -1,8 +1,10 @@
-// The live events stream: an EventSource opened with a single-use ticket, resumed with `since`.
+// The live events stream: the events URL upgraded to a WebSocket, opened with a single-use ticket and
+// resumed with `since`. A WebSocket rather than an EventSource: a browser keeps at most six HTTP/1.1
+// connections per server, and an EventSource holds one for good, so a seventh tab would wait forever.
 import { api, ApiError } from './api.js';
 
 const handlers = new Set(), statusFns = new Set();
-let es = null, running = false, lastId = null, timer = null, backoff = 1000, generation = 0;
+let socket = null, running = false, lastId = null, timer = null, backoff = 1000, generation = 0;
 
 function setStatus(s) {
   if (live.status === s) return;
@@ -17,7 +19,7 @@ function dispatch(ev) {
 }
 
 function closeStream() {
-  if (es) { es.onopen = es.onmessage = es.onerror = null; es.close(); es = null; }
+  if (socket) { socket.onopen = socket.onmessage = socket.onclose = null; socket.close(); socket = null; }
 }
 
 function schedule(delay) {
@@ -52,9 +54,9 @@ async function connect() {
   if (gen !== generation || !running) return;
   const q = new URLSearchParams({ ticket });
   if (lastId !== null) q.set('since', String(lastId));
-  es = new EventSource('/api/v1/events?' + q);
-  es.onopen = () => { backoff = 1000; setStatus('live'); };
-  es.onmessage = (m) => {
+  socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events?${q}`);
+  socket.onopen = () => { backoff = 1000; setStatus('live'); };
+  socket.onmessage = (m) => {
     let ev;
     try { ev = JSON.parse(m.data); } catch { return; }
     if (ev.id != null) lastId = ev.id;
@@ -62,7 +64,9 @@ async function connect() {
     // Reconnect now: if our session ended, the ticket fails and the shell signs out.
     if (ev.type === 'session.ended') { closeStream(); schedule(0); }
   };
-  es.onerror = () => { if (gen === generation) retryLater(); };
+  // Closed by the server (token expired: 4001, session ended: 4003, too slow: 4008, shutting down) or
+  // by the network: reconnect with a fresh ticket; an ended session fails there and signs out.
+  socket.onclose = () => { if (gen === generation) retryLater(); };
 }
 
 function onOnline() { if (running && live.status !== 'live') { backoff = 1000; connect(); } }

@@ -110,14 +110,17 @@ export default async function render(ctx) {
   // Back from Plaid's page: finish its session (new banks are exchanged and synced, a repair is synced).
   async function finishHostedLink() {
     const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
-    sessionStorage.removeItem(PENDING);
     ctx.setQuery({});
     if (!pending) return;
     try {
       const { results } = await api.post('/api/v1/plaid/hosted-link/complete', pending);
+      sessionStorage.removeItem(PENDING); // kept until then: a session not finished yet can be finished later
       for (const r of results) progress.set(r.connection.id, { text: `Linked: ${plural(r.accounts, 'account')}, ${counts(r)}, ${plural(r.holdings, 'holding')}.` });
       note.textContent = results.length ? `${results.map((r) => r.connection.institution_name || 'Bank').join(', ')} linked.` : 'Nothing was linked.';
-    } catch (err) { showError(alert, err); }
+    } catch (err) {
+      if (err.code !== 'link_not_finished') sessionStorage.removeItem(PENDING);
+      showError(alert, err);
+    }
   }
   function draw() {
     const a = document.activeElement, host = a?.closest('[data-id]'), key = host && list.contains(host) && a.dataset.act && `[data-id="${host.dataset.id}"] [data-act=${a.dataset.act}]`;
