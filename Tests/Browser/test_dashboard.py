@@ -163,6 +163,31 @@ def test_a_bank_links_through_plaids_hosted_page(watched, api, server):
     assert watched.problems == []
 
 
+def test_a_portfolio_kept_by_hand_takes_a_trade(watched, api):
+    watched.sign_in()
+    page = watched.goto("/investments")
+    adding = page.locator("form[aria-label='New portfolio']")
+    adding.get_by_label("Name").fill("Kept by hand")
+    adding.get_by_role("button", name="Add portfolio").click()
+    page.wait_for_selector("text=Portfolio Kept by hand added.", state="attached")
+    watched.ready()
+    security = page.locator("form[aria-label='New security']")
+    security.get_by_label("Symbol").fill("ACME")
+    security.get_by_label("Name").fill("Acme Corporation")
+    security.get_by_role("button", name="Add security").click()
+    page.wait_for_selector("text=Security Acme Corporation added.", state="attached")
+    trade = page.locator("form[aria-label='Record an investment transaction']")
+    trade.get_by_label("Security").select_option(label="ACME · Acme Corporation")
+    trade.get_by_label("Quantity").fill("10")
+    trade.get_by_label("Price per unit").fill("12.50")
+    trade.get_by_role("button", name="Record").click()
+    page.wait_for_selector("text=Recorded: Buy", state="attached")
+    portfolio = next(p for p in api.get("/api/v1/portfolios")["items"] if p["name"] == "Kept by hand")
+    items = api.get(f"/api/v1/portfolios/{portfolio['id']}/items")["items"]
+    assert [Decimal(i["quantity"]) for i in items] == [Decimal(10)]
+    assert watched.problems == []
+
+
 TABS = ["/accounts", "/transactions", "/rules", "/banks", "/settings", "/investments"]
 
 

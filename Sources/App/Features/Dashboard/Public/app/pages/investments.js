@@ -119,6 +119,32 @@ export default async function render(ctx) {
   act.addEventListener('change', syncAct);
   syncAct();
 
+  // By hand, without a linked brokerage: a portfolio, and the securities its trades name.
+  const aAlert = alertBox(), base = ctx.user?.base_currency || 'USD';
+  const newPortfolio = form('inv-new', 'New portfolio', [field('Name', input('name', 'text', { maxlength: 200, required: true })),
+    field('Currency', select('currency', CURRENCIES, base)),
+    field('Cost basis', select('cost_basis_method', [['fifo', 'First in, first out'], ['average', 'Average cost']])), submit('Add portfolio')],
+  async (v, fm) => {
+    const p = await api.post(P.slice(0, -1), v);
+    fm.elements.name.value = '';
+    note.textContent = `Portfolio ${p.name} added.`;
+    st.pid = p.id;
+    save();
+    await reloadAll();
+  }, aAlert);
+  const newSecurity = form('inv-new', 'New security', [field('Symbol', input('symbol', 'text', { maxlength: 32 })),
+    field('Name', input('name', 'text', { maxlength: 200, required: true })),
+    field('Type', select('type', ['stock', 'etf', 'mutual_fund', 'bond', 'crypto', 'cash', 'option', 'other'].map((t) => [t, fmt.label(t)]))),
+    field('Currency', select('currency', CURRENCIES, base)), submit('Add security')],
+  async (v, fm) => {
+    const sec = await api.post('/api/v1/investments', v);
+    for (const k of ['symbol', 'name']) fm.elements[k].value = '';
+    note.textContent = `Security ${sec.name} added.`;
+    await reloadAll();
+    iSel.value = sec.id;
+  }, aAlert);
+  const addBox = card('inv-add', 'Add by hand', aAlert, newPortfolio, newSecurity);
+
   const loadPortfolio = () => st.pid && Promise.all([loadPerf(), loadAlloc()]);
   async function reloadAll() {
     const had = ports.length;
@@ -136,8 +162,8 @@ export default async function render(ctx) {
   fill(root, h('h1', { text: 'Investments' }), alert, note, sumBox, ...(ports.length ? [
     card('inv-perf', 'Performance', periods, perfBox), card('inv-hold', 'Holdings', holdBox),
     card('inv-alloc', 'Allocation', field('Split by', bySel, { cls: 'inv-by' }), allocBox),
-    card('inv-trade', 'Record a trade', tAlert, trade)]
-    : [muted('No portfolios yet: link a brokerage on the Banks page.')]));
+    card('inv-trade', 'Record a trade', tAlert, trade), addBox]
+    : [muted('No portfolios yet: link a brokerage on the Banks page, or add one here.'), addBox]));
   onLive(ctx, ['portfolios.changed', 'prices.changed', 'rates.changed', 'profile.changed'], reloadAll, 600);
   await loadPortfolio();
 }
