@@ -69,6 +69,11 @@ def test_filtering_by_account_and_dates_counts_what_the_api_counts(watched, api)
                            arg=expected)
     everything = sum(t["count"] for t in api.get("/api/v1/transactions?limit=1")["totals"])
     assert everything > expected
+    # The export is of the same filter: a header and one line per transaction.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    lines = Path(download.value.path()).read_text().strip().splitlines()
+    assert len(lines) == expected + 1
     assert watched.problems == []
 
 

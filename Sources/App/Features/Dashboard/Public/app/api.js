@@ -47,15 +47,16 @@ async function raw(method, path, { query, body, contentType, accept = 'applicati
   }
 }
 
-async function request(method, path, opts = {}, asText = false) {
+async function request(method, path, opts = {}, asBlob = false) {
   const sent = token;
   let res = await raw(method, path, opts);
   // On a 401: another call may have refreshed already; else refresh once (shared) and retry.
   if (res.status === 401 && opts.auth !== false && ((token && token !== sent) || await session.refresh())) res = await raw(method, path, opts);
   if (!res.ok) throw await errorFrom(res);
   if (res.status === 204) return null;
+  if (asBlob) return res.blob(); // a large export stays out of JavaScript strings
   const text = await res.text();
-  return asText ? text : text ? JSON.parse(text) : null;
+  return text ? JSON.parse(text) : null;
 }
 
 const withBody = (method) => (path, body, options = {}) =>
@@ -68,7 +69,7 @@ export const api = {
   del: (path, options = {}) => request('DELETE', path, options),
   upload: (path, blob, contentType, options = {}) =>
     request('POST', path, { ...options, body: blob, contentType: contentType || blob.type || 'application/octet-stream' }),
-  text: (path, query, options = {}) => request('GET', path, { accept: 'text/csv, text/plain, */*', ...options, query: { ...options.query, ...query } }, true),
+  blob: (path, query, options = {}) => request('GET', path, { accept: 'text/csv, */*', ...options, query: { ...options.query, ...query } }, true),
 };
 
 function setUser(u) {

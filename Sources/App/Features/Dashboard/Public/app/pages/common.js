@@ -163,8 +163,9 @@ export const td = (cls, ...kids) => h('td', { class: cls }, ...kids);
 export const scroller = (label, table, cls = '') => h('div', { class: 'table-wrap ' + cls, attrs: { role: 'region', 'aria-label': label, tabindex: '0' } }, table);
 export const empty = (cols, text) => h('tr', {}, h('td', { class: 'empty', attrs: { colspan: cols }, text }));
 
-export function download(text, name) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' })), a = h('a', { attrs: { href: url, download: name }, hidden: true });
+// Saves text or a Blob as a file.
+export function download(data, name) {
+  const url = URL.createObjectURL(new Blob([data], { type: 'text/csv' })), a = h('a', { attrs: { href: url, download: name }, hidden: true });
   document.body.append(a);
   a.click();
   a.remove();

@@ -162,7 +162,7 @@ export default async function render(ctx) {
 
   const exportBtn = button('Export CSV', async () => {
     try {
-      download(await api.text(`${TX}/export.csv`, query()), `transactions-${fmt.todayISO()}.csv`);
+      download(await api.blob(`${TX}/export.csv`, query()), `transactions-${fmt.todayISO()}.csv`);
       note.textContent = 'Export downloaded.';
     } catch (err) { showError(alert, err); }
   }, {}, 'btn');
