@@ -139,7 +139,13 @@ export default async function render(ctx) {
       }
     }
   }
-  const refresh = () => load(true, Math.min(500, Math.max(50, items.length)));
+  // After a change elsewhere: as many rows as were shown, page by page (500 at most each), so a long
+  // scrolled list keeps its length and the reader their place.
+  async function refresh() {
+    const shown = items.length;
+    await load(true, Math.min(500, Math.max(50, shown)));
+    while (!left && cursor && items.length < shown) await load(false, Math.min(500, shown - items.length));
+  }
 
   const count = h('strong');
   const bulkCat = select('bulk_category', catOptions('Choose a category…'), '', { 'aria-label': 'Category for the selected transactions' });
