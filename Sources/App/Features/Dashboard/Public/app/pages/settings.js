@@ -23,10 +23,11 @@ export default async function render(ctx) {
   const rTable = h('table', {}, rCap, thead(['Date', 'Rate']), rBody);
   const loadRates = () => busy(rTable, async () => {
     try {
-      const items = (await api.get('/api/v1/fx-rates')).items;
-      rCap.textContent = items.length > 100 ? `The latest 100 of ${items.length.toLocaleString()}` : '';
+      // The last year's rates (the API answers at most 10,000, oldest first): the newest 100 of them.
+      const items = (await api.get('/api/v1/fx-rates', { from: fmt.addMonths(fmt.todayISO(), -12) })).items;
+      rCap.textContent = items.length > 100 ? `The latest 100 of the last year's ${items.length.toLocaleString()}` : '';
       fill(rBody, ...(items.length ? items.slice(-100).reverse().map((r) => h('tr', {},
-        td('', fmt.date(r.date)), td('', `1 ${r.base} = ${r.rate} ${r.quote}`))) : [empty(2, 'No exchange rates yet.')]));
+        td('', fmt.date(r.date)), td('', `1 ${r.base} = ${r.rate} ${r.quote}`))) : [empty(2, 'No exchange rates in the last year.')]));
     } catch (err) { showError(rAlert, err); }
   });
   const rateForm = form('st-rate', 'Add an exchange rate', [field('Date', input('date', 'date', {}, fmt.todayISO())),
