@@ -1,5 +1,6 @@
 import FinanceCore
 import Fluent
+import NIOConcurrencyHelpers
 import Vapor
 
 /// A model whose rows belong to one user, through its `user_id` column.
@@ -17,6 +18,8 @@ struct UserScope: Sendable {
     /// What this scope's writes changed; the unit of work (`LedgerWriter`) settles it before commit.
     var changes = LedgerChangeSet()
     var clock: AppClock = .system
+    /// What the units of one batch read once between them (see `BatchMemo`); nil outside a batch.
+    var memo: BatchMemo?
 
     var now: Date { clock.now() }
     var today: LocalDate { clock.today }
@@ -67,4 +70,12 @@ struct UserScope: Sendable {
         try await audit.record(.create, entityType: entityType, entityID: model.id,
                                changes: AuditChanges.between(old: nil, new: model), on: db)
     }
+}
+
+/// Read once for a whole batch of units of work (`LedgerBatch`): their bodies create, edit and
+/// delete transactions, and change neither accounts nor rules, so what one unit read of those holds
+/// for the next.
+final class BatchMemo: Sendable {
+    let accounts = NIOLockedValueBox<[UUID: LedgerAccount]>([:])
+    let categorizer = NIOLockedValueBox<Categorizer?>(nil)
 }

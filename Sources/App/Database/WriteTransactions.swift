@@ -33,8 +33,9 @@ struct WriteBusy: Error, CustomStringConvertible {
 ///   Groups take the turn (`WriterTurn`) on a connection pool of their own, so readers never queue
 ///   behind them; the busy timeout covers another process (a CLI import beside the server).
 /// - PostgreSQL runs the writes of different users side by side; one user's writers take turns, in
-///   this process before they take a connection (`UserTurns`) and across processes on the user's
-///   `data_versions` row. A serialization failure or a deadlock (40001, 40P01) is retried from the
+///   this process before they take a connection (`UserGroups`: whoever finds none of the user's groups
+///   running runs everything queued for them as one transaction, as on SQLite) and across processes
+///   on the user's `data_versions` row. A serialization failure or a deadlock (40001, 40P01) is retried from the
 ///   start, a bounded number of times.
 final class WriteTransactions: Sendable {
     /// SQLite's writer pool, or nil on PostgreSQL (and for an in-memory SQLite, whose second pool
@@ -44,11 +45,13 @@ final class WriteTransactions: Sendable {
     let turn = WriterTurn()
     /// SQLite: writers queued for the next group commit.
     let groups: GroupCommit
-    /// PostgreSQL: each user's writers in this process, one at a time.
-    let userTurns = UserTurns()
+    /// PostgreSQL: each user's writers in this process, one group at a time.
+    let userGroups = UserGroups()
     let wait: Duration
     /// How long writers held SQLite's turn, in all.
     let held = NIOLockedValueBox((writes: 0, time: Duration.zero))
+    /// SQLite: where the writer's turns went, phase by phase, when a benchmark asks (nil otherwise).
+    let phases = NIOLockedValueBox<PhaseTimes?>(nil)
     let maxAttempts = 6
     /// How long SQLite itself waits for a lock another process holds.
     static let busyTimeoutMilliseconds = 5_000
@@ -62,10 +65,20 @@ final class WriteTransactions: Sendable {
 
     func run<T: Sendable>(_ app: Application, as owner: DataOwner,
                           _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        let result = NIOLockedValueBox<T?>(nil)
+        try await run(app, as: owner, .alone { db in
+            let value = try await body(db)
+            result.withLockedValue { $0 = value }
+        })
+        guard let value = result.withLockedValue({ $0 }) else { throw GroupCommit.Lost() }
+        return value
+    }
+
+    func run(_ app: Application, as owner: DataOwner, _ work: GroupWork) async throws {
         var attempt = 1
         while true {
             do {
-                return try await once(app, as: owner, body)
+                return try await once(app, as: owner, work)
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22003" {
                 // A sum past the largest figure a numeric column holds (a balance, a day's or a
                 // month's total): the write is refused, as SQLite's checks refuse it.
@@ -85,47 +98,47 @@ final class WriteTransactions: Sendable {
         }
     }
 
-    private func once<T: Sendable>(_ app: Application, as owner: DataOwner,
-                                   _ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+    private func once(_ app: Application, as owner: DataOwner, _ work: GroupWork) async throws {
         guard isSQLite else {
             switch owner {
             case .user(let id):
                 // The user's row in `data_versions` makes writers of one user take turns across
                 // processes; in this process they queue here first, holding no connection, so
-                // writers waiting for a busy household never take the pool from readers.
-                let turn = await userTurns.enter(id)
+                // writers waiting for a busy household never take the pool from readers. Whoever
+                // finds no group of theirs running runs everything queued for the user as one.
+                let group = await userGroups.enter(id)
                 do {
-                    try await turn.acquire(within: wait)
+                    try await group.submit(within: wait, lead: { works in await Self.commitUserGroup(app, id, works) }, work)
+                    await userGroups.leave(id)
                 } catch {
-                    await userTurns.leave(id)
+                    await userGroups.leave(id)
                     throw error
                 }
-                do {
-                    let result = try await app.db.asUser(id, body)
-                    await turn.release()
-                    await userTurns.leave(id)
-                    return result
-                } catch {
-                    await turn.release()
-                    await userTurns.leave(id)
-                    throw error
-                }
-            case .system: return try await app.db.asSystem(body)
+            case .system:
+                try await app.db.asSystem { db in _ = try await Self.runWorks([work], on: db, savepoints: nil) }
             }
+            return
         }
         // SQLite: the unit queues for the next group commit and comes back once that committed.
-        let result = NIOLockedValueBox<T?>(nil)
-        try await groups.submit(within: wait, lead: { [self] works in await commitGroup(app, works) }) { db in
-            let value = try await body(db)
-            result.withLockedValue { $0 = value }
+        try await groups.submit(within: wait, lead: { [self] works in await commitGroup(app, works) }, work)
+    }
+
+    /// PostgreSQL: one user's queued units in one transaction as that user (savepoints only when
+    /// there are several).
+    private static func commitUserGroup(_ app: Application, _ userID: UUID, _ works: [GroupWork]) async -> [Result<Void, any Error>] {
+        do {
+            return try await app.db.asUser(userID) { db in
+                let savepoint: @Sendable (String) async throws -> Void = { statement in try await db.sql.raw(SQLQueryString(statement)).run() }
+                return try await runWorks(works, on: db, savepoints: works.count > 1 ? savepoint : nil)
+            }
+        } catch {
+            return works.map { _ in .failure(error) }
         }
-        guard let value = result.withLockedValue({ $0 }) else { throw GroupCommit.Lost() }
-        return value
     }
 
     /// Runs queued units in one SQLite transaction, each in a savepoint of its own: a unit that
     /// throws rolls back to its savepoint and fails alone; the others commit together, once.
-    private func commitGroup(_ app: Application, _ works: [GroupCommit.Work]) async -> [Result<Void, any Error>] {
+    private func commitGroup(_ app: Application, _ works: [GroupWork]) async -> [Result<Void, any Error>] {
         let started = ContinuousClock.now
         defer {
             let time = ContinuousClock.now - started
@@ -139,7 +152,21 @@ final class WriteTransactions: Sendable {
                 guard let base = connection as? any Database & SQLDatabase & SQLiteDatabase else {
                     preconditionFailure("the SQLite driver's connection is an SQLite database")
                 }
-                return try await Self.runGroup(works, on: base)
+                let run: @Sendable () async throws -> [Result<Void, any Error>] = {
+                    try await base.raw("BEGIN IMMEDIATE").run()
+                    let outcomes = try await Self.runWorks(works, on: SQLiteImmediateTransaction(base: base),
+                                                           savepoints: { try await base.raw(SQLQueryString($0)).run() })
+                    try await base.raw("COMMIT").run()
+                    PhaseTimes.mark("commit")
+                    return outcomes
+                }
+                do {
+                    guard let phases = self.phases.withLockedValue({ $0 }) else { return try await run() }
+                    return try await PhaseTimes.measuring(phases, adding: true, run)
+                } catch {
+                    try? await base.raw("ROLLBACK").run()
+                    throw error
+                }
             }
         } catch {
             // Nothing of the group was committed: each unit fails with the group's error (and is
@@ -148,30 +175,42 @@ final class WriteTransactions: Sendable {
         }
     }
 
-    private static func runGroup(_ works: [GroupCommit.Work],
-                                 on base: any Database & SQLDatabase & SQLiteDatabase) async throws -> [Result<Void, any Error>] {
-        try await base.raw("BEGIN IMMEDIATE").run()
-        do {
-            let transaction = SQLiteImmediateTransaction(base: base)
-            var outcomes: [Result<Void, any Error>] = []
-            for work in works {
-                try await base.raw("SAVEPOINT unit").run()
+    /// Runs a group's units in the open transaction `db`, in order: each unit complete in itself in
+    /// a savepoint of its own, each run of consecutive ledger units as one batch (`LedgerBatch`).
+    /// Without `savepoints` (a group of one) the unit's failure is the transaction's.
+    private static func runWorks(_ works: [GroupWork], on db: any Database,
+                                 savepoints: (@Sendable (String) async throws -> Void)?) async throws -> [Result<Void, any Error>] {
+        var outcomes: [Result<Void, any Error>] = []
+        var index = 0
+        while index < works.count {
+            switch works[index] {
+            case .alone(let work):
+                index += 1
+                guard let savepoint = savepoints else {
+                    try await work(db)
+                    outcomes.append(.success(()))
+                    continue
+                }
+                try await savepoint("SAVEPOINT unit")
                 do {
-                    try await work(transaction)
-                    try await base.raw("RELEASE unit").run()
+                    try await work(db)
+                    try await savepoint("RELEASE unit")
                     outcomes.append(.success(()))
                 } catch {
-                    try await base.raw("ROLLBACK TO unit").run()
-                    try await base.raw("RELEASE unit").run()
+                    try await savepoint("ROLLBACK TO unit")
+                    try await savepoint("RELEASE unit")
                     outcomes.append(.failure(error))
                 }
+            case .batched:
+                var units: [LedgerUnit] = []
+                while index < works.count, case .batched(let unit) = works[index] {
+                    units.append(unit)
+                    index += 1
+                }
+                outcomes += try await LedgerBatch.run(units, on: db, savepoints: savepoints)
             }
-            try await base.raw("COMMIT").run()
-            return outcomes
-        } catch {
-            try? await base.raw("ROLLBACK").run()
-            throw error
         }
+        return outcomes
     }
 
     /// A failure that says nothing about the write itself: another transaction was in the way.
@@ -243,7 +282,7 @@ actor WriterTurn {
 /// outcome once the group committed, and goes on while units keep arriving. A unit still queued
 /// when its bound runs out leaves with `WriteBusy`, having written nothing.
 actor GroupCommit {
-    typealias Work = @Sendable (any Database) async throws -> Void
+    typealias Work = GroupWork
     typealias Lead = @Sendable ([Work]) async -> [Result<Void, any Error>]
 
     /// A unit that finished without an outcome: cannot happen unless the group runner is wrong.
@@ -259,7 +298,7 @@ actor GroupCommit {
 
     /// Enough to share one commit among a burst of clients; small enough that the group's own
     /// units do not wait long behind each other.
-    let maxGroup = 32
+    let maxGroup = 64
     private let turn: WriterTurn
     private var queue: [Entry] = []
     private var leading = false
@@ -269,7 +308,7 @@ actor GroupCommit {
         self.turn = turn
     }
 
-    func submit(within bound: Duration, lead: @escaping Lead, _ work: @escaping Work) async throws {
+    func submit(within bound: Duration, lead: @escaping Lead, _ work: Work) async throws {
         nextID += 1
         let id = nextID
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -308,19 +347,27 @@ actor GroupCommit {
     }
 }
 
-/// A `WriterTurn` for each user with writers in this process, dropped when the last one leaves.
-actor UserTurns {
-    private var turns: [UUID: (turn: WriterTurn, users: Int)] = [:]
+/// A unit of work waiting for its group.
+enum GroupWork: Sendable {
+    /// Complete in itself: it runs in a savepoint of its own.
+    case alone(@Sendable (any Database) async throws -> Void)
+    /// A unit of the ledger that shares its end with the ledger units beside it (`LedgerBatch`).
+    case batched(LedgerUnit)
+}
 
-    func enter(_ userID: UUID) -> WriterTurn {
-        let entry = turns[userID] ?? (WriterTurn(), 0)
-        turns[userID] = (entry.turn, entry.users + 1)
-        return entry.turn
+/// PostgreSQL: a `GroupCommit` for each user with writers in this process, dropped when the last one leaves.
+actor UserGroups {
+    private var groups: [UUID: (group: GroupCommit, users: Int)] = [:]
+
+    func enter(_ userID: UUID) -> GroupCommit {
+        let entry = groups[userID] ?? (GroupCommit(turn: WriterTurn()), 0)
+        groups[userID] = (entry.group, entry.users + 1)
+        return entry.group
     }
 
     func leave(_ userID: UUID) {
-        guard let entry = turns[userID] else { return }
-        turns[userID] = entry.users > 1 ? (entry.turn, entry.users - 1) : nil
+        guard let entry = groups[userID] else { return }
+        groups[userID] = entry.users > 1 ? (entry.group, entry.users - 1) : nil
     }
 }
 

@@ -36,9 +36,10 @@ final class PhaseTimes: Sendable {
         }
     }
 
-    /// Runs `body` with its marks recorded here.
-    static func measuring<T>(_ times: PhaseTimes, _ body: () async throws -> T) async rethrows -> T {
-        times.state.withLockedValue { $0 = (ContinuousClock.now, []) }
+    /// Runs `body` with its marks recorded here; `adding` keeps what earlier runs recorded (one
+    /// run after another, never two at once).
+    static func measuring<T>(_ times: PhaseTimes, adding: Bool = false, _ body: () async throws -> T) async rethrows -> T {
+        times.state.withLockedValue { $0 = (ContinuousClock.now, adding ? $0.phases : []) }
         return try await $current.withValue(times) { try await body() }
     }
 }

@@ -85,6 +85,8 @@ struct LoadBenchmark {
         }
         console.print("  one statement's round trip on an idle server: \(LedgerBenchmark.ms([(ContinuousClock.now - tripStart) / trips], 50))")
         let heldBefore = app.writeTransactions.held.withLockedValue { $0 }
+        let phases = PhaseTimes()
+        app.writeTransactions.phases.withLockedValue { $0 = phases }
         let deadline = ContinuousClock.now + .seconds(seconds)
         let started = ContinuousClock.now
         let tallies = try await withThrowingTaskGroup(of: Tally.self) { group in
@@ -116,8 +118,11 @@ struct LoadBenchmark {
             let held = (writes: total.writes - heldBefore.writes, time: total.time - heldBefore.time)
             let share = (Double(held.time.components.seconds) + Double(held.time.components.attoseconds) / 1e18)
                 / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-            console.print("  SQLite's writer: \(held.writes.formatted()) turns, held \(Int(share * 100))% of the time, "
-                + "\(LedgerBenchmark.ms([held.writes > 0 ? held.time / held.writes : .zero], 50)) a turn on average")
+            console.print("  SQLite's writer: \(held.writes.formatted()) writes, held \(Int(share * 100))% of the time, "
+                + "\(LedgerBenchmark.ms([held.writes > 0 ? held.time / held.writes : .zero], 50)) a write on average; of which:")
+            for phase in phases.phases {
+                console.print("    \(phase.name): \(LedgerBenchmark.ms([held.writes > 0 ? phase.duration / held.writes : .zero], 50))")
+            }
         }
         console.print("  by kind: " + kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.formatted())" }.joined(separator: ", "))
         let failed = failures.values.reduce(0, +)

@@ -34,15 +34,17 @@ enum Authentication {
     /// Runs `body` for the signed-in user, in one database transaction scoped to them. A request
     /// that may write (anything but GET and HEAD) runs as one unit of work of the ledger
     /// (`LedgerWriter`); a read runs beside the writers and never waits for them.
+    /// `batched`: the write reads nothing the derived tables hold, so it may share its unit of
+    /// work's end with the user's other writes of the moment (see `LedgerWriter`).
     static func withUser<T: Sendable>(
-        _ app: Application, _ body: @escaping @Sendable (UserScope, AuthenticatedUser) async throws -> T
+        _ app: Application, batched: Bool = false, _ body: @escaping @Sendable (UserScope, AuthenticatedUser) async throws -> T
     ) async throws -> T {
         let user = try await requireUser(app)
         // Read the request's details here: task-local values do not reach into the database's transaction closure.
         let audit = AuditContext.current(userID: user.id)
         let method = RequestContext.current?.request.method
         guard method == .GET || method == .HEAD else {
-            return try await app.ledger.write(for: user.id, audit: audit) { scope in try await body(scope, user) }
+            return try await app.ledger.write(for: user.id, audit: audit, batched: batched) { scope in try await body(scope, user) }
         }
         let clock = app.clock
         return try await app.db.asUser(user.id) { db in

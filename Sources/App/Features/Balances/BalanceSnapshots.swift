@@ -88,59 +88,91 @@ enum BalanceSnapshots {
             """).run()
     }
 
-    /// A change on one day of a manual account whose history began before that day: that day's row
-    /// is summed again from that day's transactions, and every later row moves by the difference,
-    /// which it answers. A handful of rows read and one range of rows updated, whatever the size of
-    /// the ledger. Answers nil, having changed nothing, where that is not the whole story and the
-    /// history must be written again (`refresh`): an account replayed backward from a reported
-    /// balance, or a change on or before its first day of transactions.
-    static func shift(_ account: LedgerAccount, day: LocalDate, on db: any Database) async throws -> Amount? {
-        guard account.isManual else { return nil }
+    /// Changes on a few days of a manual account whose history began before the first of them: each
+    /// of those days' rows is summed again from its transactions, and every later row moves by what
+    /// the days before it moved, in all; the total it answers. A handful of rows read and one range
+    /// updated, whatever the size of the ledger or the number of days (a batch of writes on one
+    /// account lands here once). Answers nil, having changed nothing, where that is not the whole
+    /// story and the history must be written again (`refresh`): an account replayed backward from a
+    /// reported balance, or a change on or before its first day of transactions.
+    ///
+    /// Every kept row from the first day on gains what the days up to its own moved (a kept row's
+    /// new balance is its old one plus that), so a day that gains its first row is inserted with the
+    /// balance the evening before held until now, and moves with the rest.
+    static func shift(_ account: LedgerAccount, days: [LocalDate], on db: any Database) async throws -> Amount? {
+        let days = Array(Set(days)).sorted()
+        guard account.isManual, let firstDay = days.first else { return nil }
         let accountID = account.id
         let sql = db.sql
-        // In one statement: the history's first row, the ledger's first day, the day's sum and count,
-        // the day's row as kept, and the balance the evening before.
-        guard let row = try await sql.raw("""
-            SELECT (SELECT min(date) FROM balance_snapshots WHERE account_id = \(bind: accountID)) AS opening,
+        // In one statement, for each day: its sum and count, its row as kept, and the balance the
+        // evening before; with the history's first row and the ledger's first day.
+        let values = days.map { "(\(bind: $0))" as SQLQueryString }.joined(separator: ", ")
+        let rows = try await sql.raw("""
+            SELECT d.column1 AS day,
+                   (SELECT min(date) FROM balance_snapshots WHERE account_id = \(bind: accountID)) AS opening,
                    (SELECT min(date) FROM transactions WHERE account_id = \(bind: accountID)) AS first,
-                   (SELECT sum(amount) FROM transactions WHERE account_id = \(bind: accountID) AND date = \(bind: day)) AS total,
-                   (SELECT count(*) FROM transactions WHERE account_id = \(bind: accountID) AND date = \(bind: day)) AS n,
-                   (SELECT change FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date = \(bind: day)) AS kept,
-                   (SELECT current_balance FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date < \(bind: day)
+                   (SELECT sum(amount) FROM transactions WHERE account_id = \(bind: accountID) AND date = d.column1) AS total,
+                   (SELECT count(*) FROM transactions WHERE account_id = \(bind: accountID) AND date = d.column1) AS n,
+                   (SELECT change FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date = d.column1) AS kept,
+                   (SELECT current_balance FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date < d.column1
                     ORDER BY date DESC LIMIT 1) AS evening
-            """).first() else { return nil }
+            FROM (VALUES \(values)) AS d
+            """).all()
+        guard rows.count == days.count, let head = rows.first else { return nil }
         // The history starts with the opening row the day before the first transaction, which stays where it was.
-        guard let opening = try row.decode(column: "opening", as: LocalDate?.self),
-              let first = try row.decode(column: "first", as: LocalDate?.self),
-              first == opening.adding(days: 1), first < day,
-              let before = try row.decode(column: "evening", as: Amount?.self) else { return nil }
-        let count = try row.decode(column: "n", as: Int.self)
-        let total = try row.decode(column: "total", as: Amount?.self) ?? .zero
-        let kept = try row.decode(column: "kept", as: Amount?.self)
-        let change = account.type.isLiability ? total.negated : total
-        guard let balance = before.adding(change), let delta = change.subtracting(kept ?? .zero) else {
-            throw LedgerError.balanceOutOfRange
-        }
+        guard let opening = try head.decode(column: "opening", as: LocalDate?.self),
+              let first = try head.decode(column: "first", as: LocalDate?.self),
+              first == opening.adding(days: 1), first < firstDay else { return nil }
 
-        switch (kept, count) {
-        case (nil, 0): return .zero
-        case (_?, 0):
-            try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date = \(bind: day)").run()
-        case (_?, _):
-            try await sql.raw("""
-                UPDATE balance_snapshots SET current_balance = \(bind: balance), change = \(bind: change)
-                WHERE account_id = \(bind: accountID) AND date = \(bind: day)
-                """).run()
-        case (nil, _):
-            try await insert([Day(date: day, balance: balance, change: change)], of: account, on: db)
+        struct Moved { let day: LocalDate; let change: Amount; let kept: Amount?; let count: Int; let evening: Amount }
+        var moved: [Moved] = []
+        for row in rows {
+            guard let evening = try row.decode(column: "evening", as: Amount?.self) else { return nil }
+            let total = try row.decode(column: "total", as: Amount?.self) ?? .zero
+            moved.append(Moved(day: try row.decode(column: "day", as: LocalDate.self), change: account.type.isLiability ? total.negated : total,
+                               kept: try row.decode(column: "kept", as: Amount?.self), count: try row.decode(column: "n", as: Int.self),
+                               evening: evening))
         }
-        if !delta.isZero {
+        moved.sort { $0.day < $1.day }
+
+        // What each day moved, and from each day on, what every day up to it moved in all.
+        var total = Amount.zero
+        var steps: [(day: LocalDate, total: Amount)] = []
+        var inserts: [Day] = [], deletes: [LocalDate] = [], rewrites: [(day: LocalDate, change: Amount)] = []
+        for day in moved {
+            guard let delta = day.change.subtracting(day.kept ?? .zero), let sum = total.adding(delta) else {
+                throw LedgerError.balanceOutOfRange
+            }
+            switch (day.kept, day.count) {
+            case (nil, 0): continue
+            case (_?, 0): deletes.append(day.day)
+            case (_?, _): rewrites.append((day.day, day.change))
+            case (nil, _): inserts.append(Day(date: day.day, balance: day.evening, change: day.change))
+            }
+            total = sum
+            steps.append((day.day, sum))
+        }
+        if !deletes.isEmpty {
+            try await sql.raw("DELETE FROM balance_snapshots WHERE account_id = \(bind: accountID) AND date IN (\(binds: deletes))").run()
+        }
+        if !inserts.isEmpty { try await insert(inserts, of: account, on: db) }
+        var changes: SQLQueryString = "change"
+        if !rewrites.isEmpty {
+            changes = "CASE"
+            for rewrite in rewrites { changes += " WHEN date = \(bind: rewrite.day) THEN \(bind: rewrite.change)" }
+            changes += " ELSE change END"
+        }
+        var shift: SQLQueryString = "CASE"
+        for step in steps.reversed() { shift += " WHEN date >= \(bind: step.day) THEN \(bind: step.total)" }
+        shift += " ELSE \(bind: Amount.zero) END"
+        if !steps.isEmpty {
+            // Kept rows from the first day moved on (new ones hold the evening before until this moves them).
             try await sql.raw("""
-                UPDATE balance_snapshots SET current_balance = current_balance + \(bind: delta)
-                WHERE account_id = \(bind: accountID) AND date > \(bind: day)
+                UPDATE balance_snapshots SET current_balance = current_balance + \(shift), change = \(changes)
+                WHERE account_id = \(bind: accountID) AND date >= \(bind: steps[0].day)
                 """).run()
         }
-        return delta
+        return total
     }
 
     /// Rebuilds every snapshot of one user from the ledger (accounts tied to a portfolio follow its

@@ -18,16 +18,24 @@ enum EventOutbox {
     /// Writes the unit's events under ids `version * 16 + n`, and on PostgreSQL asks for a
     /// notification at commit. Every 64th version of a user also drops their events past keeping.
     static func append(_ events: [PendingEvent], userID: UUID, version: Int64, at now: Date, on db: any Database) async throws {
-        guard !events.isEmpty else { return }
+        try await append([(version, events)], userID: userID, at: now, on: db)
+    }
+
+    /// The events of several units of one user, each under its own version, in one statement.
+    static func append(_ units: [(version: Int64, events: [PendingEvent])], userID: UUID, at now: Date, on db: any Database) async throws {
         let engine = db.engine
         var rows: [SQLQueryString] = []
-        for (index, event) in events.prefix(Int(EventTypes.perUnit)).enumerated() {
-            let id = version * EventTypes.perUnit + Int64(index)
-            rows.append("(\(bind: userID), \(bind: id), \(bind: event.type), \(bind: now), \(bind: event.dataJSON)\(unsafeRaw: engine.jsonCast))")
+        for unit in units {
+            for (index, event) in unit.events.prefix(Int(EventTypes.perUnit)).enumerated() {
+                let id = unit.version * EventTypes.perUnit + Int64(index)
+                rows.append("(\(bind: userID), \(bind: id), \(bind: event.type), \(bind: now), \(bind: event.dataJSON)\(unsafeRaw: engine.jsonCast))")
+            }
         }
+        guard !rows.isEmpty else { return }
         try await db.sql.raw("INSERT INTO events (user_id, id, type, occurred_at, data) VALUES \(rows.joined(separator: ", "))").run()
         try await notify(userID, on: db)
-        if version % 64 == 0 { try await prune(userID: userID, now: now, on: db) }
+        // Every 64th version of a user (or one passed on the way) also drops their events past keeping.
+        if units.contains(where: { $0.version % 64 == 0 }) || units.count >= 64 { try await prune(userID: userID, now: now, on: db) }
     }
 
     /// PostgreSQL: wakes the user's streams in every process at commit, with no event written.

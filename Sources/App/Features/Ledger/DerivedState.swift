@@ -33,15 +33,17 @@ enum DerivedState {
         // 1. Balances and snapshots. An account tied to a portfolio is worth what the portfolio is
         // worth, whatever its ledger: step 3 values it.
         let merged = LedgerChange.merged(pending.transactions + pending.histories.map { LedgerChange(accountID: $0) })
+        let singleDays = LedgerChange.singleDays(pending.transactions)
         if !merged.isEmpty {
             let accounts = try await LedgerAccount.read(merged.map(\.accountID), in: scope)
             let byID = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
             for change in merged where !tied.contains(change.accountID) {
                 // A deleted account took its snapshots with it.
                 guard var account = byID[change.accountID] else { continue }
-                // One day changed: that day's row, and every later one moved by the difference.
-                if let days = change.days, days.lowerBound == days.upperBound,
-                   let delta = try await BalanceSnapshots.shift(account, day: days.lowerBound, on: scope.db) {
+                // A few days changed (one write, or a batch of them): those days' rows, and every
+                // later one moved by the difference.
+                if change.days != nil, let days = singleDays[change.accountID],
+                   let delta = try await BalanceSnapshots.shift(account, days: days, on: scope.db) {
                     if try LedgerBalances.move(&account, by: delta) { try await account.saveBalance(in: scope) }
                     continue
                 }
@@ -68,7 +70,13 @@ enum DerivedState {
             try await MonthTotals.refresh(userID: scope.userID, merged.map { MonthTotals.Span(accountID: $0.accountID, days: $0.days) }, on: scope.db)
         }
         if !pending.relabeled.isEmpty {
-            try await DailyTotals.refresh(userID: scope.userID, around: pending.relabeled.map(\.days), on: scope.db)
+            // A category or pending flag moves no transfer pair: the days themselves are summed again.
+            let days = pending.relabeled.compactMap(\.days)
+            if days.count == pending.relabeled.count, days.allSatisfy({ $0.lowerBound == $0.upperBound }) {
+                try await DailyTotals.refresh(userID: scope.userID, days: Set(days.map(\.lowerBound)), on: scope.db)
+            } else {
+                try await DailyTotals.refresh(userID: scope.userID, around: pending.relabeled.map(\.days), on: scope.db)
+            }
             PhaseTimes.mark("daily totals")
             try await MonthTotals.refresh(userID: scope.userID, pending.relabeled, on: scope.db)
         }
@@ -93,6 +101,7 @@ enum DerivedState {
                 try await PortfolioAccounts.revalue(portfolio, in: scope)
             }
         }
+        PhaseTimes.mark("accounts tied to portfolios")
     }
 
     /// Rebuilds every derived table of one user from the ledger, as `finance snapshots rebuild` and

@@ -52,8 +52,11 @@ struct LedgerAccount: Sendable, Equatable {
     }
 
     /// The user's account with this id; `not_found` for anyone else's, as for one that does not exist.
+    /// In a batch of units (`LedgerBatch`), whose bodies change no account, each account is read once.
     static func find(_ id: UUID, in scope: UserScope) async throws -> LedgerAccount {
+        if let known = scope.memo?.accounts.withLockedValue({ $0[id] }) { return known }
         guard let account = try await read([id], in: scope).first else { throw APIError.notFound("account") }
+        scope.memo?.accounts.withLockedValue { $0[id] = account }
         return account
     }
 

@@ -16,6 +16,21 @@ struct LedgerChange: Sendable, Hashable {
 
     init(accountID: UUID, day: LocalDate) { self.init(accountID: accountID, days: day...day) }
 
+    /// For each account whose every change fell on one day, those days (at most `limit` of them):
+    /// what a batch of single writes touched, day by day rather than as one span.
+    static func singleDays(_ changes: [LedgerChange], limit: Int = 256) -> [UUID: [LocalDate]] {
+        var days: [UUID: Set<LocalDate>] = [:]
+        var spans: Set<UUID> = []
+        for change in changes {
+            guard let range = change.days, range.lowerBound == range.upperBound else {
+                spans.insert(change.accountID)
+                continue
+            }
+            days[change.accountID, default: []].insert(range.lowerBound)
+        }
+        return days.filter { !spans.contains($0.key) && $0.value.count <= limit }.mapValues { $0.sorted() }
+    }
+
     /// One change per account, covering every day any of them touched.
     static func merged(_ changes: [LedgerChange]) -> [LedgerChange] {
         var byAccount: [UUID: LedgerChange] = [:]

@@ -132,6 +132,21 @@ final class LedgerChangeSet: Sendable {
         }
     }
 
+    /// Takes over what `other` has pending (a batch settles its units' changes at once).
+    func absorb(_ other: LedgerChangeSet) {
+        let theirs = other.takePending()
+        state.withLockedValue { state in
+            state.pending.transactions += theirs.transactions
+            state.pending.inserted += theirs.inserted
+            state.pending.insertOnly = state.pending.insertOnly && theirs.insertOnly
+            state.pending.histories.formUnion(theirs.histories)
+            state.pending.relabeled += theirs.relabeled
+            state.pending.portfolios.formUnion(theirs.portfolios)
+            state.pending.prices.formUnion(theirs.prices)
+            state.pending.rates = state.pending.rates || theirs.rates
+        }
+    }
+
     var hasPending: Bool { state.withLockedValue { !$0.pending.isEmpty } }
     var summary: Summary { state.withLockedValue { $0.summary } }
 }

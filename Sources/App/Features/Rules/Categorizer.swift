@@ -7,10 +7,14 @@ import SQLKit
 struct Categorizer: Sendable {
     let rules: RuleSet
 
+    /// In a batch of units (`LedgerBatch`), whose bodies change no rule, the rules are read once.
     static func load(in scope: UserScope) async throws -> Categorizer {
+        if let known = scope.memo?.categorizer.withLockedValue({ $0 }) { return known }
         // Made-first order breaks priority ties; ids are time-ordered.
         let stored = try await scope.query(Rule.self).sort(\.$priority).sort(\.$id).all()
-        return Categorizer(rules: RuleSet(stored.map(\.domain)))
+        let categorizer = Categorizer(rules: RuleSet(stored.map(\.domain)))
+        scope.memo?.categorizer.withLockedValue { $0 = categorizer }
+        return categorizer
     }
 
     /// The category a new transaction gets when nobody chose one: a rule's, or `fallback`.

@@ -69,7 +69,7 @@ extension APIHandler {
               let description = fields.description else { throw APIError.validation(form.problems) }
         let (merchant, detailed, notes, category, authorizedDate) = (fields.merchant, fields.detailed, fields.notes, fields.category, fields.authorizedDate)
 
-        let transaction = try await Authentication.withUser(app) { scope, _ in
+        let transaction = try await Authentication.withUser(app, batched: true) { scope, _ in
             // Somebody else's account is as unknown as one that does not exist.
             let account = try await LedgerAccount.find(accountID, in: scope)
             if let currency, currency != account.currency {
@@ -127,7 +127,7 @@ extension APIHandler {
         let (accountID, date, authorizedDate, amount, description) = (fields.accountID, fields.date, fields.authorizedDate, fields.amount, fields.description)
         let (merchant, detailed, notes, category) = (fields.merchant, fields.detailed, fields.notes, fields.category)
 
-        let transaction = try await Authentication.withUser(app) { scope, _ in
+        let transaction = try await Authentication.withUser(app, batched: true) { scope, _ in
             let was = try await TransactionRecord.find(id, in: scope)
             var transaction = was
             if let accountID, accountID != transaction.accountID {
@@ -170,7 +170,7 @@ extension APIHandler {
 
     func deleteTransaction(_ input: Operations.DeleteTransaction.Input) async throws -> Operations.DeleteTransaction.Output {
         let id = try PathID.parse(input.path.id)
-        try await Authentication.withUser(app) { scope, _ in
+        try await Authentication.withUser(app, batched: true) { scope, _ in
             let transaction = try await scope.find(Transaction.self, id, name: "transaction")
             try await scope.delete(transaction, entityType: "transaction", view: TransactionRepresentation.auditView)
             scope.changes.transactionsChanged(in: transaction.accountID, days: transaction.date...transaction.date)

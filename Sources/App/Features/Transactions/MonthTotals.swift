@@ -49,7 +49,9 @@ enum MonthTotals {
         })
     }
 
-    /// Sums the months that `spans` touch again from the ledger.
+    /// Sums the months that `spans` touch again from the ledger: for each account, exactly the months
+    /// its spans touch (runs of months apart from each other stay apart: a batch of writes on days
+    /// far apart sums a few months, not every month between them).
     static func refresh(userID: UUID, _ spans: [Span], on db: any Database) async throws {
         for span in merged(spans) {
             var kept: SQLQueryString = "user_id = \(bind: userID)"
@@ -58,10 +60,12 @@ enum MonthTotals {
                 kept += " AND account_id = \(bind: account)"
                 ledger += " AND account_id = \(bind: account)"
             }
-            if let days = span.days {
-                let first = days.lowerBound.startOfMonth, last = days.upperBound.startOfMonth
-                kept += " AND month >= \(bind: first) AND month <= \(bind: last)"
-                ledger += " AND date >= \(bind: first) AND date <= \(bind: last.endOfMonth)"
+            if span.days != nil {
+                let runs = monthRuns(spans.filter { $0.accountID == span.accountID || span.accountID == nil }.compactMap(\.days))
+                kept += " AND (" + runs.map { "(month >= \(bind: $0.lowerBound) AND month <= \(bind: $0.upperBound))" as SQLQueryString }
+                    .joined(separator: " OR ") + ")"
+                ledger += " AND (" + runs.map { "(date >= \(bind: $0.lowerBound) AND date <= \(bind: $0.upperBound.endOfMonth))" as SQLQueryString }
+                    .joined(separator: " OR ") + ")"
             }
             let month = SQLQueryString(db.engine.monthStart(of: "date"))
             try await db.sql.raw("DELETE FROM month_totals WHERE \(kept)").run()
@@ -73,6 +77,21 @@ enum MonthTotals {
                 GROUP BY user_id, account_id, \(month), category, pending, currency
                 """).run()
         }
+    }
+
+    /// The months `ranges` touch, as runs of consecutive months (first day of the first month to the
+    /// first day of the last); past `limit` runs, one run from the first month to the last.
+    static func monthRuns(_ ranges: [ClosedRange<LocalDate>], limit: Int = 32) -> [ClosedRange<LocalDate>] {
+        var runs: [ClosedRange<LocalDate>] = []
+        for range in ranges.map({ $0.lowerBound.startOfMonth...$0.upperBound.startOfMonth }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = runs.last, range.lowerBound <= last.upperBound.endOfMonth.adding(days: 1) {
+                runs[runs.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                runs.append(range)
+            }
+        }
+        guard runs.count > limit, let first = runs.first, let last = runs.last else { return runs }
+        return [first.lowerBound...last.upperBound]
     }
 
     /// One span per account covering every day any of its spans touched; a span of every account
