@@ -343,6 +343,22 @@ struct BalanceTests {
         }
     }
 
+    @Test("New rows far apart are paired in regions of their own; rows near enough for a pair to span them share one")
+    func transferRegions() throws {
+        let window = TransferMatcher.window
+        let day = try #require(LocalDate(year: 2024, month: 3, day: 1))
+        // Candidates are read `window` days beyond each region: regions stay apart only while no pair can span them.
+        #expect(TransferFlags.regions(around: [day, day.adding(days: 5 * window)], window: window)
+                == [day.adding(days: -window)...day.adding(days: 6 * window)])
+        #expect(TransferFlags.regions(around: [day.adding(days: 5 * window + 1), day, day], window: window)
+                == [day.adding(days: -window)...day.adding(days: window),
+                    day.adding(days: 4 * window + 1)...day.adding(days: 6 * window + 1)])
+        let scattered = (0..<100).map { day.adding(days: $0 * 10 * window) }
+        #expect(TransferFlags.regions(around: scattered, window: window, limit: 64)
+                == [day.adding(days: -window)...day.adding(days: 990 * window + window)])
+        #expect(TransferFlags.regions(around: [], window: window).isEmpty)
+    }
+
     /// Each transaction's transfer flag, by its day and amount (unique in the tests that use it).
     static func transferFlags(_ app: Application) async throws -> [String: Bool] {
         try await app.db.asSystem { db in

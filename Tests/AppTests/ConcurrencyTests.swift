@@ -274,7 +274,7 @@ struct ConcurrencyTests {
             }
             for (index, outcome) in outcomes.enumerated() {
                 if index % 3 == 0 {
-                    #expect(outcome.status == 422 && outcome.code == "validation_failed", "\(index): \(outcome.status)")
+                    #expect(outcome.status == 422 && outcome.code == "validation_failed", "\(index): \(outcome.status) \(outcome.code ?? "")")
                 } else {
                     #expect(outcome.status == 201, "\(index): \(outcome.status) \(outcome.code ?? "")")
                 }

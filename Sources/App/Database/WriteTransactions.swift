@@ -83,6 +83,9 @@ final class WriteTransactions: Sendable {
                 // A sum past the largest figure a numeric column holds (a balance, a day's or a
                 // month's total): the write is refused, as SQLite's checks refuse it.
                 throw LedgerError.balanceOutOfRange
+            } catch let error as SQLiteError where Self.isSumOutOfRange(error) {
+                // SQLite: the same, caught by the range check of a balance or a total.
+                throw LedgerError.balanceOutOfRange
             } catch let error as PostgresDecodingError where error.targetType == Amount?.self || error.targetType == Amount.self {
                 // A sum of the ledger read back that no amount can hold (every stored amount has at
                 // most four places, so range is the only way a sum of them fails to be one).
@@ -211,6 +214,13 @@ final class WriteTransactions: Sendable {
             }
         }
         return outcomes
+    }
+
+    /// SQLite keeps money as integer units, with a check that each figure stays within the range of
+    /// PostgreSQL's column: a balance or a day's or month's total past it breaks that check.
+    static func isSumOutOfRange(_ error: SQLiteError) -> Bool {
+        guard case .constraintCheckFailed = error.reason, error.message.hasSuffix("_range") else { return false }
+        return ["accounts_", "balance_snapshots_", "daily_totals_", "month_totals_"].contains { error.message.contains("failed: " + $0) }
     }
 
     /// A failure that says nothing about the write itself: another transaction was in the way.

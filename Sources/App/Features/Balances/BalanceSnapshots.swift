@@ -140,7 +140,9 @@ enum BalanceSnapshots {
         var steps: [(day: LocalDate, total: Amount)] = []
         var inserts: [Day] = [], deletes: [LocalDate] = [], rewrites: [(day: LocalDate, change: Amount)] = []
         for day in moved {
-            guard let delta = day.change.subtracting(day.kept ?? .zero), let sum = total.adding(delta) else {
+            // The day's balance after the change: what it was (the evening before and its kept change), moved.
+            guard let delta = day.change.subtracting(day.kept ?? .zero), let sum = total.adding(delta),
+                  day.count == 0 || day.evening.adding(day.kept ?? .zero)?.adding(sum) != nil else {
                 throw LedgerError.balanceOutOfRange
             }
             switch (day.kept, day.count) {

@@ -45,7 +45,7 @@ enum TransferFlags {
                 """).all()
             candidates += try inflows.map(Candidate.init).filter { matched.contains(Money($0.amount, $0.currency)) }
         }
-        return try await apply(candidates, within: inner, on: db)
+        return try await apply(candidates, within: inner.map { [$0] }, on: db)
     }
 
     /// After a write that only inserted `inserted`: the same flags, with work in proportion to the new
@@ -57,12 +57,13 @@ enum TransferFlags {
     static func refresh(userID: UUID, inserted: [NewTransactionRow], on db: any Database) async throws -> Set<LocalDate> {
         let window = TransferMatcher.window
         let rows = inserted.filter { !$0.amount.isZero }
-        guard let first = rows.map(\.date).min(), let last = rows.map(\.date).max() else { return [] }
-        let inner = first.adding(days: -window)...last.adding(days: window)
-        let filter: SQLQueryString = """
-            user_id = \(bind: userID) AND date >= \(bind: inner.lowerBound.adding(days: -window)) \
-            AND date <= \(bind: inner.upperBound.adding(days: window))
-            """
+        // Rows far apart (a batch of writes across a year) are read around each cluster of days, not
+        // across everything between.
+        let regions = regions(around: rows.map(\.date), window: window)
+        guard !regions.isEmpty else { return [] }
+        let filter: SQLQueryString = "user_id = \(bind: userID) AND (" + regions.map { region in
+            "(date >= \(bind: region.lowerBound.adding(days: -window)) AND date <= \(bind: region.upperBound.adding(days: window)))" as SQLQueryString
+        }.joined(separator: " OR ") + ")"
 
         // The new rows by class and side, in date order.
         var newRows: [ClassSide: [(date: LocalDate, accountID: UUID)]] = [:]
@@ -99,7 +100,25 @@ enum TransferFlags {
         let classAmounts = Set(active.flatMap { [$0.amount, $0.amount.negated] })
         let classRows = try await db.sql.raw("SELECT \(columns) FROM transactions WHERE \(filter) AND \(amountIn(classAmounts, db))").all()
         let classes = try classRows.map(Candidate.init).filter { active.contains(Money($0.amount.magnitude, $0.currency)) }
-        return try await apply(classes, within: inner, on: db)
+        return try await apply(classes, within: regions, on: db)
+    }
+
+    /// The days whose flags new rows on `days` can change (each day and `window` days either side), as
+    /// separate regions where they lie far enough apart that no pair can span two of them (each
+    /// region's candidates, `window` days wider again, end more than `window` days before the next
+    /// one's begin); past `limit` regions, one from the first day to the last.
+    static func regions(around days: [LocalDate], window: Int, limit: Int = 64) -> [ClosedRange<LocalDate>] {
+        var regions: [ClosedRange<LocalDate>] = []
+        for day in Set(days).sorted() {
+            let region = day.adding(days: -window)...day.adding(days: window)
+            if let last = regions.last, region.lowerBound.adding(days: -window) <= last.upperBound.adding(days: 2 * window) {
+                regions[regions.count - 1] = last.lowerBound...region.upperBound
+            } else {
+                regions.append(region)
+            }
+        }
+        guard regions.count > limit, let first = regions.first, let last = regions.last else { return regions }
+        return [first.lowerBound...last.upperBound]
     }
 
     private static let columns: SQLQueryString = "id, account_id, date, amount, currency, is_transfer"
@@ -141,9 +160,9 @@ enum TransferFlags {
         }
     }
 
-    /// Pairs `candidates` and writes the flags that changed of those dated within `inner` (of all of them
+    /// Pairs `candidates` and writes the flags that changed of those dated within `inner`'s ranges (of all of them
     /// when nil); answers the days those are on.
-    private static func apply(_ candidates: [Candidate], within inner: ClosedRange<LocalDate>?, on db: any Database) async throws -> Set<LocalDate> {
+    private static func apply(_ candidates: [Candidate], within inner: [ClosedRange<LocalDate>]?, on db: any Database) async throws -> Set<LocalDate> {
         var entries: [TransferMatcher.Entry] = []
         var flagged: [String: (date: LocalDate, flag: Bool)] = [:]
         for candidate in candidates {
@@ -155,7 +174,7 @@ enum TransferFlags {
         let paired = TransferMatcher.pairedIDs(entries, window: TransferMatcher.window)
         var set: [UUID] = [], clear: [UUID] = []
         var days: Set<LocalDate> = []
-        for (id, state) in flagged where inner.map({ $0.contains(state.date) }) ?? true {
+        for (id, state) in flagged where inner.map({ $0.contains { $0.contains(state.date) } }) ?? true {
             let should = paired.contains(id)
             guard should != state.flag, let uuid = UUID(uuidString: id) else { continue }
             if should { set.append(uuid) } else { clear.append(uuid) }
