@@ -23,7 +23,8 @@ struct HTTPTests {
         try await withTestApp(backend) { app in
             try await app.testing().test(.GET, "/health/live") { response async throws in
                 #expect(response.status == .ok)
-                #expect(response.body.string.contains(#""status" : "ok""#))
+                struct Live: Decodable { let status: String }
+                #expect(try JSONDecoder().decode(Live.self, from: Data(response.body.readableBytesView)).status == "ok")
             }
             try await app.testing().test(.GET, "/health/ready") { response async throws in
                 #expect(response.status == .ok)
