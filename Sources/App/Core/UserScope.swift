@@ -78,4 +78,6 @@ struct UserScope: Sendable {
 final class BatchMemo: Sendable {
     let accounts = NIOLockedValueBox<[UUID: LedgerAccount]>([:])
     let categorizer = NIOLockedValueBox<Categorizer?>(nil)
+    /// The units' audit events, written together as the batch ends.
+    let audits = AuditBuffer()
 }

@@ -1,6 +1,8 @@
 import FinanceCore
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
+import SQLKit
 import Vapor
 
 /// Who is acting, from where, in which request: what every audit event records besides the change.
@@ -19,6 +21,10 @@ struct AuditContext: Sendable {
 
     let userAgent: String?
 
+    /// In a batch of units of work (`LedgerBatch`): where events wait, to be written together as the
+    /// batch ends. Nil: each event is written as it is recorded.
+    var pending: AuditBuffer?
+
     init(userID: UUID?, requestID: String?, clientAddress: String?, userAgent: String? = nil) {
         self.userID = userID
         self.requestID = requestID
@@ -27,7 +33,9 @@ struct AuditContext: Sendable {
     }
 
     func forUser(_ userID: UUID?) -> AuditContext {
-        AuditContext(userID: userID, requestID: requestID, clientAddress: clientAddress, userAgent: userAgent)
+        var context = AuditContext(userID: userID, requestID: requestID, clientAddress: clientAddress, userAgent: userAgent)
+        context.pending = pending
+        return context
     }
 
     /// Writes one event on `db`, which should be the transaction making the change, so both land or neither does.
@@ -36,12 +44,23 @@ struct AuditContext: Sendable {
         // One statement with plain binds: every write records an event, inside the writer's turn.
         let changes = try changes.flatMap { $0.isEmpty ? nil : String(decoding: try Self.encoder.encode($0), as: UTF8.self) }
         let engine = db.engine
-        try await db.sql.raw("""
-            INSERT INTO audit_events (id, user_id, action, entity_type, entity_id, changes, request_id, client_address, created_at)
-            VALUES (\(bind: UUID.timeOrdered()), \(bind: explicitUser ?? userID), \(bind: action.rawValue)\(unsafeRaw: engine.cast(to: .auditAction)),
-                    \(bind: entityType), \(bind: entityID), \(bind: changes)\(unsafeRaw: engine.jsonCast), \(bind: requestID),
-                    \(bind: clientAddress), \(bind: Date()))
-            """).run()
+        let row: SQLQueryString = """
+            (\(bind: UUID.timeOrdered()), \(bind: explicitUser ?? userID), \(bind: action.rawValue)\(unsafeRaw: engine.cast(to: .auditAction)),
+             \(bind: entityType), \(bind: entityID), \(bind: changes)\(unsafeRaw: engine.jsonCast), \(bind: requestID),
+             \(bind: clientAddress), \(bind: Date()))
+            """
+        if let pending {
+            pending.rows.withLockedValue { $0.append(row) }
+            return
+        }
+        try await Self.insert([row], on: db)
+    }
+
+    /// Writes audit events' rows, a few hundred to a statement.
+    static func insert(_ rows: [SQLQueryString], on db: any Database) async throws {
+        try await db.sql.runInChunks(rows, row: { $0 }, statement: { values in
+            "INSERT INTO audit_events (id, user_id, action, entity_type, entity_id, changes, request_id, client_address, created_at) VALUES \(values)"
+        })
     }
 
     private static let encoder: JSONEncoder = {
@@ -114,5 +133,20 @@ enum AuditChanges {
             }
         }
         return result
+    }
+}
+
+/// Audit events a batch of units of work recorded and has not written yet (see `AuditContext.pending`).
+final class AuditBuffer: Sendable {
+    let rows = NIOLockedValueBox<[SQLQueryString]>([])
+
+    /// Writes what waits, and empties the buffer.
+    func flush(on db: any Database) async throws {
+        let rows = self.rows.withLockedValue { rows in
+            defer { rows = [] }
+            return rows
+        }
+        guard !rows.isEmpty else { return }
+        try await AuditContext.insert(rows, on: db)
     }
 }

@@ -18,24 +18,36 @@ enum EventOutbox {
     /// Writes the unit's events under ids `version * 16 + n`, and on PostgreSQL asks for a
     /// notification at commit. Every 64th version of a user also drops their events past keeping.
     static func append(_ events: [PendingEvent], userID: UUID, version: Int64, at now: Date, on db: any Database) async throws {
-        try await append([(version, events)], userID: userID, at: now, on: db)
+        try await append([UnitEvents(userID: userID, version: version, events: events)], at: now, on: db)
     }
 
-    /// The events of several units of one user, each under its own version, in one statement.
-    static func append(_ units: [(version: Int64, events: [PendingEvent])], userID: UUID, at now: Date, on db: any Database) async throws {
+    /// One unit of work's events: whose, and the version the unit made.
+    struct UnitEvents: Sendable {
+        let userID: UUID
+        let version: Int64
+        let events: [PendingEvent]
+    }
+
+    /// The events of several units (of one user or several), each under its own version, in one statement.
+    static func append(_ units: [UnitEvents], at now: Date, on db: any Database) async throws {
         let engine = db.engine
         var rows: [SQLQueryString] = []
-        for unit in units {
+        var users: [UUID] = [], pruned: Set<UUID> = []
+        for unit in units where !unit.events.isEmpty {
+            if !users.contains(unit.userID) { users.append(unit.userID) }
+            // Every 64th version of a user also drops their events past keeping.
+            if unit.version % 64 == 0 { pruned.insert(unit.userID) }
             for (index, event) in unit.events.prefix(Int(EventTypes.perUnit)).enumerated() {
                 let id = unit.version * EventTypes.perUnit + Int64(index)
-                rows.append("(\(bind: userID), \(bind: id), \(bind: event.type), \(bind: now), \(bind: event.dataJSON)\(unsafeRaw: engine.jsonCast))")
+                rows.append("(\(bind: unit.userID), \(bind: id), \(bind: event.type), \(bind: now), \(bind: event.dataJSON)\(unsafeRaw: engine.jsonCast))")
             }
         }
         guard !rows.isEmpty else { return }
-        try await db.sql.raw("INSERT INTO events (user_id, id, type, occurred_at, data) VALUES \(rows.joined(separator: ", "))").run()
-        try await notify(userID, on: db)
-        // Every 64th version of a user (or one passed on the way) also drops their events past keeping.
-        if units.contains(where: { $0.version % 64 == 0 }) || units.count >= 64 { try await prune(userID: userID, now: now, on: db) }
+        try await db.sql.runInChunks(rows, of: 200, row: { $0 }, statement: { values in
+            "INSERT INTO events (user_id, id, type, occurred_at, data) VALUES \(values)"
+        })
+        for user in users { try await notify(user, on: db) }
+        for user in users where pruned.contains(user) { try await prune(userID: user, now: now, on: db) }
     }
 
     /// PostgreSQL: wakes the user's streams in every process at commit, with no event written.

@@ -24,22 +24,17 @@ enum DerivedState {
     }
 
     private static func apply(_ pending: LedgerChangeSet.Pending, in scope: UserScope) async throws {
-        // Portfolios tied to an account, as (portfolio, account): plain rows, since every unit of work asks.
-        let tiedPortfolios = try await scope.db.sql.raw("""
-            SELECT id, account_id FROM portfolios WHERE user_id = \(bind: scope.userID) AND account_id IS NOT NULL
-            """).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "account_id", as: UUID.self)) }
-        let tied = Set(tiedPortfolios.map(\.1))
-
         // 1. Balances and snapshots. An account tied to a portfolio is worth what the portfolio is
         // worth, whatever its ledger: step 3 values it.
         let merged = LedgerChange.merged(pending.transactions + pending.histories.map { LedgerChange(accountID: $0) })
         let singleDays = LedgerChange.singleDays(pending.transactions)
         if !merged.isEmpty {
-            let accounts = try await LedgerAccount.read(merged.map(\.accountID), in: scope)
-            let byID = Dictionary(uniqueKeysWithValues: accounts.map { ($0.id, $0) })
-            for change in merged where !tied.contains(change.accountID) {
+            let accounts = try await LedgerAccount.readWithTies(merged.map(\.accountID), in: scope)
+            let byID = Dictionary(uniqueKeysWithValues: accounts.map { ($0.account.id, $0) })
+            for change in merged {
                 // A deleted account took its snapshots with it.
-                guard var account = byID[change.accountID] else { continue }
+                guard let (found, tied) = byID[change.accountID], !tied else { continue }
+                var account = found
                 // A few days changed (one write, or a batch of them): those days' rows, and every
                 // later one moved by the difference.
                 if change.days != nil, let days = singleDays[change.accountID],
@@ -82,7 +77,13 @@ enum DerivedState {
         }
         PhaseTimes.mark("month totals")
 
-        // 3. Accounts tied to a portfolio.
+        // 3. Accounts tied to a portfolio, as (portfolio, account): read only when some valuation moved.
+        guard !pending.portfolios.isEmpty || pending.rates || !pending.prices.isEmpty else {
+            return PhaseTimes.mark("accounts tied to portfolios")
+        }
+        let tiedPortfolios = try await scope.db.sql.raw("""
+            SELECT id, account_id FROM portfolios WHERE user_id = \(bind: scope.userID) AND account_id IS NOT NULL
+            """).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "account_id", as: UUID.self)) }
         var revalue = pending.portfolios
         if pending.rates {
             revalue.formUnion(tiedPortfolios.map(\.0))

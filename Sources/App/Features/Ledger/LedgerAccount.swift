@@ -51,6 +51,18 @@ struct LedgerAccount: Sendable, Equatable {
             """).all().map(LedgerAccount.init(row:))
     }
 
+    /// As `read`, with whether each account is tied to a portfolio (then the portfolio values it,
+    /// whatever its ledger): what the unit of work settles from, in one statement.
+    static func readWithTies(_ ids: [UUID], in scope: UserScope) async throws -> [(account: LedgerAccount, tied: Bool)] {
+        guard !ids.isEmpty else { return [] }
+        let type = scope.db.engine.text(ofEnum: "type")
+        return try await scope.db.sql.raw("""
+            SELECT id, user_id, \(unsafeRaw: type) AS type, currency, opening_balance, current_balance, created_at, plaid_connection_id,
+                   EXISTS (SELECT 1 FROM portfolios WHERE portfolios.account_id = accounts.id) AS tied
+            FROM accounts WHERE user_id = \(bind: scope.userID) AND id IN (\(binds: ids))
+            """).all().map { (try LedgerAccount(row: $0), try $0.decode(column: "tied", as: Bool.self)) }
+    }
+
     /// The user's account with this id; `not_found` for anyone else's, as for one that does not exist.
     /// In a batch of units (`LedgerBatch`), whose bodies change no account, each account is read once.
     static func find(_ id: UUID, in scope: UserScope) async throws -> LedgerAccount {

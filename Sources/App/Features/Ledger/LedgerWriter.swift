@@ -76,6 +76,8 @@ final class LedgerUnit: Sendable {
     }
 
     fileprivate func runBody(on db: any Database, memo: BatchMemo?) async throws {
+        var audit = self.audit
+        audit.pending = memo?.audits
         try await body(UserScope(userID: userID, db: db, audit: audit, changes: changes, clock: clock, memo: memo))
     }
 
@@ -99,7 +101,7 @@ enum LedgerBatch {
         guard let savepoint = savepoints else {
             try await reserve(units, on: db)
             for unit in units { try await unit.runBody(on: db, memo: nil) }
-            try await end(units, on: db)
+            try await end(units, memo: nil, on: db)
             return units.map { _ in .success(()) }
         }
         try await savepoint("SAVEPOINT batch")
@@ -111,7 +113,7 @@ enum LedgerBatch {
             let memo = BatchMemo()
             for unit in units { try await unit.runBody(on: db, memo: memo) }
             PhaseTimes.mark("units' own statements")
-            try await end(units, on: db)
+            try await end(units, memo: memo, on: db)
             try await savepoint("RELEASE batch")
             return units.map { _ in .success(()) }
         } catch where units.count > 1 {
@@ -126,6 +128,7 @@ enum LedgerBatch {
         var outcomes: [Result<Void, any Error>] = []
         for unit in units {
             try await savepoint("SAVEPOINT unit")
+            let audited = memo.audits.rows.withLockedValue { $0.count }
             do {
                 try await unit.runBody(on: db, memo: memo)
                 try await savepoint("RELEASE unit")
@@ -133,6 +136,8 @@ enum LedgerBatch {
             } catch {
                 try await savepoint("ROLLBACK TO unit")
                 try await savepoint("RELEASE unit")
+                // What it recorded goes with it.
+                memo.audits.rows.withLockedValue { $0.removeSubrange(audited...) }
                 outcomes.append(.failure(error))
             }
         }
@@ -141,7 +146,7 @@ enum LedgerBatch {
         do {
             // Nothing landed: the versions do not move either.
             guard !landed.isEmpty else { throw Regroup() }
-            try await end(landed, on: db)
+            try await end(landed, memo: memo, on: db)
             try await savepoint("RELEASE batch")
             return outcomes
         } catch {
@@ -155,29 +160,34 @@ enum LedgerBatch {
     /// Raises each user's version once for each of their units, first thing (on PostgreSQL, their
     /// turn across processes), and gives each unit its own version, in order.
     private static func reserve(_ units: [LedgerUnit], on db: any Database) async throws {
-        for (userID, mine) in byUser(units) {
-            let top = try await DataVersions.bump(userID, by: mine.count, now: mine[0].clock.now(), on: db)
+        let users = byUser(units)
+        let tops = try await DataVersions.bump(users.map { ($0.0, $0.1.count) }, now: units[0].clock.now(), on: db)
+        for (userID, mine) in users {
+            guard let top = tops[userID] else { throw DataVersions.DataVersionError.notRaised }
             for (index, unit) in mine.enumerated() { unit.start(version: top - Int64(mine.count - 1 - index)) }
         }
         PhaseTimes.mark("versions")
     }
 
-    /// For each user: the derived tables from every unit's changes at once, then each unit's events.
-    private static func end(_ units: [LedgerUnit], on db: any Database) async throws {
+    /// The units' audit events; for each user, the derived tables from every unit's changes at once;
+    /// then every unit's events.
+    private static func end(_ units: [LedgerUnit], memo: BatchMemo?, on db: any Database) async throws {
+        try await memo?.audits.flush(on: db)
+        var events: [EventOutbox.UnitEvents] = []
         for (userID, mine) in byUser(units) {
             let merged = LedgerChangeSet()
             for unit in mine { merged.absorb(unit.changes) }
             let scope = UserScope(userID: userID, db: db, audit: mine[0].audit, changes: merged, clock: mine[0].clock)
             try await scope.settle()
-            var events: [(version: Int64, events: [PendingEvent])] = []
             for unit in mine {
                 let summary = unit.changes.summary
-                events.append((unit.version, EventTypes.events(for: summary, emitted: summary.emitted)))
+                events.append(EventOutbox.UnitEvents(userID: userID, version: unit.version,
+                                                     events: EventTypes.events(for: summary, emitted: summary.emitted)))
                 unit.ended(LedgerCommit(userID: userID, version: unit.version, changes: summary))
             }
-            try await EventOutbox.append(events, userID: userID, at: scope.now, on: db)
-            PhaseTimes.mark("events")
         }
+        try await EventOutbox.append(events, at: units[0].clock.now(), on: db)
+        PhaseTimes.mark("events")
     }
 
     private static func byUser(_ units: [LedgerUnit]) -> [(UUID, [LedgerUnit])] {
@@ -214,16 +224,24 @@ final class LedgerCommits: Sendable {
 
 /// Each user's data version (the `data_versions` table).
 enum DataVersions {
-    /// Raises `userID`'s version by `count` (one for each unit of a batch) and answers the new one.
+    /// Raises `userID`'s version and answers the new one.
     /// On PostgreSQL the upsert holds the user's row until commit, so it is also the lock that makes two writers of one user's data take turns.
-    static func bump(_ userID: UUID, by count: Int = 1, now: Date, on db: any Database) async throws -> Int64 {
-        let row = try await db.sql.raw("""
-            INSERT INTO data_versions (user_id, version, updated_at) VALUES (\(bind: userID), \(bind: count), \(bind: now))
+    static func bump(_ userID: UUID, now: Date, on db: any Database) async throws -> Int64 {
+        guard let version = try await bump([(userID, 1)], now: now, on: db)[userID] else { throw DataVersionError.notRaised }
+        return version
+    }
+
+    /// Raises several users' versions in one statement, each by its count (one for each unit of a batch).
+    static func bump(_ counts: [(UUID, Int)], now: Date, on db: any Database) async throws -> [UUID: Int64] {
+        let values = counts.map { "(\(bind: $0.0), \(bind: $0.1), \(bind: now))" as SQLQueryString }.joined(separator: ", ")
+        let rows = try await db.sql.raw("""
+            INSERT INTO data_versions (user_id, version, updated_at) VALUES \(values)
             ON CONFLICT (user_id) DO UPDATE SET version = data_versions.version + excluded.version, updated_at = excluded.updated_at
-            RETURNING version
-            """).first()
-        guard let row else { throw DataVersionError.notRaised }
-        return try row.decode(column: "version", as: Int64.self)
+            RETURNING user_id, version
+            """).all()
+        var versions: [UUID: Int64] = [:]
+        for row in rows { versions[try row.decode(column: "user_id", as: UUID.self)] = try row.decode(column: "version", as: Int64.self) }
+        return versions
     }
 
     /// The user's current version: 0 before their first change.
