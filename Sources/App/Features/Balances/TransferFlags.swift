@@ -61,9 +61,14 @@ enum TransferFlags {
         // across everything between.
         let regions = regions(around: rows.map(\.date), window: window)
         guard !regions.isEmpty else { return [] }
-        let filter: SQLQueryString = "user_id = \(bind: userID) AND (" + regions.map { region in
-            "(date >= \(bind: region.lowerBound.adding(days: -window)) AND date <= \(bind: region.upperBound.adding(days: window)))" as SQLQueryString
-        }.joined(separator: " OR ") + ")"
+        func within(widenedBy days: Int) -> SQLQueryString {
+            "user_id = \(bind: userID) AND (" + regions.map { region in
+                "(date >= \(bind: region.lowerBound.adding(days: -days)) AND date <= \(bind: region.upperBound.adding(days: days)))" as SQLQueryString
+            }.joined(separator: " OR ") + ")"
+        }
+        // A partner of a new row lies within the window of it, so within its region; a class paired
+        // again needs the rows a window beyond.
+        let filter = within(widenedBy: window)
 
         // The new rows by class and side, in date order.
         var newRows: [ClassSide: [(date: LocalDate, accountID: UUID)]] = [:]
@@ -75,7 +80,7 @@ enum TransferFlags {
 
         // In one read: inflows of what a new outflow sends, and outflows of what a new inflow receives.
         let partnerAmounts = Set(newRows.keys.map { $0.inflow ? $0.money.amount.negated : $0.money.amount })
-        let partners = try await db.sql.raw("SELECT \(columns) FROM transactions WHERE \(filter) AND \(amountIn(partnerAmounts, db))").all()
+        let partners = try await db.sql.raw("SELECT \(columns) FROM transactions WHERE \(within(widenedBy: 0)) AND \(amountIn(partnerAmounts, db))").all()
         var active: Set<Money> = []
         for row in partners {
             let candidate = try Candidate(row)
