@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 import NIOWebSocket
 import Vapor
+import Yams
 
 /// The live events stream, over real HTTP on loopback: what a write tells, to whom, once, and when
 /// a stream ends.
@@ -428,6 +429,11 @@ struct EventTests {
             #expect(served.status == .ok)
             #expect(served.headers.first(name: .contentType)?.hasPrefix("application/yaml") == true)
             #expect(served.text.hasPrefix("asyncapi: 3.0.0"))
+            // YAML that a YAML reader reads, not only text that looks like it.
+            let document = try #require(try Yams.load(yaml: served.text) as? [String: Any])
+            #expect(document["asyncapi"] as? String == "3.0.0")
+            let messages = ((document["components"] as? [String: Any])?["messages"] as? [String: Any]) ?? [:]
+            #expect(messages.count >= 16)
             let contract = try #require(try JSONSerialization.jsonObject(with: OpenAPIDocuments.load().json) as? [String: Any])
             let schemas = (contract["components"] as? [String: Any])?["schemas"] as? [String: Any]
             let event = schemas?["Event"] as? [String: Any]
