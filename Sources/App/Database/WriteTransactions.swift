@@ -194,16 +194,7 @@ final class WriteTransactions: Sendable {
                     outcomes.append(.success(()))
                     continue
                 }
-                try await savepoint("SAVEPOINT unit")
-                do {
-                    try await work(db)
-                    try await savepoint("RELEASE unit")
-                    outcomes.append(.success(()))
-                } catch {
-                    try await savepoint("ROLLBACK TO unit")
-                    try await savepoint("RELEASE unit")
-                    outcomes.append(.failure(error))
-                }
+                outcomes.append(try await inSavepoint(savepoint) { try await work(db) })
             case .batched:
                 var units: [LedgerUnit] = []
                 while index < works.count, case .batched(let unit) = works[index] {
@@ -214,6 +205,22 @@ final class WriteTransactions: Sendable {
             }
         }
         return outcomes
+    }
+
+    /// Runs `body` in a savepoint of its own (`savepoint` runs the statements): if it throws, what it
+    /// wrote is rolled back and its failure answered, and the transaction goes on.
+    static func inSavepoint(_ savepoint: @Sendable (String) async throws -> Void,
+                            _ body: () async throws -> Void) async throws -> Result<Void, any Error> {
+        try await savepoint("SAVEPOINT unit")
+        do {
+            try await body()
+            try await savepoint("RELEASE unit")
+            return .success(())
+        } catch {
+            try await savepoint("ROLLBACK TO unit")
+            try await savepoint("RELEASE unit")
+            return .failure(error)
+        }
     }
 
     /// SQLite keeps money as integer units, with a check that each figure stays within the range of

@@ -41,18 +41,9 @@ struct LedgerAccount: Sendable, Equatable {
         plaidConnectionID = account.plaidConnectionID
     }
 
-    /// The user's accounts among `ids` (a deleted one is simply missing).
-    static func read(_ ids: [UUID], in scope: UserScope) async throws -> [LedgerAccount] {
-        guard !ids.isEmpty else { return [] }
-        let type = scope.db.engine.text(ofEnum: "type")
-        return try await scope.db.sql.raw("""
-            SELECT id, user_id, \(unsafeRaw: type) AS type, currency, opening_balance, current_balance, created_at, plaid_connection_id
-            FROM accounts WHERE user_id = \(bind: scope.userID) AND id IN (\(binds: ids))
-            """).all().map(LedgerAccount.init(row:))
-    }
-
-    /// As `read`, with whether each account is tied to a portfolio (then the portfolio values it,
-    /// whatever its ledger): what the unit of work settles from, in one statement.
+    /// The user's accounts among `ids` (a deleted one is simply missing), each with whether it is tied
+    /// to a portfolio (then the portfolio values it, whatever its ledger): what the unit of work
+    /// settles from, in one statement.
     static func readWithTies(_ ids: [UUID], in scope: UserScope) async throws -> [(account: LedgerAccount, tied: Bool)] {
         guard !ids.isEmpty else { return [] }
         let type = scope.db.engine.text(ofEnum: "type")
@@ -67,7 +58,7 @@ struct LedgerAccount: Sendable, Equatable {
     /// In a batch of units (`LedgerBatch`), whose bodies change no account, each account is read once.
     static func find(_ id: UUID, in scope: UserScope) async throws -> LedgerAccount {
         if let known = scope.memo?.accounts.withLockedValue({ $0[id] }) { return known }
-        guard let account = try await read([id], in: scope).first else { throw APIError.notFound("account") }
+        guard let account = try await readWithTies([id], in: scope).first?.account else { throw APIError.notFound("account") }
         scope.memo?.accounts.withLockedValue { $0[id] = account }
         return account
     }

@@ -18,7 +18,7 @@ import Vapor
 ///
 /// A unit whose body reads nothing the derived tables hold (creating, editing or deleting one
 /// transaction) may be `batched`: units of one user queued at the same moment then run their bodies
-/// one after another, each in a savepoint of its own, and share steps 1, 3 and 4 (see `LedgerBatch`).
+/// one after another and share steps 1, 3 and 4 (see `LedgerBatch`).
 /// A batch of sixteen writes settles the derived tables once, not sixteen times.
 ///
 /// Retries (a busy SQLite file, a PostgreSQL serialization failure or deadlock) happen below, in
@@ -87,9 +87,9 @@ final class LedgerUnit: Sendable {
 }
 
 /// Units of work run together in one database transaction: the versions are raised once for each
-/// user, each body runs (in a savepoint of its own when there are several: one that fails leaves
-/// nothing and fails alone), and the derived tables and events of every body that succeeded are
-/// brought up to date once for each user. If that shared end fails, the whole batch is rolled back
+/// user, each body runs (when there are several and one fails, the batch runs again with a
+/// savepoint for each, so that the one at fault leaves nothing and fails alone), and the derived
+/// tables and events of every body that succeeded are brought up to date once for each user. If that shared end fails, the whole batch is rolled back
 /// and its units fail with `Regroup`, to run again one by one (so the one at fault fails alone).
 enum LedgerBatch {
     struct Regroup: Error {}
@@ -127,19 +127,11 @@ enum LedgerBatch {
         let memo = BatchMemo()
         var outcomes: [Result<Void, any Error>] = []
         for unit in units {
-            try await savepoint("SAVEPOINT unit")
             let audited = memo.audits.rows.withLockedValue { $0.count }
-            do {
-                try await unit.runBody(on: db, memo: memo)
-                try await savepoint("RELEASE unit")
-                outcomes.append(.success(()))
-            } catch {
-                try await savepoint("ROLLBACK TO unit")
-                try await savepoint("RELEASE unit")
-                // What it recorded goes with it.
-                memo.audits.rows.withLockedValue { $0.removeSubrange(audited...) }
-                outcomes.append(.failure(error))
-            }
+            let outcome = try await WriteTransactions.inSavepoint(savepoint) { try await unit.runBody(on: db, memo: memo) }
+            // A unit that failed takes what it recorded with it.
+            if case .failure = outcome { memo.audits.rows.withLockedValue { $0.removeSubrange(audited...) } }
+            outcomes.append(outcome)
         }
         PhaseTimes.mark("units' own statements")
         let landed = zip(units, outcomes).compactMap { unit, outcome in (try? outcome.get()).map { unit } }
