@@ -45,20 +45,25 @@ struct LedgerAccount: Sendable, Equatable {
     /// to a portfolio (then the portfolio values it, whatever its ledger): what the unit of work
     /// settles from, in one statement.
     static func readWithTies(_ ids: [UUID], in scope: UserScope) async throws -> [(account: LedgerAccount, tied: Bool)] {
+        try await select(ids, tied: true, in: scope).map { (try LedgerAccount(row: $0), try $0.decode(column: "tied", as: Bool.self)) }
+    }
+
+    private static func select(_ ids: [UUID], tied: Bool, in scope: UserScope) async throws -> [any SQLRow] {
         guard !ids.isEmpty else { return [] }
         let type = scope.db.engine.text(ofEnum: "type")
+        let ties: SQLQueryString = tied ? ", EXISTS (SELECT 1 FROM portfolios WHERE portfolios.account_id = accounts.id) AS tied" : ""
         return try await scope.db.sql.raw("""
-            SELECT id, user_id, \(unsafeRaw: type) AS type, currency, opening_balance, current_balance, created_at, plaid_connection_id,
-                   EXISTS (SELECT 1 FROM portfolios WHERE portfolios.account_id = accounts.id) AS tied
+            SELECT id, user_id, \(unsafeRaw: type) AS type, currency, opening_balance, current_balance, created_at, plaid_connection_id\(ties)
             FROM accounts WHERE user_id = \(bind: scope.userID) AND id IN (\(binds: ids))
-            """).all().map { (try LedgerAccount(row: $0), try $0.decode(column: "tied", as: Bool.self)) }
+            """).all()
     }
 
     /// The user's account with this id; `not_found` for anyone else's, as for one that does not exist.
     /// In a batch of units (`LedgerBatch`), whose bodies change no account, each account is read once.
     static func find(_ id: UUID, in scope: UserScope) async throws -> LedgerAccount {
         if let known = scope.memo?.accounts.withLockedValue({ $0[id] }) { return known }
-        guard let account = try await readWithTies([id], in: scope).first?.account else { throw APIError.notFound("account") }
+        guard let row = try await select([id], tied: false, in: scope).first else { throw APIError.notFound("account") }
+        let account = try LedgerAccount(row: row)
         scope.memo?.accounts.withLockedValue { $0[id] = account }
         return account
     }
