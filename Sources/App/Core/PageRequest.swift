@@ -34,8 +34,7 @@ struct PageRequest: Sendable {
 
     /// Opaque to clients: base64url of the parts joined by `|`.
     static func encode(_ parts: [String]) -> String {
-        Data(parts.joined(separator: "|").utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Data(parts.joined(separator: "|").utf8).base64URLEncodedString
     }
 
     private static func decode(_ cursor: String) -> [String]? {

@@ -93,8 +93,7 @@ enum Sessions {
     private static func createRefreshToken(userID: UUID, familyID: UUID, client: AuditContext, on db: any Database) async throws -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let token = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = Data(bytes).base64URLEncodedString
         let row = RefreshToken()
         row.id = UUID.timeOrdered()
         row.userID = userID

@@ -11,8 +11,7 @@ enum HostedLinkState {
         let key = SymmetricKey(data: SHA256.hash(data: Data("hosted-link-state".utf8) + Data(app.secrets.jwtSigningKey)))
         let message = "\(linkToken)|\(userID.uuidString)|\(connectionID?.uuidString ?? "")"
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key)
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Data(mac).base64URLEncodedString
     }
 
     /// Whether `state` is the one made for (token, user, connection), compared in constant time.

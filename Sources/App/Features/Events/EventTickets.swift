@@ -14,8 +14,7 @@ enum EventTickets {
 
     /// A new ticket for the user's session.
     static func issue(for user: AuthenticatedUser, app: Application) async throws -> (ticket: String, expiresAt: Date) {
-        let ticket = Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let ticket = Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64URLEncodedString
         let now = app.clock.now()
         let expiresAt = now.addingTimeInterval(lifetime)
         try await app.write(as: .user(user.id)) { db in
