@@ -2,7 +2,9 @@
 # signed-in user, with a fixed seed, and fails on a server error, an undocumented status, a response
 # or a header that breaks the document, a wrong content type or a wrong answer to an undeclared
 # method. The operations that end the caller's own session are left out, and the events stream, which
-# does not end.
+# does not end. One worker: Python 3.11's ast module keeps its recursion depth in shared state, and
+# hypothesis parsing lambdas from two threads at once fails now and then with "AST constructor
+# recursion depth mismatch" (CPython gh-106905), a failure of the checker, not of the server.
 # Source it, then call check_contract with the debug build in place.
 
 install_schemathesis_if_missing() {
@@ -31,7 +33,7 @@ check_contract() {
         -d '{"email":"contract@example.com","password":"correct horse battery"}' \
         | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
     set +e
-    st run "$base/openapi.json" -H "Authorization: Bearer $token" --seed 7 --max-examples 10 --workers 2 \
+    st run "$base/openapi.json" -H "Authorization: Bearer $token" --seed 7 --max-examples 10 --workers 1 \
         --suppress-health-check=filter_too_much \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method \
         --exclude-operation-id logout --exclude-operation-id logoutAll --exclude-operation-id deleteCurrentUser --exclude-operation-id changePassword \
