@@ -17,7 +17,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.eventHub = EventHub(pingInterval: .seconds(settings.eventsPingSeconds))
     app.migrations.add(AppMigrations.all)
 
-    app.passwordHasher = try PasswordHasher(cost: settings.bcryptCost, threadPool: app.threadPool)
+    app.passwordHasher = PasswordHasher(cost: settings.bcryptCost, threadPool: app.threadPool)
     await AccessTokens.configure(
         app, current: app.secrets.jwtSigningKey, previous: settings.previousJWTSecrets.map { Array($0.utf8) }
     )

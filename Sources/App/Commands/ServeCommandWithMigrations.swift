@@ -15,6 +15,7 @@ struct ServeCommandWithMigrations: AsyncCommand {
         let app = context.application
         try await app.autoMigrate()
         try await DatabaseRole.warnIfRowSecurityIsBypassed(app)
+        try await app.passwordHasher.warmUp()
         app.startJobWorker()
         app.startEventListener()
         try await serve.run(using: context, signature: signature)

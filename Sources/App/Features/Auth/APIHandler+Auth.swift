@@ -61,7 +61,10 @@ extension APIHandler {
 
         let user = try await app.db.asSystem { db in try await User.query(on: db).filter(\.$email == email).first() }
         // The same bcrypt work whether or not the email is known.
-        let matches = try await app.passwordHasher.verify(password, against: user?.passwordHash ?? app.passwordHasher.decoyHash)
+        let hasher = app.passwordHasher
+        let stored: String
+        if let hash = user?.passwordHash { stored = hash } else { stored = try await hasher.decoyHash() }
+        let matches = try await hasher.verify(password, against: stored)
         let app = self.app
         let audit = AuditContext.current(userID: user?.id)
         let outcome: Sessions.Tokens? = try await app.write(as: .system) { db in

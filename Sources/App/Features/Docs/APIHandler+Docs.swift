@@ -3,7 +3,7 @@ import Vapor
 
 extension APIHandler {
     func openAPIDocumentJSON(_ input: Operations.OpenAPIDocumentJSON.Input) async throws -> Operations.OpenAPIDocumentJSON.Output {
-        .ok(.init(body: .json(documents.object)))
+        .ok(.init(body: .json(try documents.object())))
     }
 
     func openAPIDocumentYAML(_ input: Operations.OpenAPIDocumentYAML.Input) async throws -> Operations.OpenAPIDocumentYAML.Output {
@@ -15,6 +15,6 @@ extension APIHandler {
     }
 
     func docsPage(_ input: Operations.DocsPage.Input) async throws -> Operations.DocsPage.Output {
-        .ok(.init(body: .html(.init(documents.html))))
+        .ok(.init(body: .html(.init(try documents.html()))))
     }
 }

@@ -1,5 +1,6 @@
 import FinanceAPI
 import Foundation
+import NIOConcurrencyHelpers
 import OpenAPIRuntime
 import Yams
 
@@ -10,8 +11,9 @@ struct OpenAPIDocuments: Sendable {
     /// The AsyncAPI document of the events stream.
     let asyncAPIYAML: String
     let json: Data
-    let object: OpenAPIObjectContainer
-    let html: String
+    /// The document as the runtime's JSON value, and the readable page: made at their first request,
+    /// not at every start of every command.
+    private let rendered: Rendered
     /// "METHOD /path/{param}" of every operation whose security requires a bearer token.
     let protectedOperations: Set<String>
     /// "METHOD /path/{param}" of every operation, and the media types its successful answers carry
@@ -34,9 +36,8 @@ struct OpenAPIDocuments: Sendable {
             throw DocumentError.notAnObject
         }
         let json = try JSONSerialization.data(withJSONObject: tree, options: [.sortedKeys])
-        let object = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json)
         return OpenAPIDocuments(
-            yaml: yaml, asyncAPIYAML: try APIDocument.asyncAPIYAML(), json: json, object: object, html: DocsPage(document: tree).render(),
+            yaml: yaml, asyncAPIYAML: try APIDocument.asyncAPIYAML(), json: json, rendered: Rendered(),
             protectedOperations: protectedOperations(tree), produces: produces(tree),
             paths: (tree["paths"] as? [String: Any] ?? [:]).map { path, item in
                 (path, Set((item as? [String: Any] ?? [:]).keys.filter(httpMethods.contains).map { $0.uppercased() }))
@@ -45,6 +46,32 @@ struct OpenAPIDocuments: Sendable {
             taggedOperations: operations(tree) { $0["x-finance-cache"] as? String == "tag" },
             uncachedOperations: operations(tree) { $0["x-finance-cache"] as? String == "none" }
         )
+    }
+
+    /// The document as the runtime's JSON value.
+    func object() throws -> OpenAPIObjectContainer {
+        try rendered.object.withLockedValue { kept in
+            if let kept { return kept }
+            let made = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json)
+            kept = made
+            return made
+        }
+    }
+
+    /// The document as a readable HTML page.
+    func html() throws -> String {
+        try rendered.html.withLockedValue { kept in
+            if let kept { return kept }
+            guard let tree = try JSONSerialization.jsonObject(with: json) as? [String: Any] else { throw DocumentError.notAnObject }
+            let made = DocsPage(document: tree).render()
+            kept = made
+            return made
+        }
+    }
+
+    private final class Rendered: Sendable {
+        let object = NIOLockedValueBox<OpenAPIObjectContainer?>(nil)
+        let html = NIOLockedValueBox<String?>(nil)
     }
 
     /// The keys of a path item that are operations (the others are `parameters`, `summary`...).
