@@ -38,6 +38,8 @@ struct ImportCommand: AsyncCommand {
         var negateAmounts: Bool
         @Flag(name: "preview", help: "Parse and report, write nothing.")
         var preview: Bool
+        @Flag(name: "timings", help: "Print where the import's time went, phase by phase.")
+        var timings: Bool
     }
 
     var help: String { "Imports an OFX, QFX or CSV bank file into a user's manual account; importing the same file twice adds nothing." }
@@ -69,6 +71,7 @@ struct ImportCommand: AsyncCommand {
             let audit = AuditContext(userID: userID, requestID: "cli-import", clientAddress: nil)
             let started = ContinuousClock.now
             let preview = signature.preview
+            let phases = PhaseTimes()
             let progress: @Sendable (Int, Int) -> Void = { done, total in
                 console.output(ProgressText.bar(done: done, total: total).consoleText(), newLine: false)
             }
@@ -78,13 +81,21 @@ struct ImportCommand: AsyncCommand {
                     try await importer.run(accountID: accountID, preview: true, in: UserScope(userID: userID, db: db, audit: audit))
                 }
                 : try await app.ledger.write(for: userID, audit: audit) { scope in
-                    try await importer.run(accountID: accountID, preview: false, in: scope, progress: progress)
+                    // Inside the transaction's task: the database drivers run the body in a task of their own.
+                    try await PhaseTimes.measuring(phases) {
+                        try await importer.run(accountID: accountID, preview: false, in: scope, progress: progress)
+                    }
                 }
             if outcome.added > 0 && !preview { console.print() }
             let elapsed = ContinuousClock.now - started
             console.print("\(preview ? "Preview of" : "Imported") \(signature.file): \(outcome.parsed) in the file, "
                 + "\(outcome.added) \(preview ? "to add" : "added"), \(outcome.skipped) already there "
                 + "(\(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))))")
+            if signature.timings {
+                let measured = phases.phases
+                let rest = elapsed - measured.reduce(.zero) { $0 + $1.duration }
+                console.print("Timings: " + (measured + [("commit", rest)]).map { "\($0.name) \(LedgerBenchmark.seconds($0.duration))" }.joined(separator: ", "))
+            }
             if let balance = outcome.statement.ledgerBalance {
                 console.print("Statement ledger balance: \(balance)\(outcome.statement.ledgerBalanceDate.map { " on \($0)" } ?? "")")
             }

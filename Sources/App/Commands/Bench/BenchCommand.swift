@@ -4,7 +4,7 @@ import Vapor
 /// Build with `-c release` for figures worth quoting.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export) balances (overview, history, analytics), sync (initial Plaid sync from the simulator), reads (the dashboard's reads over HTTP on a large ledger) load (mixed reads and writes from many clients against the server), events (live event streams) or dashboard (the web dashboard in Chromium).")
+        @Argument(name: "benchmark", help: "What to measure: ingest (bulk load), ledger (search, import, export), imports (a whole history as CSV files through `finance import`), balances (overview, history, analytics), sync (initial Plaid sync from the simulator), reads (the dashboard's reads over HTTP on a large ledger) load (mixed reads and writes from many clients against the server), events (live event streams) or dashboard (the web dashboard in Chromium).")
         var benchmark: String
 
         @Option(name: "transactions", help: "Transactions to generate (default 1000000).")
@@ -42,7 +42,7 @@ struct BenchCommand: AsyncCommand {
     }
 
     var help: String {
-        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench reads` the overview, a page of transactions, a search and ten years of daily net worth over HTTP from --connections (64) clients for --seconds (15) each, on the configured database (1,000,000 transactions by default); `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start; `bench events` opens --streams (10) event streams for each of --users (200) users over two server processes (one on SQLite), makes --writes (1000) writes, and prints delivery latency, memory per stream and idle CPU; `bench dashboard` times the web dashboard in headless Chromium (the overview complete, the first rows of transactions) on --transactions (1,000,000) over --runs (5) page loads, from the repository's folder."
+        "Runs a benchmark and prints its figures: `bench ingest` bulk-loads a generated ledger; `bench ledger` times search, import and export on one; `bench imports` brings the generated ledger in as one CSV file per account, each through its own `finance import` process; `bench balances` the overview, history and analytics; `bench sync` an initial Plaid sync of --transactions (default 100000) from the simulator; `bench reads` the overview, a page of transactions, a search and ten years of daily net worth over HTTP from --connections (64) clients for --seconds (15) each, on the configured database (1,000,000 transactions by default); `bench load` mixed reads and writes from --connections (64) clients for --seconds (30) against the server on the configured database, with --transactions (default 20000) per household to start; `bench events` opens --streams (10) event streams for each of --users (200) users over two server processes (one on SQLite), makes --writes (1000) writes, and prints delivery latency, memory per stream and idle CPU; `bench dashboard` times the web dashboard in headless Chromium (the overview complete, the first rows of transactions) on --transactions (1,000,000) over --runs (5) page loads, from the repository's folder."
     }
 
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -61,6 +61,8 @@ struct BenchCommand: AsyncCommand {
             let importRows = signature.importRows ?? 200_000
             guard importRows > 0 else { throw CommandFailure("--import-rows must be positive") }
             try await LedgerBenchmark(app: context.application, shape: shape, importRows: importRows, console: context.console).run()
+        case "imports":
+            try await ImportsBenchmark(app: context.application, shape: shape, console: context.console).run()
         case "sync":
             try await SyncBenchmark(app: context.application, transactions: signature.transactions ?? 100_000, console: context.console).run()
         case "balances":
@@ -92,7 +94,7 @@ struct BenchCommand: AsyncCommand {
             guard (1...100).contains(runs) else { throw CommandFailure("--runs must be from 1 to 100") }
             try await DashboardBenchmark(app: context.application, shape: shape, runs: runs, console: context.console).run()
         default:
-            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, balances, sync, reads, load, events, dashboard")
+            throw CommandFailure("unknown benchmark \"\(signature.benchmark)\"; known: ingest, ledger, imports, balances, sync, reads, load, events, dashboard")
         }
     }
 }
