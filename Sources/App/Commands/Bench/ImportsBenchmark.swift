@@ -48,13 +48,16 @@ struct ImportsBenchmark {
 
         var times: [Duration] = []
         var phases: [(name: String, seconds: Double)] = []
+        var firstAndLast: [String] = []
         let started = ContinuousClock.now
-        for (account, path, _) in paths {
+        for (index, (account, path, _)) in paths.enumerated() {
             let began = ContinuousClock.now
             let said = try runImport(email: email, account: account, path: path)
             times.append(ContinuousClock.now - began)
             // "Timings: parse 0.10 s, dedupe 0.01 s, ..."
-            for phase in said.split(separator: "\n").first(where: { $0.hasPrefix("Timings: ") })?.dropFirst(9).split(separator: ", ") ?? [] {
+            let timings = said.split(separator: "\n").first(where: { $0.hasPrefix("Timings: ") })?.dropFirst(9)
+            if index == 0 || index == paths.count - 1 { firstAndLast.append("file \(index + 1): \(timings ?? "")") }
+            for phase in timings?.split(separator: ", ") ?? [] {
                 let words = phase.split(separator: " ")
                 guard words.count >= 3, let seconds = Double(words[words.count - 2]) else { continue }
                 let name = words.dropLast(2).joined(separator: " ")
@@ -74,6 +77,7 @@ struct ImportsBenchmark {
         let wall = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
         console.print("  where the time went, all files: " + phases.map { "\($0.name) \(String(format: "%.2f s", $0.seconds))" }.joined(separator: ", ")
             + "; the processes' start (migrations check included), reading the file and finding the user \(String(format: "%.2f s", wall - inside))")
+        for line in firstAndLast { console.print("    \(line)") }
         let differences = try await LedgerCheck.differences(userID: fixture.userID, app: app)
         console.print("  derived tables against a rebuild: \(differences.isEmpty ? "equal" : differences.joined(separator: "; "))")
         try await fixture.remove(from: app.db)
