@@ -27,8 +27,15 @@ struct QueryPlanTests {
                 }
                 loaded.append(fixture)
             }
+            // An account's balance is summed by the account's index, with statistics or without
+            // (SQLite has none until something analyzes it).
+            let sumBefore = try await Self.plan(app, loaded[0].userID, LedgerBalances.ledgerSumQuery(of: loaded[0].accounts[0]))
             // Real statistics, as the databases' maintenance would have them.
             try await app.exec("ANALYZE")
+            let sumAfter = try await Self.plan(app, loaded[0].userID, LedgerBalances.ledgerSumQuery(of: loaded[0].accounts[0]))
+            for plan in [sumBefore, sumAfter] {
+                #expect(plan.contains("transactions_account_date_idx"), "\(plan)")
+            }
             let userID = loaded[0].userID
             let today = app.clock.today
             let engine = app.db.engine

@@ -82,8 +82,7 @@ enum LinkedAccounts {
             try await account.update(on: scope.db)
             scope.changes.historyChanged(of: id)
             try await scope.db.sql.raw("""
-                UPDATE transactions SET plaid_transaction_id = NULL, pending_transaction_id = NULL
-                WHERE account_id = \(bind: id) AND user_id = \(bind: scope.userID)
+                UPDATE transactions SET plaid_transaction_id = NULL, pending_transaction_id = NULL WHERE account_id = \(bind: id)
                 """).run()
         }
     }

@@ -58,9 +58,7 @@ enum LedgerBalances {
     /// Answers whether it moved.
     static func recompute(_ account: inout LedgerAccount, in scope: UserScope) async throws -> Bool {
         guard account.isManual else { return false }
-        let row = try await scope.db.sql.raw("""
-            SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: account.id) AND user_id = \(bind: scope.userID)
-            """).first()
+        let row = try await scope.db.sql.raw(ledgerSumQuery(of: account.id)).first()
         let sum = try row?.decode(column: "total", as: Amount?.self) ?? .zero
         guard let balance = AccountBalance.current(opening: account.openingBalance, ledgerSum: sum, type: account.type) else {
             throw LedgerError.balanceOutOfRange
@@ -68,6 +66,13 @@ enum LedgerBalances {
         guard balance != account.currentBalance else { return false }
         account.currentBalance = balance
         return true
+    }
+
+    /// The sum of an account's transactions, by the account's index. The account is the user's (read
+    /// in the scope): naming the user as well led SQLite, without statistics, to walk the user's whole
+    /// ledger by a user index (0.7 s on a million rows, at every import).
+    static func ledgerSumQuery(of accountID: UUID) -> SQLQueryString {
+        "SELECT sum(amount) AS total FROM transactions WHERE account_id = \(bind: accountID)"
     }
 
     /// Moves `account`'s current balance by `delta`: what a change on one day did to its history
