@@ -18,12 +18,7 @@ struct SettingsTests {
         environment.removeValue(forKey: "FINANCE_DATA_DIR")
         environment.removeValue(forKey: "DATABASE_URL")
         process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try process.runCapturingOutput()
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("serve") && text.contains("migrate"), "\(text)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)

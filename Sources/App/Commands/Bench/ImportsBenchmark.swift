@@ -117,12 +117,7 @@ struct ImportsBenchmark {
         var environment = ProcessInfo.processInfo.environment
         environment[Settings.Key.dataDirectory.rawValue] = app.settings.dataDirectory
         process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let said = try process.runCapturingOutput()
         guard process.terminationStatus == 0 else {
             throw CommandFailure("finance import of \(path) failed (status \(process.terminationStatus)): \(said)")
         }

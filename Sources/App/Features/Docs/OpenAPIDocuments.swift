@@ -50,20 +50,22 @@ struct OpenAPIDocuments: Sendable {
 
     /// The document as the runtime's JSON value.
     func object() throws -> OpenAPIObjectContainer {
-        try rendered.object.withLockedValue { kept in
-            if let kept { return kept }
-            let made = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json)
-            kept = made
-            return made
-        }
+        try Self.once(rendered.object) { try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json) }
     }
 
     /// The document as a readable HTML page.
     func html() throws -> String {
-        try rendered.html.withLockedValue { kept in
-            if let kept { return kept }
+        try Self.once(rendered.html) {
             guard let tree = try JSONSerialization.jsonObject(with: json) as? [String: Any] else { throw DocumentError.notAnObject }
-            let made = DocsPage(document: tree).render()
+            return DocsPage(document: tree).render()
+        }
+    }
+
+    /// What `box` keeps, made by `make` the first time.
+    private static func once<Value>(_ box: NIOLockedValueBox<Value?>, _ make: () throws -> Value) throws -> Value {
+        try box.withLockedValue { kept in
+            if let kept { return kept }
+            let made = try make()
             kept = made
             return made
         }

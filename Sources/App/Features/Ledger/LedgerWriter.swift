@@ -89,8 +89,9 @@ final class LedgerUnit: Sendable {
 /// Units of work run together in one database transaction: the versions are raised once for each
 /// user, each body runs (when there are several and one fails, the batch runs again with a
 /// savepoint for each, so that the one at fault leaves nothing and fails alone), and the derived
-/// tables and events of every body that succeeded are brought up to date once for each user. If that shared end fails, the whole batch is rolled back
-/// and its units fail with `Regroup`, to run again one by one (so the one at fault fails alone).
+/// tables and events of every body that succeeded are brought up to date once for each user. If
+/// that shared end fails, the whole batch is rolled back and its units fail with `Regroup`, to run
+/// again one by one (so the one at fault fails alone).
 enum LedgerBatch {
     struct Regroup: Error {}
 
