@@ -65,12 +65,15 @@ private func configureDatabase(_ app: Application, settings: Settings) async thr
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try DataDirectory.create(folder) }
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
-        // Writers have a pool of their own, so a reader never queues behind a write for a connection.
-        app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqliteWriter, isDefault: false)
+        // Writers have a pool of their own, so a reader never queues behind a write for a connection,
+        // on threads of their own (`SQLiteWriterThreads`).
+        app.databases.use(SQLiteWriterThreads.shared.configuration(DatabaseConfigurationFactory.sqlite(.file(path), sqlLogLevel: .trace).make()),
+                          as: .sqliteWriter, isDefault: false)
         app.writeTransactions = WriteTransactions(sqliteWriter: .sqliteWriter, isSQLite: true, wait: writeWait)
         AppMetrics.recordPoolCapacity(engine: "sqlite", connections: app.eventLoopGroup.makeIterator().map { $0 }.count)
         // Write-ahead logging: readers never wait for the writer. It is a property of the file, set once.
         _ = try await app.db.sql.raw("PRAGMA journal_mode = WAL").all()
+        await PlannerStatistics.refreshOnOpen(app.db)
     case .sqliteInMemory:
         app.databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
         app.writeTransactions = WriteTransactions(sqliteWriter: nil, isSQLite: true, wait: writeWait)

@@ -66,6 +66,57 @@ struct QueryPlanTests {
         }
     }
 
+    @Test("The write path reads a few days of the ledger by (user_id, date), with the statistics of the load that brought it, or none",
+          arguments: TestBackend.all)
+    func writePathReadsUseTheUserDateIndex(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            var loaded: [LedgerFixture] = []
+            for seed in 0..<2 {
+                let shape = LedgerShape(transactions: Self.rows / (seed + 1), accounts: 6, years: 2)
+                let fixture = try await LedgerFixture.create(shape: shape, in: app.db)
+                var generator = LedgerGenerator(shape: shape)
+                let rows = generator.next(shape.transactions, userID: fixture.userID, accounts: fixture.accounts)
+                // As an import brings a history in; nothing analyzes the tables but the write path itself.
+                let audit = AuditContext(userID: fixture.userID, requestID: "plans", clientAddress: nil)
+                try await app.ledger.write(for: fixture.userID, audit: audit) { scope in
+                    for account in fixture.accounts { scope.changes.historyChanged(of: account) }
+                    _ = try await TransactionBulkInsert.insert(rows, on: scope.db)
+                    scope.changes.transactionsInserted(rows)
+                }
+                loaded.append(fixture)
+            }
+            let userID = loaded[0].userID
+            let first = LedgerGenerator(shape: LedgerShape(transactions: Self.rows, accounts: 6, years: 2)).firstDay
+            let days = [first.adding(days: 100), first.adding(days: 300), first.adding(days: 500)]
+            let engine = app.db.engine
+
+            // A category changed on three days: those days' totals are deleted and summed again.
+            let cleared = try await Self.plan(app, userID, DailyTotals.clearQuery(userID: userID, where: DailyTotals.onDays(days)))
+            #expect(cleared.contains("date = ANY") || cleared.contains("date=?"), "\(cleared)")
+            let sums = try await Self.plan(app, userID, DailyTotals.sumQuery(userID: userID, where: DailyTotals.onDays(days), engine: engine))
+            #expect(sums.contains("transactions_user_date_idx"), "\(sums)")
+            #expect(!sums.contains("transactions_user_category_date_idx"), "\(sums)")
+
+            // New rows on three days far apart: their possible transfer partners, region by region.
+            let window = TransferMatcher.window
+            let regions = TransferFlags.regions(around: days, window: window)
+            #expect(regions.count == 3)
+            let amounts: Set<Amount> = [try Amount(parsing: "12.34"), try Amount(parsing: "-56.78")]
+            var partners = [try await Self.plan(app, userID, TransferFlags.regionsQuery(
+                userID: userID, regions: regions, widenedBy: window, amounts: amounts, engine: engine))]
+            if engine == .sqlite {
+                // And with no statistics at all, as SQLite has until something analyzes the file.
+                try await app.exec("DROP TABLE IF EXISTS sqlite_stat1")
+                partners.append(try await Self.plan(app, userID, TransferFlags.regionsQuery(
+                    userID: userID, regions: regions, widenedBy: window, amounts: amounts, engine: engine)))
+            }
+            for plan in partners {
+                #expect(plan.components(separatedBy: "transactions_user_date_idx").count - 1 == regions.count, "\(plan)")
+                #expect(!plan.contains("transactions_user_category_date_idx") && !plan.contains("Seq Scan on transactions"), "\(plan)")
+            }
+        }
+    }
+
     /// The plan of `query` as the user it runs for would get it, as text, one node per line.
     static func plan(_ app: Application, _ userID: UUID, _ query: SQLQueryString, page: Bool = false) async throws -> String {
         var explain: SQLQueryString = app.db.engine == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN "

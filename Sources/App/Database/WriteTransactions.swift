@@ -42,6 +42,8 @@ final class WriteTransactions: Sendable {
     /// would be a second database).
     let sqliteWriter: DatabaseID?
     let isSQLite: Bool
+    /// SQLite: where the writer's groups run (`SQLiteWriterThreads`).
+    let executor: (any TaskExecutor)?
     let turn = WriterTurn()
     /// SQLite: writers queued for the next group commit.
     let groups: GroupCommit
@@ -60,7 +62,8 @@ final class WriteTransactions: Sendable {
         self.sqliteWriter = sqliteWriter
         self.isSQLite = isSQLite
         self.wait = wait
-        self.groups = GroupCommit(turn: turn)
+        self.executor = sqliteWriter == nil ? nil : SQLiteWriterThreads.shared.executor
+        self.groups = GroupCommit(turn: turn, executor: executor)
     }
 
     func run<T: Sendable>(_ app: Application, as owner: DataOwner,
@@ -150,8 +153,9 @@ final class WriteTransactions: Sendable {
             held.withLockedValue { $0 = ($0.writes + works.count, $0.time + time) }
         }
         do {
-            try await SQLiteTuning.tune(app.db(sqliteWriter ?? .sqlite))
-            return try await app.db(sqliteWriter ?? .sqlite).withConnection { connection in
+            let writer = try writerDatabase(app)
+            try await SQLiteTuning.tune(writer)
+            return try await writer.withConnection { connection in
                 guard let base = connection as? any Database & SQLDatabase & SQLiteDatabase else {
                     preconditionFailure("the SQLite driver's connection is an SQLite database")
                 }
@@ -164,8 +168,11 @@ final class WriteTransactions: Sendable {
                     return outcomes
                 }
                 do {
-                    guard let phases = self.phases.withLockedValue({ $0 }) else { return try await run() }
-                    return try await PhaseTimes.measuring(phases, adding: true, run)
+                    // The driver runs this closure in a task of its own: it prefers the writer's threads too.
+                    return try await withTaskExecutorPreference(self.executor) {
+                        guard let phases = self.phases.withLockedValue({ $0 }) else { return try await run() }
+                        return try await PhaseTimes.measuring(phases, adding: true, run)
+                    }
                 } catch {
                     try? await base.raw("ROLLBACK").run()
                     throw error
@@ -177,6 +184,18 @@ final class WriteTransactions: Sendable {
             return works.map { _ in .failure(error) }
         }
     }
+
+    /// SQLite's writer pool, on its own threads; the one database for an in-memory SQLite.
+    private func writerDatabase(_ app: Application) throws -> any Database {
+        guard let sqliteWriter else { return app.db(.sqlite) }
+        guard let database = app.databases.database(sqliteWriter, logger: app.logger, on: SQLiteWriterThreads.shared.loop) else {
+            throw WriterShutDown()
+        }
+        return database
+    }
+
+    /// The application shut its databases down.
+    struct WriterShutDown: Error {}
 
     /// Runs a group's units in the open transaction `db`, in order: each unit complete in itself in
     /// a savepoint of its own, each run of consecutive ledger units as one batch (`LedgerBatch`).
@@ -317,12 +336,15 @@ actor GroupCommit {
     /// units do not wait long behind each other.
     let maxGroup = 64
     private let turn: WriterTurn
+    /// Where the groups run, when not on the shared threads.
+    private let executor: (any TaskExecutor)?
     private var queue: [Entry] = []
     private var leading = false
     private var nextID: UInt64 = 0
 
-    init(turn: WriterTurn) {
+    init(turn: WriterTurn, executor: (any TaskExecutor)? = nil) {
         self.turn = turn
+        self.executor = executor
     }
 
     func submit(within bound: Duration, lead: @escaping Lead, _ work: Work) async throws {
@@ -336,7 +358,7 @@ actor GroupCommit {
             queue.append(Entry(id: id, work: work, queued: .now, continuation: continuation, timer: timer))
             if !leading {
                 leading = true
-                Task { await self.lead(lead) }
+                Task(executorPreference: executor) { await self.lead(lead) }
             }
         }
     }

@@ -25,7 +25,7 @@ enum DailyTotals {
         var start = 0
         while start < sorted.count {
             let slice = Array(sorted[start..<min(start + 1_000, sorted.count)])
-            try await resum(userID: userID, where: " AND date IN (\(binds: slice))", on: db)
+            try await resum(userID: userID, where: onDays(slice), on: db)
             start += slice.count
         }
     }
@@ -87,10 +87,25 @@ enum DailyTotals {
         })
     }
 
+    /// The condition that a row is on one of `days`.
+    static func onDays(_ days: [LocalDate]) -> SQLQueryString {
+        " AND date IN (\(binds: days))"
+    }
+
     private static func resum(userID: UUID, where days: SQLQueryString, on db: any Database) async throws {
-        try await db.sql.raw("DELETE FROM daily_totals WHERE user_id = \(bind: userID)\(days)").run()
-        let id = SQLQueryString(db.engine.newID)
-        try await db.sql.raw("""
+        try await db.sql.raw(clearQuery(userID: userID, where: days)).run()
+        try await db.sql.raw(sumQuery(userID: userID, where: days, engine: db.engine)).run()
+    }
+
+    /// Deletes the totals of the user's days that `days` selects.
+    static func clearQuery(userID: UUID, where days: SQLQueryString) -> SQLQueryString {
+        "DELETE FROM daily_totals WHERE user_id = \(bind: userID)\(days)"
+    }
+
+    /// Writes the totals of the user's days that `days` selects, summed from the ledger.
+    static func sumQuery(userID: UUID, where days: SQLQueryString, engine: DatabaseEngine) -> SQLQueryString {
+        let id = SQLQueryString(engine.newID)
+        return """
             INSERT INTO daily_totals (id, user_id, date, category, currency, money_in, money_out, count_in, count_out)
             SELECT \(id), user_id, date, category, currency,
                    sum(CASE WHEN amount > 0 THEN amount ELSE 0 END), sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END),
@@ -98,6 +113,6 @@ enum DailyTotals {
             FROM transactions
             WHERE user_id = \(bind: userID)\(days) AND is_transfer = \(bind: false) AND category NOT IN ('TRANSFER_IN', 'TRANSFER_OUT')
             GROUP BY user_id, date, category, currency
-            """).run()
+            """
     }
 }

@@ -61,14 +61,10 @@ enum TransferFlags {
         // across everything between.
         let regions = regions(around: rows.map(\.date), window: window)
         guard !regions.isEmpty else { return [] }
-        func within(widenedBy days: Int) -> SQLQueryString {
-            "user_id = \(bind: userID) AND (" + regions.map { region in
-                "(date >= \(bind: region.lowerBound.adding(days: -days)) AND date <= \(bind: region.upperBound.adding(days: days)))" as SQLQueryString
-            }.joined(separator: " OR ") + ")"
+        // The rows of `amounts` in the regions widened by `days`.
+        func read(within days: Int, amounts: Set<Amount>) async throws -> [any SQLRow] {
+            try await db.sql.raw(regionsQuery(userID: userID, regions: regions, widenedBy: days, amounts: amounts, engine: db.engine)).all()
         }
-        // A partner of a new row lies within the window of it, so within its region; a class paired
-        // again needs the rows a window beyond.
-        let filter = within(widenedBy: window)
 
         // The new rows by class and side, in date order.
         var newRows: [ClassSide: [(date: LocalDate, accountID: UUID)]] = [:]
@@ -80,7 +76,8 @@ enum TransferFlags {
 
         // In one read: inflows of what a new outflow sends, and outflows of what a new inflow receives.
         let partnerAmounts = Set(newRows.keys.map { $0.inflow ? $0.money.amount.negated : $0.money.amount })
-        let partners = try await db.sql.raw("SELECT \(columns) FROM transactions WHERE \(within(widenedBy: 0)) AND \(amountIn(partnerAmounts, db))").all()
+        // A partner of a new row lies within the window of it, so within its region.
+        let partners = try await read(within: 0, amounts: partnerAmounts)
         var active: Set<Money> = []
         for row in partners {
             let candidate = try Candidate(row)
@@ -103,9 +100,26 @@ enum TransferFlags {
         }
         guard !active.isEmpty else { return [] }
         let classAmounts = Set(active.flatMap { [$0.amount, $0.amount.negated] })
-        let classRows = try await db.sql.raw("SELECT \(columns) FROM transactions WHERE \(filter) AND \(amountIn(classAmounts, db))").all()
+        // A class paired again needs the rows a window beyond.
+        let classRows = try await read(within: window, amounts: classAmounts)
         let classes = try classRows.map(Candidate.init).filter { active.contains(Money($0.amount.magnitude, $0.currency)) }
         return try await apply(classes, within: regions, on: db)
+    }
+
+    /// The user's rows of `amounts` in `regions` widened by `days` either side (regions that do not
+    /// overlap once widened): one SELECT for each region, so that each reads its days by
+    /// `(user_id, date)`. With the ranges ORed in one, SQLite without statistics read all the user's
+    /// rows by another index instead (3.6 ms against 0.4 over five regions of a 20,000-row ledger).
+    static func regionsQuery(userID: UUID, regions: [ClosedRange<LocalDate>], widenedBy days: Int, amounts: Set<Amount>,
+                             engine: DatabaseEngine) -> SQLQueryString {
+        let selects = regions.map { region in
+            """
+            SELECT \(columns) FROM transactions WHERE user_id = \(bind: userID)
+            AND date >= \(bind: region.lowerBound.adding(days: -days)) AND date <= \(bind: region.upperBound.adding(days: days))
+            AND amount IN (SELECT value FROM amounts)
+            """ as SQLQueryString
+        }
+        return "WITH amounts (value) AS (\(amountList(amounts, engine))) \(selects.joined(separator: " UNION ALL "))"
     }
 
     /// The days whose flags new rows on `days` can change (each day and `window` days either side), as
@@ -137,13 +151,18 @@ enum TransferFlags {
     /// The condition that a row's amount is one of `amounts`, with one bound parameter rather than one
     /// per amount, so that a whole file's amounts fit in one statement.
     private static func amountIn(_ amounts: Set<Amount>, _ db: any Database) -> SQLQueryString {
+        "amount IN (\(amountList(amounts, db.engine)))"
+    }
+
+    /// `amounts` as a one-column query, from one bound parameter.
+    private static func amountList(_ amounts: Set<Amount>, _ engine: DatabaseEngine) -> SQLQueryString {
         let sorted = amounts.sorted()
-        switch db.engine {
+        switch engine {
         case .postgres:
-            return "amount IN (SELECT unnest(\(bind: sorted.map(\.description))::numeric[]))"
+            return "SELECT unnest(\(bind: sorted.map(\.description))::numeric[])"
         case .sqlite:
             // SQLite keeps amounts as integer units.
-            return "amount IN (SELECT value FROM json_each(\(bind: "[" + sorted.map { String($0.units) }.joined(separator: ",") + "]")))"
+            return "SELECT value FROM json_each(\(bind: "[" + sorted.map { String($0.units) }.joined(separator: ",") + "]"))"
         }
     }
 

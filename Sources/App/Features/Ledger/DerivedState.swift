@@ -76,6 +76,11 @@ enum DerivedState {
             try await MonthTotals.refresh(userID: scope.userID, pending.relabeled, on: scope.db)
         }
         PhaseTimes.mark("month totals")
+        // A load this large changes how the next writes and reads of these tables are best planned.
+        if pending.inserted.count >= PlannerStatistics.largeLoad {
+            try await PlannerStatistics.refresh(["balance_snapshots", "daily_totals", "month_totals"], on: scope.db)
+            PhaseTimes.mark("statistics")
+        }
 
         // 3. Accounts tied to a portfolio, as (portfolio, account): read only when some valuation moved.
         guard !pending.portfolios.isEmpty || pending.rates || !pending.prices.isEmpty else {

@@ -45,34 +45,16 @@ enum TransactionBulkInsert {
         }
         if let sqlite = database as? any SQLiteDatabase {
             try await insertSQLite(rows, on: sqlite, ownTransaction: !database.inTransaction, now: now)
+            if rows.count >= PlannerStatistics.largeLoad { try await PlannerStatistics.refresh(["transactions"], on: database) }
         } else if rows.count <= postgresValuesRows, database.inTransaction {
             try await insertPostgresValues(rows, on: database, now: now)
         } else if let postgres = database as? any PostgresDatabase {
             try await insertPostgres(rows, owner: owner, on: postgres, ownTransaction: !database.inTransaction, now: now)
-            if rows.count >= postgresAnalyzeRows { try await refreshStatistics(on: database) }
+            if rows.count >= PlannerStatistics.largeLoad { try await PlannerStatistics.refresh(["transactions"], on: database) }
         } else {
             preconditionFailure("unsupported database driver")
         }
         return rows.count
-    }
-
-    /// From this many rows a load is large enough to change the plans that follow it.
-    private static let postgresAnalyzeRows = 1_000
-
-    /// The planner's statistics still describe the table before this load: the statements that
-    /// follow (transfer pairing, totals, snapshots) would be planned for a ledger as it was, an empty
-    /// one on a first import or sync, with nested loops over what are now tens of thousands of rows
-    /// (minutes for transfer pairing). ANALYZE counts the load's own rows even before commit, and a
-    /// small sample is enough to see them.
-    private static func refreshStatistics(on database: any Database) async throws {
-        let sql = database.sql
-        if database.inTransaction {
-            try await sql.raw("SET LOCAL default_statistics_target = 10").run()
-            try await sql.raw("ANALYZE transactions").run()
-            try await sql.raw("SET LOCAL default_statistics_target TO DEFAULT").run()
-        } else {
-            try await sql.raw("ANALYZE transactions").run()
-        }
     }
 
     // SQLite allows 32,766 parameters a statement.
