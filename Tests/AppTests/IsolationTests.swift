@@ -164,6 +164,25 @@ struct IsolationTests {
 
 @Suite("Audit trail")
 struct AuditTrailTests {
+    @Test("A transaction lists its audited fields as its JSON form gives them")
+    func transactionFieldsMatchTheirJSON() throws {
+        let full = TransactionAuditView(
+            accountId: UUID().uuidString, date: "2026-03-04", authorizedDate: "2026-03-03", amount: "-12.5", currency: "USD",
+            description: "Coffee \"on\" the way / back", merchantName: "Café", category: "FOOD_AND_DRINK", categorySource: "user",
+            detailedCategory: "FOOD_AND_DRINK_COFFEE", pending: true, notes: "with a friend")
+        let sparse = TransactionAuditView(
+            accountId: UUID().uuidString, date: "2026-03-04", authorizedDate: nil, amount: "100", currency: "EUR",
+            description: "Salary", merchantName: nil, category: "INCOME", categorySource: "default",
+            detailedCategory: nil, pending: false, notes: nil)
+        for view in [full, sparse] {
+            #expect(view.auditFields == AuditChanges.flattenJSON(view))
+            #expect(AuditChanges.flatten(view) == view.auditFields)
+        }
+        let changes = AuditChanges.between(old: sparse, new: full)
+        #expect(changes["pending"] == FieldChange(old: "false", new: "true"))
+        #expect(changes["merchant_name"] == FieldChange(old: nil, new: "Café"))
+    }
+
     @Test("A profile update records old and new values, with the request id", arguments: TestBackend.all)
     func updateRecordsChanges(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in

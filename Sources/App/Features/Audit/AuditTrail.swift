@@ -71,6 +71,13 @@ struct AuditContext: Sendable {
 }
 
 /// The fields that differ between two states of a record, with secrets redacted.
+/// A state the audit trail compares that lists its own fields, as `AuditChanges.flattenJSON` would
+/// find them in its JSON form (snake_case names, text values, nil for null): the write path's hot
+/// entities, whose every write is audited, skip encoding to JSON and parsing it back.
+protocol AuditFields: Encodable {
+    var auditFields: [String: String?] { get }
+}
+
 enum AuditChanges {
     static let redacted = "[redacted]"
 
@@ -98,7 +105,13 @@ enum AuditChanges {
         return changes
     }
 
-    private static func flatten<T: Encodable>(_ value: T) -> [String: String?] {
+    static func flatten<T: Encodable>(_ value: T) -> [String: String?] {
+        if let fields = value as? any AuditFields { return fields.auditFields }
+        return flattenJSON(value)
+    }
+
+    /// The fields of `value`'s JSON form, each as text: a nested value as its JSON.
+    static func flattenJSON<T: Encodable>(_ value: T) -> [String: String?] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         encoder.dateEncodingStrategy = .iso8601

@@ -249,7 +249,7 @@ enum TransactionCursor {
     }
 }
 
-struct TransactionAuditView: Encodable {
+struct TransactionAuditView: AuditFields {
     let accountId: String
     let date: String
     let authorizedDate: String?
@@ -262,6 +262,14 @@ struct TransactionAuditView: Encodable {
     let detailedCategory: String?
     let pending: Bool
     let notes: String?
+
+    /// A field without a value is left out, as its JSON form leaves it out.
+    var auditFields: [String: String?] {
+        let fields: [String: String?] = ["account_id": accountId, "date": date, "authorized_date": authorizedDate, "amount": amount, "currency": currency,
+         "description": description, "merchant_name": merchantName, "category": category, "category_source": categorySource,
+         "detailed_category": detailedCategory, "pending": pending ? "true" : "false", "notes": notes]
+        return fields.filter { $0.value != nil }
+    }
 }
 
 enum TransactionRepresentation {
