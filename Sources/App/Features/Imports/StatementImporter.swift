@@ -74,9 +74,10 @@ struct StatementImporter: Sendable {
         var written = 0
         let chunk = 10_000
         while written < rows.count {
-            written += try await TransactionBulkInsert.insert(Array(rows[written..<min(written + chunk, rows.count)]), on: scope.db)
+            written += try await TransactionBulkInsert.insert(Array(rows[written..<min(written + chunk, rows.count)]), on: scope.db, analyze: false)
             progress?(written, rows.count)
         }
+        if rows.count >= PlannerStatistics.largeLoad { try await PlannerStatistics.refresh(["transactions"], on: scope.db) }
         PhaseTimes.mark("write")
         scope.changes.transactionsInserted(rows)
         try await scope.settle()

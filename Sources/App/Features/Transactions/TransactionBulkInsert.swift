@@ -35,9 +35,11 @@ enum TransactionBulkInsert {
         "detailed_category", "authorized_date", "plaid_transaction_id", "pending_transaction_id", "notes",
     ]
 
-    /// Inserts `rows` atomically and answers how many were written.
+    /// Inserts `rows` atomically and answers how many were written. A load of `PlannerStatistics.largeLoad`
+    /// rows or more refreshes the planner's statistics, unless `analyze` is false: a caller that
+    /// writes one load in several parts refreshes them once, after the last.
     @discardableResult
-    static func insert(_ rows: [NewTransactionRow], on database: any Database, now: Date = Date()) async throws -> Int {
+    static func insert(_ rows: [NewTransactionRow], on database: any Database, now: Date = Date(), analyze: Bool = true) async throws -> Int {
         guard let owner = rows.first?.userID else { return 0 }
         // One owner per batch: the batch runs in that owner's row-level-security context.
         guard rows.allSatisfy({ $0.userID == owner }) else {
@@ -45,12 +47,12 @@ enum TransactionBulkInsert {
         }
         if let sqlite = database as? any SQLiteDatabase {
             try await insertSQLite(rows, on: sqlite, ownTransaction: !database.inTransaction, now: now)
-            if rows.count >= PlannerStatistics.largeLoad { try await PlannerStatistics.refresh(["transactions"], on: database) }
+            if analyze, rows.count >= PlannerStatistics.largeLoad { try await PlannerStatistics.refresh(["transactions"], on: database) }
         } else if rows.count <= postgresValuesRows, database.inTransaction {
             try await insertPostgresValues(rows, on: database, now: now)
         } else if let postgres = database as? any PostgresDatabase {
             try await insertPostgres(rows, owner: owner, on: postgres, ownTransaction: !database.inTransaction, now: now)
-            if rows.count >= PlannerStatistics.largeLoad { try await PlannerStatistics.refresh(["transactions"], on: database) }
+            if analyze, rows.count >= PlannerStatistics.largeLoad { try await PlannerStatistics.refresh(["transactions"], on: database) }
         } else {
             preconditionFailure("unsupported database driver")
         }
