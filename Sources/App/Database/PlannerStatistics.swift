@@ -9,10 +9,11 @@ import SQLKit
 ///   totals: 5–20 ms instead of a fraction of one), and `min(date)` of an account reads every
 ///   snapshot rather than the first. ANALYZE counts the load's own rows even before commit, and a
 ///   small sample is enough to see them.
-/// - SQLite keeps no statistics until something analyzes the file, and without them it guesses: it
-///   summed a few days of a user's ledger by reading all of the user's rows through the
-///   `(user_id, category, date)` index, whose order it took to save a sort (1.8 ms against 0.07 on
-///   20,000 rows). A bounded sample (`analysis_limit`) keeps ANALYZE to milliseconds on a million rows.
+/// - SQLite keeps no statistics until something analyzes the file, and without them it guesses
+///   (reading all of a user's rows by an index that saves a sort, where a few days were wanted). A
+///   bounded sample (`analysis_limit`) keeps ANALYZE to milliseconds on a million rows, but a sample
+///   can mislead it too: the write path's statements whose plan matters most say their index
+///   (`DatabaseEngine.indexedBy`) or leave it no other (`TransferFlags.regionsQuery`).
 enum PlannerStatistics {
     /// From this many rows a load changes plans.
     static let largeLoad = 1_000

@@ -28,7 +28,7 @@ struct AccessTokenClaims: JWTPayload {
 /// so a rotated-out secret keeps verifying the tokens it signed until they expire.
 enum AccessTokens {
     static func keyID(for secret: [UInt8]) -> String {
-        "hs256-" + SHA256.hash(data: secret).prefix(6).map { String(format: "%02x", $0) }.joined()
+        "hs256-" + SHA256.hash(data: secret).prefix(6).hex
     }
 
     static func configure(_ app: Application, current: [UInt8], previous: [[UInt8]]) async {

@@ -102,7 +102,9 @@ enum DailyTotals {
         "DELETE FROM daily_totals WHERE user_id = \(bind: userID)\(days)"
     }
 
-    /// Writes the totals of the user's days that `days` selects, summed from the ledger.
+    /// Writes the totals of the user's days that `days` selects, summed from the ledger, read by
+    /// `(user_id, date)`. SQLite, left to choose, read all the user's rows by `(user_id, category,
+    /// date)` to save sorting the groups (1.8 ms against 0.07 for three days of a 20,000-row ledger).
     static func sumQuery(userID: UUID, where days: SQLQueryString, engine: DatabaseEngine) -> SQLQueryString {
         let id = SQLQueryString(engine.newID)
         return """
@@ -110,7 +112,7 @@ enum DailyTotals {
             SELECT \(id), user_id, date, category, currency,
                    sum(CASE WHEN amount > 0 THEN amount ELSE 0 END), sum(CASE WHEN amount < 0 THEN -amount ELSE 0 END),
                    sum(CASE WHEN amount > 0 THEN 1 ELSE 0 END), sum(CASE WHEN amount < 0 THEN 1 ELSE 0 END)
-            FROM transactions
+            FROM transactions\(unsafeRaw: engine.indexedBy("transactions_user_date_idx"))
             WHERE user_id = \(bind: userID)\(days) AND is_transfer = \(bind: false) AND category NOT IN ('TRANSFER_IN', 'TRANSFER_OUT')
             GROUP BY user_id, date, category, currency
             """

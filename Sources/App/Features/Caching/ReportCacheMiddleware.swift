@@ -30,7 +30,7 @@ struct ReportCacheMiddleware: AsyncMiddleware {
     init(operations: Set<String>, taggedOnly: Set<String> = [], contract: String, cache: ReportCache) {
         self.operations = operations
         self.taggedOnly = taggedOnly
-        self.contractTag = SHA256.hash(data: Data(contract.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.contractTag = SHA256.hash(data: Data(contract.utf8)).hex
         self.cache = cache
     }
 
@@ -77,7 +77,7 @@ struct ReportCacheMiddleware: AsyncMiddleware {
         let accept = request.headers[.accept].joined(separator: ",")
         let input = [contractTag, user.id.uuidString, String(user.dataVersion), "\(today)", request.url.string, accept].joined(separator: "\n")
         let digest = SHA256.hash(data: Data(input.utf8)).prefix(20)
-        return "\"" + digest.map { String(format: "%02x", $0) }.joined() + "\""
+        return "\"" + digest.hex + "\""
     }
 
     /// The entity tags of `If-None-Match` (RFC 9110 §13.1.2), compared weakly: `W/` is dropped.

@@ -40,7 +40,7 @@ struct AccessTokenVault: Sendable {
     }
 
     static func keyID(of key: [UInt8]) -> String {
-        SHA256.hash(data: key).prefix(8).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: key).prefix(8).hex
     }
 
     func seal(_ token: String, userID: UUID, itemID: String) throws -> Sealed {

@@ -67,7 +67,7 @@ struct DashboardFiles: Sendable {
     var totalBytes: Int { pageFiles.reduce(0) { $0 + $1.body.count } }
 
     private static func file(_ body: Data, name: String) -> File {
-        let digest = SHA256.hash(data: body).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: body).prefix(16).hex
         return File(body: body, contentType: contentType(of: name), etag: "\"\(digest)\"")
     }
 
