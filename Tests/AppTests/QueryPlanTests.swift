@@ -16,16 +16,13 @@ struct QueryPlanTests {
     @Test("Pages, list totals, the overview and the history walk their indexes", arguments: TestBackend.all)
     func hotReadsUseTheirIndexes(_ backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            // Two users, so that the owner is a filter that narrows.
-            var loaded: [LedgerFixture] = []
-            for seed in 0..<2 {
-                let shape = LedgerShape(transactions: Self.rows / (seed + 1), accounts: 6, years: 2)
+            let loaded = try await Self.twoLedgers { shape in
                 let fixture = try await LedgerFixture.load(shape: shape, into: app.db)
                 let audit = AuditContext(userID: fixture.userID, requestID: "plans", clientAddress: nil)
                 try await app.ledger.write(for: fixture.userID, audit: audit) { scope in
                     _ = try await DerivedState.rebuild(userID: fixture.userID, in: scope)
                 }
-                loaded.append(fixture)
+                return fixture
             }
             // An account's balance is summed by the account's index, with statistics or without
             // (SQLite has none until something analyzes it).
@@ -70,9 +67,7 @@ struct QueryPlanTests {
           arguments: TestBackend.all)
     func writePathReadsUseTheUserDateIndex(_ backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
-            var loaded: [LedgerFixture] = []
-            for seed in 0..<2 {
-                let shape = LedgerShape(transactions: Self.rows / (seed + 1), accounts: 6, years: 2)
+            let loaded = try await Self.twoLedgers { shape in
                 let fixture = try await LedgerFixture.create(shape: shape, in: app.db)
                 var generator = LedgerGenerator(shape: shape)
                 let rows = generator.next(shape.transactions, userID: fixture.userID, accounts: fixture.accounts)
@@ -83,7 +78,7 @@ struct QueryPlanTests {
                     _ = try await TransactionBulkInsert.insert(rows, on: scope.db)
                     scope.changes.transactionsInserted(rows)
                 }
-                loaded.append(fixture)
+                return fixture
             }
             let userID = loaded[0].userID
             let first = LedgerGenerator(shape: LedgerShape(transactions: Self.rows, accounts: 6, years: 2)).firstDay
@@ -117,6 +112,16 @@ struct QueryPlanTests {
                 try await check("without statistics")
             }
         }
+    }
+
+    /// Two users' generated ledgers, the second half the size of the first, each brought in by
+    /// `load`: two, so that the owner is a filter that narrows.
+    static func twoLedgers(_ load: (LedgerShape) async throws -> LedgerFixture) async throws -> [LedgerFixture] {
+        var loaded: [LedgerFixture] = []
+        for seed in 0..<2 {
+            loaded.append(try await load(LedgerShape(transactions: rows / (seed + 1), accounts: 6, years: 2)))
+        }
+        return loaded
     }
 
     /// The plan of `query` as the user it runs for would get it, as text, one node per line.
