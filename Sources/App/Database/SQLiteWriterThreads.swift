@@ -1,9 +1,10 @@
 import FluentKit
 import NIOCore
 import NIOPosix
+import Vapor
 
-/// The threads SQLite's writer runs on, its own: one event loop, which also runs the group commit's
-/// task (as its task executor), and one thread for SQLite's calls.
+/// The threads SQLite's writer runs on, its own: one event loop, which also runs a group's units
+/// (as their task executor), and one thread for SQLite's calls.
 ///
 /// A write holds the file's one turn while it runs a few dozen statements, and each statement hops
 /// from the writer's task to SQLite's thread and back. On the shared threads every hop queued behind
@@ -11,20 +12,39 @@ import NIOPosix
 /// clients the writer held the turn all the time while a third of the CPU stood idle. On threads of
 /// its own a hop waits for nobody.
 ///
-/// Made once for the process, like NIO's own singletons, and never shut down: the databases of every
-/// application in the process may use it until their last moment.
+/// Each application makes its own (tests run many at once, and one's large import must not hold
+/// another's turn) and stops them when it shuts down, after its other parts (`Lifecycle`).
 final class SQLiteWriterThreads: Sendable {
-    static let shared = SQLiteWriterThreads()
-
     let loop: any EventLoop
     let threadPool: NIOThreadPool
     let executor: EventLoopTaskExecutor
+    private let loops: MultiThreadedEventLoopGroup
 
-    private init() {
-        loop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+    init() {
+        loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        loop = loops.next()
         threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
         executor = EventLoopTaskExecutor(loop: loop)
+    }
+
+    /// Closes the writer pool's connections, then stops the threads. Registered before the parts
+    /// that write in the background, so that it runs after they stopped.
+    struct Lifecycle: LifecycleHandler {
+        let threads: SQLiteWriterThreads
+        let database: DatabaseID
+
+        func shutdown(_ application: Application) {
+            application.databases.reinitialize(database)
+            try? threads.threadPool.syncShutdownGracefully()
+            try? threads.loops.syncShutdownGracefully()
+        }
+
+        func shutdownAsync(_ application: Application) async {
+            application.databases.reinitialize(database)
+            try? await threads.threadPool.shutdownGracefully()
+            try? await threads.loops.shutdownGracefully()
+        }
     }
 
     /// `base` (an SQLite configuration) with its connections on these threads. Asked for with

@@ -42,7 +42,8 @@ final class WriteTransactions: Sendable {
     /// would be a second database).
     let sqliteWriter: DatabaseID?
     let isSQLite: Bool
-    /// SQLite: where the writer's groups run (`SQLiteWriterThreads`).
+    /// SQLite: the threads the writer's groups run on, and their executor.
+    let writerThreads: SQLiteWriterThreads?
     let executor: (any TaskExecutor)?
     let turn = WriterTurn()
     /// SQLite: writers queued for the next group commit.
@@ -58,12 +59,13 @@ final class WriteTransactions: Sendable {
     /// How long SQLite itself waits for a lock another process holds.
     static let busyTimeoutMilliseconds = 5_000
 
-    init(sqliteWriter: DatabaseID?, isSQLite: Bool, wait: Duration) {
+    init(sqliteWriter: DatabaseID?, writerThreads: SQLiteWriterThreads?, isSQLite: Bool, wait: Duration) {
         self.sqliteWriter = sqliteWriter
+        self.writerThreads = writerThreads
         self.isSQLite = isSQLite
         self.wait = wait
-        self.executor = sqliteWriter == nil ? nil : SQLiteWriterThreads.shared.executor
-        self.groups = GroupCommit(turn: turn, executor: executor)
+        self.executor = writerThreads?.executor
+        self.groups = GroupCommit(turn: turn)
     }
 
     func run<T: Sendable>(_ app: Application, as owner: DataOwner,
@@ -168,7 +170,9 @@ final class WriteTransactions: Sendable {
                     return outcomes
                 }
                 do {
-                    // The driver runs this closure in a task of its own: it prefers the writer's threads too.
+                    // The group's statements and the units' own code run on the writer's threads. Only
+                    // here, where no actor that other tasks wait on is entered: a task that ran an
+                    // actor's work for them would leave those tasks to go on on the writer's thread.
                     return try await withTaskExecutorPreference(self.executor) {
                         guard let phases = self.phases.withLockedValue({ $0 }) else { return try await run() }
                         return try await PhaseTimes.measuring(phases, adding: true, run)
@@ -187,8 +191,8 @@ final class WriteTransactions: Sendable {
 
     /// SQLite's writer pool, on its own threads; the one database for an in-memory SQLite.
     private func writerDatabase(_ app: Application) throws -> any Database {
-        guard let sqliteWriter else { return app.db(.sqlite) }
-        guard let database = app.databases.database(sqliteWriter, logger: app.logger, on: SQLiteWriterThreads.shared.loop) else {
+        guard let sqliteWriter, let writerThreads else { return app.db(.sqlite) }
+        guard let database = app.databases.database(sqliteWriter, logger: app.logger, on: writerThreads.loop) else {
             throw WriterShutDown()
         }
         return database
@@ -336,15 +340,12 @@ actor GroupCommit {
     /// units do not wait long behind each other.
     let maxGroup = 64
     private let turn: WriterTurn
-    /// Where the groups run, when not on the shared threads.
-    private let executor: (any TaskExecutor)?
     private var queue: [Entry] = []
     private var leading = false
     private var nextID: UInt64 = 0
 
-    init(turn: WriterTurn, executor: (any TaskExecutor)? = nil) {
+    init(turn: WriterTurn) {
         self.turn = turn
-        self.executor = executor
     }
 
     func submit(within bound: Duration, lead: @escaping Lead, _ work: Work) async throws {
@@ -358,7 +359,7 @@ actor GroupCommit {
             queue.append(Entry(id: id, work: work, queued: .now, continuation: continuation, timer: timer))
             if !leading {
                 leading = true
-                Task(executorPreference: executor) { await self.lead(lead) }
+                Task { await self.lead(lead) }
             }
         }
     }
