@@ -42,9 +42,8 @@ final class WriteTransactions: Sendable {
     /// would be a second database).
     let sqliteWriter: DatabaseID?
     let isSQLite: Bool
-    /// SQLite: the threads the writer's groups run on, and their executor.
+    /// SQLite: the threads of the writer's pool.
     let writerThreads: SQLiteWriterThreads?
-    let executor: (any TaskExecutor)?
     let turn = WriterTurn()
     /// SQLite: writers queued for the next group commit.
     let groups: GroupCommit
@@ -64,7 +63,6 @@ final class WriteTransactions: Sendable {
         self.writerThreads = writerThreads
         self.isSQLite = isSQLite
         self.wait = wait
-        self.executor = writerThreads?.executor
         self.groups = GroupCommit(turn: turn)
     }
 
@@ -170,13 +168,8 @@ final class WriteTransactions: Sendable {
                     return outcomes
                 }
                 do {
-                    // The group's statements and the units' own code run on the writer's threads. Only
-                    // here, where no actor that other tasks wait on is entered: a task that ran an
-                    // actor's work for them would leave those tasks to go on on the writer's thread.
-                    return try await withTaskExecutorPreference(self.executor) {
-                        guard let phases = self.phases.withLockedValue({ $0 }) else { return try await run() }
-                        return try await PhaseTimes.measuring(phases, adding: true, run)
-                    }
+                    guard let phases = self.phases.withLockedValue({ $0 }) else { return try await run() }
+                    return try await PhaseTimes.measuring(phases, adding: true, run)
                 } catch {
                     try? await base.raw("ROLLBACK").run()
                     throw error
