@@ -67,18 +67,16 @@ private func configureDatabase(_ app: Application, settings: Settings) async thr
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
         // Writers have a pool of their own, so a reader never queues behind a write for a connection,
         // on threads of their own (`SQLiteWriterThreads`).
-        let writerThreads = SQLiteWriterThreads()
-        app.databases.use(writerThreads.configuration(DatabaseConfigurationFactory.sqlite(.file(path), sqlLogLevel: .trace).make()),
-                          as: .sqliteWriter, isDefault: false)
-        app.lifecycle.use(SQLiteWriterThreads.Lifecycle(threads: writerThreads, database: .sqliteWriter))
-        app.writeTransactions = WriteTransactions(sqliteWriter: .sqliteWriter, writerThreads: writerThreads, isSQLite: true, wait: writeWait)
+        let writer = SQLiteWriterThreads(database: .sqliteWriter)
+        writer.use(DatabaseConfigurationFactory.sqlite(.file(path), sqlLogLevel: .trace).make(), in: app)
+        app.writeTransactions = WriteTransactions(sqliteWriter: writer, isSQLite: true, wait: writeWait)
         AppMetrics.recordPoolCapacity(engine: "sqlite", connections: app.eventLoopGroup.makeIterator().map { $0 }.count)
         // Write-ahead logging: readers never wait for the writer. It is a property of the file, set once.
         _ = try await app.db.sql.raw("PRAGMA journal_mode = WAL").all()
         await PlannerStatistics.refreshOnOpen(app.db)
     case .sqliteInMemory:
         app.databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
-        app.writeTransactions = WriteTransactions(sqliteWriter: nil, writerThreads: nil, isSQLite: true, wait: writeWait)
+        app.writeTransactions = WriteTransactions(sqliteWriter: nil, isSQLite: true, wait: writeWait)
     case .postgres(let url):
         let configuration: SQLPostgresConfiguration
         do {
@@ -93,7 +91,7 @@ private func configureDatabase(_ app: Application, settings: Settings) async thr
         )
         let loops = app.eventLoopGroup.makeIterator().map { $0 }.count
         AppMetrics.recordPoolCapacity(engine: "postgres", connections: loops * settings.databasePoolSize)
-        app.writeTransactions = WriteTransactions(sqliteWriter: nil, writerThreads: nil, isSQLite: false, wait: writeWait)
+        app.writeTransactions = WriteTransactions(sqliteWriter: nil, isSQLite: false, wait: writeWait)
     }
 }
 

@@ -25,18 +25,15 @@ enum PlannerStatistics {
         let sql = database.sql
         switch database.engine {
         case .postgres:
-            if database.inTransaction {
-                try await sql.raw("SET LOCAL default_statistics_target = 10").run()
-                for table in tables { try await sql.raw("ANALYZE \(ident: table)").run() }
-                try await sql.raw("SET LOCAL default_statistics_target TO DEFAULT").run()
-            } else {
-                for table in tables { try await sql.raw("ANALYZE \(ident: table)").run() }
-            }
+            // Until the transaction's end, and only for its own ANALYZEs (nothing else reads it).
+            if database.inTransaction { try await sql.raw("SET LOCAL default_statistics_target = 10").run() }
         case .sqlite:
-            try await sql.raw("PRAGMA analysis_limit = \(unsafeRaw: String(sqliteAnalysisLimit))").run()
-            for table in tables { try await sql.raw("ANALYZE \(ident: table)").run() }
+            try await sql.raw(sqliteSample).run()
         }
+        for table in tables { try await sql.raw("ANALYZE \(ident: table)").run() }
     }
+
+    private static let sqliteSample: SQLQueryString = "PRAGMA analysis_limit = \(unsafeRaw: String(sqliteAnalysisLimit))"
 
     /// SQLite, as a process opens the file: statistics for the tables that have none or have grown
     /// much since (SQLite's own `PRAGMA optimize`), so that a ledger that grew by small writes, or
@@ -44,7 +41,7 @@ enum PlannerStatistics {
     /// writing at that moment leaves it for the next start.
     static func refreshOnOpen(_ database: any Database) async {
         guard database.engine == .sqlite else { return }
-        _ = try? await database.sql.raw("PRAGMA analysis_limit = \(unsafeRaw: String(sqliteAnalysisLimit))").run()
+        _ = try? await database.sql.raw(sqliteSample).run()
         _ = try? await database.sql.raw("PRAGMA optimize = 0x10002").run()
     }
 }

@@ -14,40 +14,49 @@ import Vapor
 /// Each application makes its own (tests run many at once, and one's large import must not hold
 /// another's turn) and stops them when it shuts down, after its other parts (`Lifecycle`).
 final class SQLiteWriterThreads: Sendable {
+    /// The writer pool's database.
+    let database: DatabaseID
     let loop: any EventLoop
     let threadPool: NIOThreadPool
     private let loops: MultiThreadedEventLoopGroup
 
-    init() {
+    init(database: DatabaseID) {
+        self.database = database
         loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = loops.next()
         threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
     }
 
-    /// Closes the writer pool's connections, then stops the threads. Registered before the parts
-    /// that write in the background, so that it runs after they stopped.
-    struct Lifecycle: LifecycleHandler {
+    /// Registers the writer's pool, `base` (an SQLite configuration) with its connections on these
+    /// threads, and their stop. Called before the parts that write in the background are registered,
+    /// so that the threads stop after them.
+    func use(_ base: any DatabaseConfiguration, in app: Application) {
+        app.databases.use(OnWriterThreads(base: base, threads: self), as: database, isDefault: false)
+        app.lifecycle.use(Lifecycle(threads: self))
+    }
+
+    /// The writer's pool, asked for on `loop`: a connection pool serves only the loops it was made
+    /// for. Nil once the application shut its databases down.
+    func pool(in app: Application) -> (any Database)? {
+        app.databases.database(database, logger: app.logger, on: loop)
+    }
+
+    /// Closes the writer pool's connections, then stops the threads.
+    private struct Lifecycle: LifecycleHandler {
         let threads: SQLiteWriterThreads
-        let database: DatabaseID
 
         func shutdown(_ application: Application) {
-            application.databases.reinitialize(database)
+            application.databases.reinitialize(threads.database)
             try? threads.threadPool.syncShutdownGracefully()
             try? threads.loops.syncShutdownGracefully()
         }
 
         func shutdownAsync(_ application: Application) async {
-            application.databases.reinitialize(database)
+            application.databases.reinitialize(threads.database)
             try? await threads.threadPool.shutdownGracefully()
             try? await threads.loops.shutdownGracefully()
         }
-    }
-
-    /// `base` (an SQLite configuration) with its connections on these threads. Asked for with
-    /// `database(_:on:)` on `loop`: a connection pool serves only the loops it was made for.
-    func configuration(_ base: any DatabaseConfiguration) -> any DatabaseConfiguration {
-        OnWriterThreads(base: base, threads: self)
     }
 
     private struct OnWriterThreads: DatabaseConfiguration {

@@ -38,12 +38,10 @@ struct WriteBusy: Error, CustomStringConvertible {
 ///   on the user's `data_versions` row. A serialization failure or a deadlock (40001, 40P01) is retried from the
 ///   start, a bounded number of times.
 final class WriteTransactions: Sendable {
-    /// SQLite's writer pool, or nil on PostgreSQL (and for an in-memory SQLite, whose second pool
-    /// would be a second database).
-    let sqliteWriter: DatabaseID?
+    /// SQLite's writer pool and its threads, or nil on PostgreSQL (and for an in-memory SQLite,
+    /// whose second pool would be a second database).
+    let sqliteWriter: SQLiteWriterThreads?
     let isSQLite: Bool
-    /// SQLite: the threads of the writer's pool.
-    let writerThreads: SQLiteWriterThreads?
     let turn = WriterTurn()
     /// SQLite: writers queued for the next group commit.
     let groups: GroupCommit
@@ -58,9 +56,8 @@ final class WriteTransactions: Sendable {
     /// How long SQLite itself waits for a lock another process holds.
     static let busyTimeoutMilliseconds = 5_000
 
-    init(sqliteWriter: DatabaseID?, writerThreads: SQLiteWriterThreads?, isSQLite: Bool, wait: Duration) {
+    init(sqliteWriter: SQLiteWriterThreads?, isSQLite: Bool, wait: Duration) {
         self.sqliteWriter = sqliteWriter
-        self.writerThreads = writerThreads
         self.isSQLite = isSQLite
         self.wait = wait
         self.groups = GroupCommit(turn: turn)
@@ -184,10 +181,8 @@ final class WriteTransactions: Sendable {
 
     /// SQLite's writer pool, on its own threads; the one database for an in-memory SQLite.
     private func writerDatabase(_ app: Application) throws -> any Database {
-        guard let sqliteWriter, let writerThreads else { return app.db(.sqlite) }
-        guard let database = app.databases.database(sqliteWriter, logger: app.logger, on: writerThreads.loop) else {
-            throw WriterShutDown()
-        }
+        guard let sqliteWriter else { return app.db(.sqlite) }
+        guard let database = sqliteWriter.pool(in: app) else { throw WriterShutDown() }
         return database
     }
 
