@@ -18,7 +18,7 @@ func routes(_ app: Application) throws {
     let transport = VaporTransport(routesBuilder: app.grouped(
         ContentNegotiation(produces: documents.produces),
         AuthenticationGate(protectedOperations: documents.protectedOperations),
-        EventsWebSocket(),
+        EventsEndpoint(),
         ReportCacheMiddleware(operations: documents.cachedOperations, taggedOnly: documents.taggedOperations,
                               contract: documents.yaml, cache: cache)))
     // Inside the error middleware, so that its 405 gets the error shape.

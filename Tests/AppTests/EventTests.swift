@@ -383,6 +383,65 @@ struct EventTests {
         }
     }
 
+    /// A response body that takes writes and completes none of them until told to: a client that
+    /// stopped reading (`fail`: one that went away).
+    final class HeldWriter: BodyStreamWriter, @unchecked Sendable {
+        let eventLoop: any EventLoop
+        let failing: Bool
+        private let lock = NSLock()
+        private var held: [EventLoopPromise<Void>] = []
+        private(set) var buffers = 0
+        private(set) var last: BodyStreamResult?
+
+        init(eventLoop: any EventLoop, failing: Bool = false) {
+            self.eventLoop = eventLoop
+            self.failing = failing
+        }
+
+        func write(_ result: BodyStreamResult, promise: EventLoopPromise<Void>?) {
+            lock.withLock {
+                if case .buffer = result { buffers += 1 } else { last = result }
+            }
+            guard let promise else { return }
+            if failing { return promise.fail(ChannelError.ioOnClosedChannel) }
+            lock.withLock { held.append(promise) }
+        }
+
+        var ended: Bool { lock.withLock { last != nil } }
+
+        func release() {
+            for promise in lock.withLock({ held }) { promise.succeed() }
+        }
+    }
+
+    @Test("Server-Sent Events: a client that stops reading is cut off after its backlog, one that went away leaves at once",
+          arguments: TestBackend.all)
+    func slowReaderOfServerSentEvents(_ backend: TestBackend) async throws {
+        try await withServedApp(backend) { app, _, client, ada in
+            let claims = try #require(await AccessTokens.verify(ada.accessToken, on: app))
+            let session = AuthenticatedUser(id: ada.id, sessionID: try #require(claims.sessionID), dataVersion: 0)
+            let open = app.eventHub.openStreams
+            let slow = HeldWriter(eventLoop: app.eventLoopGroup.any())
+            let gone = HeldWriter(eventLoop: app.eventLoopGroup.any(), failing: true)
+            EventStream(app: app, user: session, position: nil, backlog: 2).serve(to: slow)
+            EventStream(app: app, user: session, position: nil, backlog: 2).serve(to: gone)
+            // Each sent its opening; the one whose client went away left the hub with it.
+            try await Self.waitFor { slow.buffers == 1 && gone.buffers == 1 && app.eventHub.openStreams == open + 1 }
+            #expect(!slow.ended)
+
+            let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+            for day in 1...4 {
+                try await client.transaction(ada, account: checking, date: "2026-11-0\(day)", amount: "-1.00", description: "Day \(day)")
+            }
+            // Two batches unwritten, the third refused: the response fails, and the stream left the hub.
+            try await Self.waitFor { slow.ended && app.eventHub.openStreams == open }
+            #expect(slow.buffers == 2)
+            guard case .error(let error) = slow.last else { Issue.record("ended with \(String(describing: slow.last))"); return }
+            #expect(error is EventStream.SlowReader)
+            slow.release()
+        }
+    }
+
     @Test("Two `finance serve` processes on one PostgreSQL: a write through one reaches a stream on the other",
           .enabled(if: FileManager.default.isExecutableFile(atPath: CrashTests.executable), "needs `swift build` first"))
     func twoProcesses() async throws {

@@ -163,8 +163,6 @@ struct EventsBenchmark {
                 let response = try await client.execute(request, timeout: .seconds(600))
                 guard response.status == .ok else { return arrivals.failed() }
                 arrivals.opened()
-                let formatter = ISO8601DateFormatter()
-                formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
                 var pending = ""
                 for try await buffer in response.body {
                     let now = Date()
@@ -174,7 +172,7 @@ struct EventsBenchmark {
                         pending = String(pending[end.upperBound...])
                         guard let occurred = message.range(of: #""occurred_at":""#) else { continue }
                         let text = message[occurred.upperBound...].prefix { $0 != "\"" }
-                        if let date = formatter.date(from: String(text)) {
+                        if let date = InstantText.parse(String(text), milliseconds: true) {
                             arrivals.arrived(latencyMicroseconds: Int64(now.timeIntervalSince(date) * 1_000_000))
                         }
                     }

@@ -78,7 +78,7 @@ struct AuthenticationGate: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let route = request.route, protectedOperations.contains(Self.operation(route)) {
             let operation = Self.operation(route)
-            if operation == EventsWebSocket.operation, request.headers.bearerAuthorization == nil,
+            if operation == EventsEndpoint.operation, request.headers.bearerAuthorization == nil,
                let ticket = request.query[String.self, at: "ticket"] {
                 // A browser's stream: a single-use ticket stands in for the header it cannot set.
                 Authentication.adopt(try await EventTickets.redeem(ticket, app: request.application), for: request)

@@ -6,6 +6,9 @@ import OpenAPIRuntime
 import Vapor
 
 extension APIHandler {
+    /// `EventsEndpoint` serves this operation before the generated route gets to it, writing the
+    /// stream straight into the response; this is the same stream through the runtime's body, for a
+    /// route set up without that middleware.
     func streamEvents(_ input: Operations.StreamEvents.Input) async throws -> Operations.StreamEvents.Output {
         let position = try EventStream.position(header: input.headers.lastEventID, since: input.query.since)
         let user = try await Authentication.requireUser(app)
@@ -98,6 +101,55 @@ struct EventStream: Sendable {
             hub.close(userID: userID, id: id)
         }
         return chunks
+    }
+
+    /// Serves the stream as Server-Sent Events straight into a response: the stream's one task reads
+    /// the outbox and hands each batch to the connection, which queues it. A client that leaves more
+    /// than `backlog` batches unwritten is cut off as too slow; a write that fails (the client went
+    /// away) ends the stream at once.
+    func serve(to writer: any BodyStreamWriter) {
+        let hub = app.eventHub
+        let userID = user.id
+        let (id, wakeUps, wake) = hub.open(userID: userID)
+        // Batches handed to the connection and not yet written to the socket; whether the response ended.
+        let state = NIOLockedValueBox((unwritten: 0, ended: false))
+        let backlog = self.backlog
+        @Sendable func send(_ frames: [Frame]) -> Bool {
+            let accepted = state.withLockedValue { state in
+                guard state.unwritten < backlog else { return false }
+                state.unwritten += 1
+                return true
+            }
+            guard accepted else { return false }
+            writer.write(.buffer(ByteBuffer(string: Self.sse(frames)))).whenComplete { result in
+                state.withLockedValue { $0.unwritten -= 1 }
+                if case .failure = result { hub.close(userID: userID, id: id) }
+            }
+            return true
+        }
+        @Sendable func end(_ result: BodyStreamResult) {
+            let first = state.withLockedValue { state in
+                defer { state.ended = true }
+                return !state.ended
+            }
+            if first { _ = writer.write(result) }
+        }
+        let producer = Task {
+            defer {
+                // However it stopped (the hub shutting down included), the response ends.
+                end(.end)
+                hub.close(userID: userID, id: id)
+            }
+            do {
+                try await run(wakeUps: wakeUps, wake: wake, send: send) { last in
+                    if last == .end("slow_reader") { return end(.error(SlowReader())) }
+                    if let last { _ = send([last]) }
+                }
+            } catch {
+                end(.error(error))
+            }
+        }
+        hub.track(id, producer: producer)
     }
 
     /// Renews the stream's token (a WebSocket client's `renew` message).

@@ -20,10 +20,9 @@ struct LiveEvent: Sendable, Equatable {
         self.json = #"{"data":\#(data),"id":\#(id),"occurred_at":"\#(Self.timestamp(occurredAt))","type":\#(JSONText.quoted(type))}"#
     }
 
+    /// To the millisecond, written by hand (a general formatter cost 8% of a server's CPU delivering events).
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        InstantText.format(date, milliseconds: true) ?? Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
     }
 
 }

@@ -3,17 +3,19 @@ import NIOCore
 import NIOWebSocket
 import Vapor
 
-/// `GET /api/v1/events` asked to upgrade (`Upgrade: websocket`): the same stream as Server-Sent
-/// Events, one event per text message (the `Event` JSON), authenticated the same way (the access
-/// token, or a ticket for browsers), resumed with `?since=`.
+/// `GET /api/v1/events`, served here rather than by the generated handler: as a WebSocket when the
+/// request asks to upgrade (`Upgrade: websocket`), else as Server-Sent Events written straight into
+/// the response (the runtime's body bridging would add a task and two buffers to every open stream).
+/// Both are authenticated the same way (the access token, or a ticket for browsers: the
+/// `AuthenticationGate` before this) and resumed with `?since=` (SSE: `Last-Event-ID` too).
 ///
-/// The client may send one kind of message, `{"type":"renew","access_token":"…"}`, to carry on past
-/// its token's expiry with a fresh token of the same session. Anything else closes the socket with
-/// 1008 (1003 for binary). The server closes with 4001 when the token expired, 4003 when the session
-/// ended (logout, password change, reused refresh token, user deleted), 4008 when the client read
-/// too slowly, and 1001 when it shuts down; the last text message before the close is the
+/// A WebSocket client may send one kind of message, `{"type":"renew","access_token":"…"}`, to carry
+/// on past its token's expiry with a fresh token of the same session. Anything else closes the socket
+/// with 1008 (1003 for binary). The server closes with 4001 when the token expired, 4003 when the
+/// session ended (logout, password change, reused refresh token, user deleted), 4008 when the client
+/// read too slowly, and 1001 when it shuts down; the last text message before the close is the
 /// `session.ended` event with the same reason. WebSocket pings go out every 15 seconds.
-struct EventsWebSocket: AsyncMiddleware {
+struct EventsEndpoint: AsyncMiddleware {
     static let operation = "GET /api/v1/events"
 
     enum CloseCode {
@@ -31,8 +33,7 @@ struct EventsWebSocket: AsyncMiddleware {
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard let route = request.route, AuthenticationGate.operation(route) == Self.operation,
-              request.headers[.upgrade].contains(where: { $0.lowercased().contains("websocket") }) else {
+        guard let route = request.route, AuthenticationGate.operation(route) == Self.operation else {
             return try await next.respond(to: request)
         }
         // Authenticated already (AuthenticationGate), by token or ticket; the position checked here.
@@ -40,10 +41,15 @@ struct EventsWebSocket: AsyncMiddleware {
         let position = try EventStream.position(header: request.headers.first(name: "Last-Event-ID"),
                                                 since: try Self.since(request))
         let app = request.application
-        // The handlers are set as the socket opens, before any message of the client can arrive.
-        let upgrade: @Sendable (Request, WebSocket) -> Void = { _, socket in
-            Self.serve(socket, stream: EventStream(app: app, user: user, position: position), app: app)
+        let stream = EventStream(app: app, user: user, position: position)
+        guard request.headers[.upgrade].contains(where: { $0.lowercased().contains("websocket") }) else {
+            var headers = HTTPHeaders()
+            headers.add(name: .contentType, value: "text/event-stream")
+            headers.add(name: .cacheControl, value: "no-cache")
+            return Response(status: .ok, headers: headers, body: .init(stream: { writer in stream.serve(to: writer) }))
         }
+        // The handlers are set as the socket opens, before any message of the client can arrive.
+        let upgrade: @Sendable (Request, WebSocket) -> Void = { _, socket in Self.serve(socket, stream: stream, app: app) }
         return request.webSocket(maxFrameSize: .init(integerLiteral: 1 << 16), onUpgrade: upgrade)
     }
 
