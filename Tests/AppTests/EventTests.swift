@@ -167,6 +167,33 @@ struct EventTests {
         }
     }
 
+    @Test("A stream's read of the outbox is one statement that gives its user's events alone and leaves the caller's row-level-security context as it was",
+          arguments: TestBackend.all)
+    func outboxRead(_ backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp(), bob = try await client.signUp()
+            _ = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
+            _ = try await client.account(bob, name: "Savings", type: "savings", opening: "5")
+            let adas = try await app.db.asSystem { db in try await EventOutbox.after(0, userID: ada.id, limit: 100, on: db) }
+            #expect(!adas.isEmpty)
+            // Without a transaction or a context of the caller's own.
+            let read = try await EventOutbox.read(after: 0, userID: ada.id, limit: 100, on: app.db)
+            #expect(read == adas)
+            #expect(try await EventOutbox.read(after: adas[0].id, userID: ada.id, limit: 1, on: app.db) == Array(adas.dropFirst().prefix(1)))
+            // Inside Bob's context: Ada's events, and Bob's context after.
+            let (inside, context) = try await app.db.asUser(bob.id) { db in
+                let events = try await EventOutbox.read(after: 0, userID: ada.id, limit: 100, on: db)
+                guard db.engine == .postgres else { return (events, bob.id.uuidString) }
+                let setting = try await db.sql.raw("SELECT current_setting('finance.user_id', true) AS setting").first()?
+                    .decode(column: "setting", as: String.self)
+                return (events, setting ?? "")
+            }
+            #expect(inside == adas)
+            #expect(context.lowercased() == bob.id.uuidString.lowercased())
+        }
+    }
+
     @Test("A client that reconnects with its last id gets exactly what it missed; a position no longer kept gets resync",
           arguments: TestBackend.all)
     func resume(_ backend: TestBackend) async throws {

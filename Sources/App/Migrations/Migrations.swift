@@ -36,5 +36,6 @@ enum AppMigrations {
         CreateSessionCheck(),
         AddConnectionNewAccounts(),
         CreateEvents(),
+        CreateEventsReader(),
     ]
 }

@@ -186,7 +186,7 @@ struct EventStream: Sendable {
             while true {
                 let app = self.app
                 let events = try await app.eventHub.events(of: userID, after: sent, limit: Self.batch) { after in
-                    try await app.db.asUser(userID) { db in try await EventOutbox.after(after, userID: userID, limit: Self.batch, on: db) }
+                    try await EventOutbox.read(after: after, userID: userID, limit: Self.batch, on: app.db)
                 }
                 guard !events.isEmpty, !Task.isCancelled else { break }
                 // The session's own end, told by the write that ended it: the stream ends with it.

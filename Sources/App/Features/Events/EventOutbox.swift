@@ -62,16 +62,24 @@ enum EventOutbox {
         try await db.sql.raw("SELECT pg_notify(\(bind: channel), \(bind: jobsQueued))").run()
     }
 
+    /// What a stream reads when woken: the user's events after `position`, oldest first, at most
+    /// `limit`, in one statement. On PostgreSQL a function reads them as the user (migration 0034);
+    /// SQLite has no row-level security.
+    static func read(after position: Int64, userID: UUID, limit: Int, on db: any Database) async throws -> [LiveEvent] {
+        guard db.engine == .postgres else { return try await after(position, userID: userID, limit: limit, on: db) }
+        let rows = try await db.sql.raw("""
+            SELECT id, type, occurred_at, data FROM finance_events_after(\(bind: userID), \(bind: position), \(bind: limit))
+            """).all()
+        return try rows.map(LiveEvent.init(row:))
+    }
+
     /// The user's events after `position`, oldest first, at most `limit`.
     static func after(_ position: Int64, userID: UUID, limit: Int, on db: any Database) async throws -> [LiveEvent] {
         let rows = try await db.sql.raw("""
             SELECT id, type, occurred_at, data\(unsafeRaw: db.engine == .postgres ? "::text AS data" : "") FROM events
             WHERE user_id = \(bind: userID) AND id > \(bind: position) ORDER BY id LIMIT \(unsafeRaw: String(limit))
             """).all()
-        return try rows.map { row in
-            LiveEvent(id: try row.decode(column: "id", as: Int64.self), type: try row.decode(column: "type", as: String.self),
-                      occurredAt: try row.decode(column: "occurred_at", as: Date.self), data: try row.decode(column: "data", as: String.self))
-        }
+        return try rows.map(LiveEvent.init(row:))
     }
 
     /// Whether the outbox still holds the event at `position`: then every event after it is there
@@ -92,5 +100,13 @@ enum EventOutbox {
             DELETE FROM events WHERE user_id = \(bind: userID) AND (occurred_at < \(bind: now.addingTimeInterval(-keepSeconds))
               OR id <= coalesce((SELECT id FROM events WHERE user_id = \(bind: userID) ORDER BY id DESC LIMIT 1 OFFSET \(unsafeRaw: String(keepCount))), 0))
             """).run()
+    }
+}
+
+extension LiveEvent {
+    /// An event as the outbox holds it (`id`, `type`, `occurred_at`, `data` as text).
+    init(row: any SQLRow) throws {
+        self.init(id: try row.decode(column: "id", as: Int64.self), type: try row.decode(column: "type", as: String.self),
+                  occurredAt: try row.decode(column: "occurred_at", as: Date.self), data: try row.decode(column: "data", as: String.self))
     }
 }
