@@ -5,14 +5,23 @@ import Vapor
 /// and nothing runs. Otherwise the header is narrowed to the types the operation produces that the
 /// client accepts, best first, so the answer is one of them. A missing or empty `Accept` accepts
 /// anything; `*/*`, `type/*` and q-values (q=0 refuses) work as RFC 9110 says.
-struct ContentNegotiation: AsyncMiddleware {
+struct ContentNegotiation: Middleware {
     /// "METHOD /path/{param}" → the media types of its successful answers.
     let produces: [String: Set<String>]
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        do {
+            try negotiate(request)
+        } catch {
+            return request.eventLoop.makeFailedFuture(error)
+        }
+        return next.respond(to: request)
+    }
+
+    private func negotiate(_ request: Request) throws {
         guard let route = request.route, let offered = produces[AuthenticationGate.operation(route)], !offered.isEmpty,
               let header = request.headers.first(name: .accept), !header.trimmingCharacters(in: .whitespaces).isEmpty else {
-            return try await next.respond(to: request)
+            return
         }
         let ranges = MediaRange.parse(header)
         var weighed: [(type: String, quality: Int)] = []
@@ -26,7 +35,6 @@ struct ContentNegotiation: AsyncMiddleware {
                            fields: ["Accept": header])
         }
         request.headers.replaceOrAdd(name: .accept, value: acceptable.joined(separator: ", "))
-        return try await next.respond(to: request)
     }
 }
 
@@ -82,7 +90,7 @@ struct MediaRange: Equatable {
 
 /// A path the document knows, asked with a method it lacks, answers 405 with `Allow` rather than
 /// the router's 404.
-struct MethodNotAllowed: AsyncMiddleware {
+struct MethodNotAllowed: Middleware {
     struct Path {
         let components: [Substring]
         let methods: Set<String>
@@ -98,14 +106,14 @@ struct MethodNotAllowed: AsyncMiddleware {
         literals = Dictionary(paths.filter { !$0.template.contains("{") }.map { ($0.template, $0.methods) }, uniquingKeysWith: { $0.union($1) })
     }
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let path = request.url.path
         if let methods = literals[path], !Self.allowed(methods).contains(request.method.rawValue) {
-            throw Self.refusal(request, allowed: methods)
+            return request.eventLoop.makeFailedFuture(Self.refusal(request, allowed: methods))
         }
-        do {
-            return try await next.respond(to: request)
-        } catch let abort as any AbortError where abort.status == .notFound && request.route == nil {
+        let paths = self.paths
+        return next.respond(to: request).flatMapErrorThrowing { error in
+            guard let abort = error as? any AbortError, abort.status == .notFound, request.route == nil else { throw error }
             let components = path.split(separator: "/")
             var allowed: Set<String> = []
             for template in paths where template.components.count == components.count

@@ -4,16 +4,17 @@ import Vapor
 /// (`%00`), before anything runs: PostgreSQL cannot store it in text, and SQLite's text functions
 /// stop at it, so it could only end as a constraint error. A body holding it answers 422 naming it;
 /// a URL holding it does not match the API (400).
-struct NulCharacterGuard: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct NulCharacterGuard: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if request.url.string.range(of: "%00", options: .caseInsensitive) != nil {
-            throw APIError(.badRequest, code: "bad_request", message: "The request does not match the API: the URL holds the NUL character (%00).")
+            return request.eventLoop.makeFailedFuture(APIError(
+                .badRequest, code: "bad_request", message: "The request does not match the API: the URL holds the NUL character (%00)."))
         }
         if request.headers.contentType?.subType.hasSuffix("json") == true, let body = request.body.data,
            Self.holdsEscapedNul(body.readableBytesView) {
-            throw APIError.validation(["body": "must not hold the NUL character (\\u0000)"])
+            return request.eventLoop.makeFailedFuture(APIError.validation(["body": "must not hold the NUL character (\\u0000)"]))
         }
-        return try await next.respond(to: request)
+        return next.respond(to: request)
     }
 
     /// Whether JSON text holds the escape `\u0000` (and not an escaped backslash followed by `u0000`).

@@ -3,11 +3,9 @@ import Vapor
 
 /// Turns every error, ours or the framework's, into the one JSON error shape.
 /// Unexpected errors are logged in full and answered with a generic 500 that names no internals.
-struct APIErrorMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
+struct APIErrorMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
             let apiError = Self.apiError(for: error)
             if apiError.status == .internalServerError {
                 request.logger.error("Unhandled error: \(Self.loggable(error))")

@@ -2,17 +2,19 @@ import Vapor
 
 /// Puts the request id (from `X-Request-Id` when the client sent a sane one, generated otherwise)
 /// on the response, so a client can quote it and an operator can find the request's log lines.
-/// Outermost middleware: error responses carry it too.
-struct RequestIDMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+/// Outermost middleware: error responses carry it too. (Like every middleware here that awaits
+/// nothing, it chains futures: Vapor runs each `AsyncMiddleware` in a task of its own.)
+struct RequestIDMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let id = Self.isAcceptable(request.id) ? request.id : UUID().uuidString
         if id != request.id {
             request.logger[metadataKey: "request-id"] = .string(id)
         }
         request.storage[RequestIDKey.self] = id
-        let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(name: .xRequestId, value: id)
-        return response
+        return next.respond(to: request).map { response in
+            response.headers.replaceOrAdd(name: .xRequestId, value: id)
+            return response
+        }
     }
 
     /// An id a client sent is kept only if it is short and plain; otherwise a new one is made.
@@ -25,21 +27,21 @@ struct RequestIDMiddleware: AsyncMiddleware {
 
 /// Refuses request bodies over the configured size before any handler reads them.
 /// The API's routes stream their bodies, so Vapor's own collection limit does not apply to them.
-struct BodySizeLimitMiddleware: AsyncMiddleware {
+struct BodySizeLimitMiddleware: Middleware {
     let maxBytes: Int
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        let maxBytes = self.maxBytes
         if let length = request.headers.first(name: .contentLength).flatMap(Int.init), length > maxBytes {
-            throw APIError.payloadTooLarge(limit: maxBytes)
+            return request.eventLoop.makeFailedFuture(APIError.payloadTooLarge(limit: maxBytes))
         }
-        if request.body.data == nil, request.method != .GET, request.method != .HEAD {
-            do {
-                _ = try await request.body.collect(max: maxBytes).get()
-            } catch let error as any AbortError where error.status == .payloadTooLarge {
-                throw APIError.payloadTooLarge(limit: maxBytes)
+        guard request.body.data == nil, request.method != .GET, request.method != .HEAD else { return next.respond(to: request) }
+        return request.body.collect(max: maxBytes)
+            .flatMapErrorThrowing { error in
+                if let abort = error as? any AbortError, abort.status == .payloadTooLarge { throw APIError.payloadTooLarge(limit: maxBytes) }
+                throw error
             }
-        }
-        return try await next.respond(to: request)
+            .flatMap { _ in next.respond(to: request) }
     }
 }
 

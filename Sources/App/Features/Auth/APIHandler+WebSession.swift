@@ -68,11 +68,12 @@ enum WebSessionCookie {
 
     private struct Pending: StorageKey { typealias Value = String }
 
-    struct Writer: AsyncMiddleware {
-        func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-            let response = try await next.respond(to: request)
-            if let cookie = request.storage[Pending.self] { response.headers.replaceOrAdd(name: .setCookie, value: cookie) }
-            return response
+    struct Writer: Middleware {
+        func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+            next.respond(to: request).map { response in
+                if let cookie = request.storage[Pending.self] { response.headers.replaceOrAdd(name: .setCookie, value: cookie) }
+                return response
+            }
         }
     }
 

@@ -3,7 +3,7 @@ import Vapor
 /// The headers every answer carries, the dashboard's first: its page runs only its own code and
 /// styles, talks only to this server, and cannot be framed. A finance page that loads nobody else's
 /// code is a promise the Content-Security-Policy makes checkable.
-struct SecurityHeaders: AsyncMiddleware {
+struct SecurityHeaders: Middleware {
     static let contentSecurityPolicy = [
         "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
         "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
@@ -19,15 +19,16 @@ struct SecurityHeaders: AsyncMiddleware {
         ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
     ]
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        for (name, value) in Self.fixed where !response.headers.contains(name: name) {
-            response.headers.replaceOrAdd(name: name, value: value)
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).map { response in
+            for (name, value) in Self.fixed where !response.headers.contains(name: name) {
+                response.headers.replaceOrAdd(name: name, value: value)
+            }
+            // Behind a proxy that ends TLS: browsers keep to HTTPS from then on.
+            if WebSessionCookie.isHTTPS(request) {
+                response.headers.replaceOrAdd(name: .strictTransportSecurity, value: "max-age=31536000")
+            }
+            return response
         }
-        // Behind a proxy that ends TLS: browsers keep to HTTPS from then on.
-        if WebSessionCookie.isHTTPS(request) {
-            response.headers.replaceOrAdd(name: .strictTransportSecurity, value: "max-age=31536000")
-        }
-        return response
     }
 }
