@@ -410,6 +410,26 @@ struct EventTests {
         }
     }
 
+    @Test("The ticker wakes the users of one slot a round, and every user once in the sixteen rounds of a ping interval")
+    func tickerSlots() async throws {
+        let hub = EventHub(pingInterval: .seconds(3600))
+        let users = (0..<64).map { _ in UUID() }
+        for slot in 0..<EventHub.tickSlots {
+            let opened = users.map { hub.open(userID: $0) }
+            hub.pokeAll(slot: slot)
+            // Closed: a stream yields the wake-up it was given, if any, then ends.
+            for (user, stream) in zip(users, opened) { hub.close(userID: user, id: stream.id) }
+            var woken: [UUID] = []
+            for (user, stream) in zip(users, opened) {
+                var wakeUps = stream.wakeUps.makeAsyncIterator()
+                if await wakeUps.next() != nil { woken.append(user) }
+            }
+            #expect(woken == users.filter { EventHub.tickSlot(of: $0) == slot })
+        }
+        #expect(Set(users.map(EventHub.tickSlot(of:))).count > 1)
+        await hub.stop()
+    }
+
     /// A response body that takes writes and completes none of them until told to: a client that
     /// stopped reading (`fail`: one that went away).
     final class HeldWriter: BodyStreamWriter, @unchecked Sendable {

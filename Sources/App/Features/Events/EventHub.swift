@@ -73,18 +73,30 @@ final class EventHub: Sendable {
         return (id, stream, continuation)
     }
 
-    /// One task wakes every stream every `pingInterval`, rather than a timer per stream.
+    /// The ticker's rounds in one `pingInterval`: each wakes the users of one slot.
+    static let tickSlots = 16
+
+    /// One task wakes every stream every `pingInterval`, rather than a timer per stream, and a
+    /// sixteenth of the users at a time: all at once, each user's read of the outbox and session
+    /// check came together, and a delivery that fell among them waited behind a few hundred statements.
     private func startTicker() {
         ticker.withLockedValue { ticker in
             guard ticker == nil, !streams.withLockedValue({ $0.stopped }) else { return }
-            let interval = pingInterval
+            let interval = pingInterval / Self.tickSlots
             ticker = Task { [weak self] in
+                var slot = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
-                    self?.pokeAll()
+                    self?.pokeAll(slot: slot)
+                    slot = (slot + 1) % Self.tickSlots
                 }
             }
         }
+    }
+
+    /// The ticker's slot of a user, the same for every round of this process.
+    static func tickSlot(of userID: UUID) -> Int {
+        Int(userID.uuid.15) % tickSlots
     }
 
     /// The user's events after `position`, at most `limit`, as of their latest wake-up: from the
@@ -209,10 +221,15 @@ final class EventHub: Sendable {
         for observer in jobObservers.withLockedValue({ $0 }) { observer() }
     }
 
-    private func pokeAll() {
+    /// Wakes every stream (`slot` nil), or those of the users in one of the ticker's slots.
+    func pokeAll(slot: Int? = nil) {
         let continuations = streams.withLockedValue { streams in
-            for user in streams.byUser.keys { Self.woke(user, &streams) }
-            return streams.byUser.values.flatMap { Array($0.values) }
+            var woken: [AsyncStream<Void>.Continuation] = []
+            for (user, open) in streams.byUser where slot == nil || Self.tickSlot(of: user) == slot {
+                Self.woke(user, &streams)
+                woken.append(contentsOf: open.values)
+            }
+            return woken
         }
         for continuation in continuations { continuation.yield() }
     }
