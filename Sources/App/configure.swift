@@ -34,7 +34,6 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.middleware.use(APIErrorMiddleware())
     app.middleware.use(BodySizeLimitMiddleware(maxBytes: settings.maxBodySize))
     app.middleware.use(NulCharacterGuard())
-    app.middleware.use(RequestContextMiddleware())
     app.middleware.use(WebSessionCookie.Writer())
 
     try routes(app)

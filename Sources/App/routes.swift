@@ -8,7 +8,7 @@ import Vapor
 func routes(_ app: Application) throws {
     let documents = try OpenAPIDocuments.load()
     let handler = APIHandler(app: app, documents: documents)
-    // Before an operation runs: its Accept header, then its bearer token.
+    // Before an operation runs: its Accept header, then (in one task) its request's context and its bearer token.
     // Then, for the reads marked so, their entity tag and the report cache.
     let cache = ReportCache(capacityBytes: app.settings.reportCacheBytes)
     app.reportCache = cache
@@ -17,10 +17,12 @@ func routes(_ app: Application) throws {
     app.ledgerCommits.observe { commit in hub.poke(commit.userID) }
     let transport = VaporTransport(routesBuilder: app.grouped(
         ContentNegotiation(produces: documents.produces),
-        AuthenticationGate(protectedOperations: documents.protectedOperations),
-        EventsEndpoint(),
-        ReportCacheMiddleware(operations: documents.cachedOperations, taggedOnly: documents.taggedOperations,
-                              contract: documents.yaml, cache: cache)))
+        OneTaskMiddleware(
+            RequestContextMiddleware(),
+            AuthenticationGate(protectedOperations: documents.protectedOperations),
+            EventsEndpoint(),
+            ReportCacheMiddleware(operations: documents.cachedOperations, taggedOnly: documents.taggedOperations,
+                                  contract: documents.yaml, cache: cache))))
     // Inside the error middleware, so that its 405 gets the error shape.
     app.middleware.use(MethodNotAllowed(paths: documents.paths))
     // Compact JSON, keys in the order the document lists them (sorted and indented, the runtime's

@@ -2,7 +2,7 @@ import Vapor
 
 /// The Vapor request behind the OpenAPI operation being handled. The generated handlers see only
 /// their typed input; what lives on the connection (the bearer token, the client address, the request id)
-/// is reached through this task-local value, set for every request by `RequestContextMiddleware`.
+/// is reached through this task-local value, set for every request of the API by `RequestContextMiddleware`.
 struct RequestContext: Sendable {
     let request: Request
 
