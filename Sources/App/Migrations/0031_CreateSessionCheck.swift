@@ -8,7 +8,7 @@ import Fluent
 /// that version, or NULL, for a user and session the caller's signed token already names. SQLite has no row-level security and runs the same query directly.
 ///
 /// Its DDL is written out here rather than rendered: a shipped migration creates the same schema forever.
-struct CreateSessionCheck: AsyncMigration {
+struct CreateSessionCheck: PostgresOnlyMigration {
     static let postgres = [
         """
         CREATE FUNCTION finance_session_version(session_user_id uuid, session_family_id uuid, checked_at timestamptz)
@@ -30,15 +30,5 @@ struct CreateSessionCheck: AsyncMigration {
         "REVOKE ALL ON FUNCTION finance_session_version(uuid, uuid, timestamptz) FROM PUBLIC",
     ]
 
-    func prepare(on database: any Database) async throws {
-        guard database.engine == .postgres else { return }
-        try await database.transaction { db in try await db.sql.execute(Self.postgres) }
-    }
-
-    func revert(on database: any Database) async throws {
-        guard database.engine == .postgres else { return }
-        try await database.transaction { db in
-            try await db.sql.execute(["DROP FUNCTION finance_session_version(uuid, uuid, timestamptz)"])
-        }
-    }
+    static let revertPostgres = ["DROP FUNCTION finance_session_version(uuid, uuid, timestamptz)"]
 }

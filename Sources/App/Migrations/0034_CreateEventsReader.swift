@@ -8,7 +8,7 @@ import Fluent
 /// caller is the stream of a user its signed token named.
 ///
 /// Its DDL is written out here rather than rendered: a shipped migration creates the same schema forever.
-struct CreateEventsReader: AsyncMigration {
+struct CreateEventsReader: PostgresOnlyMigration {
     static let postgres = [
         """
         CREATE FUNCTION finance_events_after(reader uuid, after_id bigint, max_count bigint)
@@ -26,15 +26,5 @@ struct CreateEventsReader: AsyncMigration {
         "REVOKE ALL ON FUNCTION finance_events_after(uuid, bigint, bigint) FROM PUBLIC",
     ]
 
-    func prepare(on database: any Database) async throws {
-        guard database.engine == .postgres else { return }
-        try await database.transaction { db in try await db.sql.execute(Self.postgres) }
-    }
-
-    func revert(on database: any Database) async throws {
-        guard database.engine == .postgres else { return }
-        try await database.transaction { db in
-            try await db.sql.execute(["DROP FUNCTION finance_events_after(uuid, bigint, bigint)"])
-        }
-    }
+    static let revertPostgres = ["DROP FUNCTION finance_events_after(uuid, bigint, bigint)"]
 }

@@ -27,3 +27,22 @@ extension TableMigration {
         }
     }
 }
+
+/// A migration of PostgreSQL alone (a function the row-level security needs; SQLite has none): its
+/// statements, written out in the migration, run in one transaction, and `revert` undoes them.
+protocol PostgresOnlyMigration: AsyncMigration {
+    static var postgres: [String] { get }
+    static var revertPostgres: [String] { get }
+}
+
+extension PostgresOnlyMigration {
+    func prepare(on database: any Database) async throws {
+        guard database.engine == .postgres else { return }
+        try await database.transaction { db in try await db.sql.execute(Self.postgres) }
+    }
+
+    func revert(on database: any Database) async throws {
+        guard database.engine == .postgres else { return }
+        try await database.transaction { db in try await db.sql.execute(Self.revertPostgres) }
+    }
+}
