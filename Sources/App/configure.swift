@@ -14,7 +14,9 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     try await configureDatabase(app, settings: settings)
     app.ledgerCommits = LedgerCommits()
-    app.eventHub = EventHub(pingInterval: .seconds(settings.eventsPingSeconds))
+    // Half the database connections at most go to opening event streams.
+    app.eventHub = EventHub(pingInterval: .seconds(settings.eventsPingSeconds),
+                            openingsAtOnce: max(2, settings.databasePoolSize * System.coreCount / 2))
     app.migrations.add(AppMigrations.all)
 
     app.passwordHasher = PasswordHasher(cost: settings.bcryptCost, threadPool: app.threadPool)
@@ -24,6 +26,10 @@ public func configure(_ app: Application, settings: Settings) async throws {
 
     app.http.server.configuration.hostname = settings.host
     app.http.server.configuration.port = settings.port
+    // Nothing is compressed, but Vapor adds the compressor to every connection all the same: without
+    // this, with a buffer of 1 KB that an open event stream holds for its whole life.
+    app.http.server.configuration.responseCompression = .disabled(initialByteBufferCapacity: 0, allowedTypes: .none,
+                                                                  allowRequestOverrides: false)
     app.routes.defaultMaxBodySize = ByteCount(value: settings.maxBodySize)
 
     // Outermost first: every response, errors included, gets its request id and a JSON error body.

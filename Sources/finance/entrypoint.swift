@@ -9,7 +9,7 @@ enum Entrypoint {
         var environment: Environment
         do {
             environment = try Environment.detect()
-            try LoggingSystem.bootstrap(from: &environment)
+            try LoggingSystem.bootstrap(from: &environment) { level in { _ in LineLogHandler(level: level) } }
         } catch {
             fail("\(error)")
         }

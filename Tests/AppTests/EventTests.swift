@@ -386,7 +386,7 @@ struct EventTests {
             let fast = try await Stream.open(port: port, token: ada.accessToken)
             let open = app.eventHub.openStreams
             // Never read until the end, and allowed two unread batches.
-            let slow = EventStream(app: app, user: session, position: nil, backlog: 2).start { $0 }
+            let slow = try await EventStream.open(app: app, user: session, position: nil, backlog: 2).start { $0 }
             try await Self.waitFor { app.eventHub.openStreams == open + 1 }
 
             let checking = try await client.account(ada, name: "Checking", type: "checking", opening: "100")
@@ -470,8 +470,8 @@ struct EventTests {
             let open = app.eventHub.openStreams
             let slow = HeldWriter(eventLoop: app.eventLoopGroup.any())
             let gone = HeldWriter(eventLoop: app.eventLoopGroup.any(), failing: true)
-            EventStream(app: app, user: session, position: nil, backlog: 2).serve(to: slow)
-            EventStream(app: app, user: session, position: nil, backlog: 2).serve(to: gone)
+            try await EventStream.open(app: app, user: session, position: nil, backlog: 2).serve(to: slow)
+            try await EventStream.open(app: app, user: session, position: nil, backlog: 2).serve(to: gone)
             // Each sent its opening; the one whose client went away left the hub with it.
             try await Self.waitFor { slow.buffers == 1 && gone.buffers == 1 && app.eventHub.openStreams == open + 1 }
             #expect(!slow.ended)

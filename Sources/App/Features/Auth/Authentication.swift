@@ -76,17 +76,26 @@ struct AuthenticationGate: AsyncMiddleware {
     let protectedOperations: Set<String>
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let route = request.route, protectedOperations.contains(Self.operation(route)) {
-            let operation = Self.operation(route)
-            if operation == EventsEndpoint.operation, request.headers.bearerAuthorization == nil,
+        guard let route = request.route, case let operation = Self.operation(route), protectedOperations.contains(operation) else {
+            return try await next.respond(to: request)
+        }
+        guard operation == EventsEndpoint.operation else {
+            _ = try await Authentication.requireUser(request.application)
+            return try await next.respond(to: request)
+        }
+        // Opening a stream reads the database a few times and then holds nothing more. When every
+        // client reconnects at once (a server restarted), they are let through a few at a time: the
+        // rest wait here holding no database request, and the other routes keep their connections.
+        return try await request.application.eventHub.openings.run {
+            if request.headers.bearerAuthorization == nil,
                let ticket = request.query[String.self, at: "ticket"] {
                 // A browser's stream: a single-use ticket stands in for the header it cannot set.
                 Authentication.adopt(try await EventTickets.redeem(ticket, app: request.application), for: request)
             } else {
                 _ = try await Authentication.requireUser(request.application)
             }
+            return try await next.respond(to: request)
         }
-        return try await next.respond(to: request)
     }
 
     /// The route as the document names it: `GET /api/v1/accounts/{id}`.

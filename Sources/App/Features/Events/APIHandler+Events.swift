@@ -12,7 +12,7 @@ extension APIHandler {
     func streamEvents(_ input: Operations.StreamEvents.Input) async throws -> Operations.StreamEvents.Output {
         let position = try EventStream.position(header: input.headers.lastEventID, since: input.query.since)
         let user = try await Authentication.requireUser(app)
-        let frames = EventStream(app: app, user: user, position: position).start { batch in ArraySlice(EventStream.sse(batch).utf8) }
+        let frames = try await EventStream.open(app: app, user: user, position: position).start { batch in ArraySlice(EventStream.sse(batch).utf8) }
         return .ok(.init(body: .textEventStream(HTTPBody(frames, length: .unknown, iterationBehavior: .single))))
     }
 }
@@ -34,17 +34,37 @@ struct EventStream: Sendable {
 
     let app: Application
     let user: AuthenticatedUser
-    /// The last event the client has (nil: it has none, and wants what happens next).
-    let position: Int64?
+    /// The last event the client has, or the latest event when it has none (it wants what happens
+    /// next) or its position is gone from the outbox.
+    let start: Int64
+    /// The client's position is gone from the outbox (or was never given out): it gets a `resync` first.
+    let resync: Bool
     /// When the stream's token expires; a WebSocket client may renew it.
     let expiry: NIOLockedValueBox<Date>
     /// Batches the client has not read yet, at most; one more and the client is cut off as too slow.
     let backlog: Int
 
-    init(app: Application, user: AuthenticatedUser, position: Int64?, backlog: Int = 64) {
+    /// A stream for the client at `position` (nil: it has none): where it stands is read here, while
+    /// the request is still answerable, so that a failure is an error response and not a cut stream.
+    static func open(app: Application, user: AuthenticatedUser, position: Int64?, backlog: Int = 64) async throws -> EventStream {
+        let userID = user.id
+        // After its position if the outbox still holds it, else at the latest event after a `resync`.
+        let (start, resync) = try await app.db.asUser(userID) { db -> (Int64, Bool) in
+            let latest = try await EventOutbox.latest(userID: userID, on: db)
+            guard let position, position > 0 else { return (latest, false) }
+            // A position past the newest event is none this server gave (a restored database, a made-up id).
+            if position > latest { return (latest, true) }
+            if position == latest { return (position, false) }
+            return try await EventOutbox.holds(position, userID: userID, on: db) ? (position, false) : (latest, true)
+        }
+        return EventStream(app: app, user: user, start: start, resync: resync, backlog: backlog)
+    }
+
+    private init(app: Application, user: AuthenticatedUser, start: Int64, resync: Bool, backlog: Int) {
         self.app = app
         self.user = user
-        self.position = position
+        self.start = start
+        self.resync = resync
         self.expiry = NIOLockedValueBox(user.expiresAt)
         self.backlog = backlog
     }
@@ -161,17 +181,6 @@ struct EventStream: Sendable {
                      send: ([Frame]) -> Bool, finish: (Frame?) -> Void) async throws {
         let userID = user.id
         var lastWrite = ContinuousClock.now
-
-        // Where the client stands: after its position if the outbox still holds it, else at the latest
-        // event after a `resync`.
-        let (start, resync) = try await app.db.asUser(userID) { [position] db -> (Int64, Bool) in
-            let latest = try await EventOutbox.latest(userID: userID, on: db)
-            guard let position, position > 0 else { return (latest, false) }
-            // A position past the newest event is none this server gave (a restored database, a made-up id).
-            if position > latest { return (latest, true) }
-            if position == latest { return (position, false) }
-            return try await EventOutbox.holds(position, userID: userID, on: db) ? (position, false) : (latest, true)
-        }
         var sent = start
         var opening: [Frame] = [.opened]
         if resync { opening.append(.event(LiveEvent(id: sent, type: EventTypes.resync, occurredAt: Date(), data: "{}"))) }

@@ -46,9 +46,12 @@ final class EventHub: Sendable {
     /// Who wants to hear that jobs were queued (this process's job worker).
     private let jobObservers = NIOLockedValueBox<[@Sendable () -> Void]>([])
     let pingInterval: Duration
+    /// Streams being opened (authenticated, placed in the outbox) at once; the others wait their turn.
+    let openings: AdmissionGate
 
-    init(pingInterval: Duration = .seconds(15)) {
+    init(pingInterval: Duration = .seconds(15), openingsAtOnce: Int = 4) {
         self.pingInterval = pingInterval
+        self.openings = AdmissionGate(limit: openingsAtOnce)
     }
 
     /// A new stream of wake-ups for the user's events, and its continuation (to wake it for other

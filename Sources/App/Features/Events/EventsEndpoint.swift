@@ -41,7 +41,7 @@ struct EventsEndpoint: AsyncMiddleware {
         let position = try EventStream.position(header: request.headers.first(name: "Last-Event-ID"),
                                                 since: try Self.since(request))
         let app = request.application
-        let stream = EventStream(app: app, user: user, position: position)
+        let stream = try await EventStream.open(app: app, user: user, position: position)
         guard request.headers[.upgrade].contains(where: { $0.lowercased().contains("websocket") }) else {
             var headers = HTTPHeaders()
             headers.add(name: .contentType, value: "text/event-stream")
