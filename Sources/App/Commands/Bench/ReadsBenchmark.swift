@@ -36,6 +36,8 @@ struct ReadsBenchmark {
         console.print("  data: 1 user, \(shape.accounts) accounts, \(shape.transactions.formatted()) transactions over \(shape.years) years "
             + "(loaded and derived in \(LedgerBenchmark.seconds(ContinuousClock.now - loadStart))); \(connections) connections for \(seconds) s a read")
 
+        try await printHistoryPhases(userID: userID)
+
         let server = try await ServerProcess.start(dataDirectory: app.settings.dataDirectory)
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
@@ -97,6 +99,32 @@ struct ReadsBenchmark {
         try await client.shutdown()
         try await fixture.remove(from: app.db)
         if failed > 0 { throw CommandFailure("\(failed) answer(s) not 2xx") }
+    }
+
+    /// Where the first call of the whole history spends its time, computed in this process: the
+    /// report's steps, then the answer's JSON as the server encodes it (HTTP is left out).
+    private func printHistoryPhases(userID: UUID) async throws {
+        let today = app.clock.today, from = today.adding(months: -12 * shape.years)
+        for round in ["cold", "again"] {
+            let phases = PhaseTimes()
+            let started = ContinuousClock.now
+            let bytes = try await PhaseTimes.measuring(phases) { [app] in
+                // Task-local values do not reach into the transaction's closure: the marks are set again there.
+                let body = try await app.db.asUser(userID) { db in try await PhaseTimes.$current.withValue(phases) {
+                    let (base, series) = try await BalanceReports(userID: userID, db: db).netWorth(from: from, to: today, interval: .day)
+                    return APIHandler.netWorthHistory(base: base, series: series, from: from, to: today, interval: .day)
+                } }
+                PhaseTimes.mark("report (the rest)")
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = .iso8601
+                let data = try encoder.encode(body)
+                PhaseTimes.mark("JSON")
+                return data.count
+            }
+            let steps = phases.phases.map { "\($0.name) \(LedgerBenchmark.ms([$0.duration], 50))" }.joined(separator: ", ")
+            console.print("  \(shape.years) years daily in process (\(round)): \(LedgerBenchmark.ms([ContinuousClock.now - started], 50)), "
+                + "\(bytes.formatted()) bytes of JSON: \(steps)")
+        }
     }
 
     private static func get(_ client: HTTPClient, _ url: String, token: String) async throws -> UInt {

@@ -59,11 +59,16 @@ extension APIHandler {
                     points: series.map { Self.balancePoint($0.point, base: base, balance: $0.balance.map { Money($0, account.currency) }) })
             }
             let (base, series) = try await reports.netWorth(from: from, to: to, interval: interval)
-            return Components.Schemas.BalanceHistory(
-                baseCurrency: base.code, from: from.description, to: to.description, interval: payloadInterval,
-                points: series.map { Self.balancePoint($0, base: base, balance: nil) })
+            return Self.netWorthHistory(base: base, series: series, from: from, to: to, interval: payloadInterval)
         }
         return .ok(.init(body: .json(body)))
+    }
+
+    static func netWorthHistory(base: CurrencyCode, series: [NetWorthPoint], from: LocalDate, to: LocalDate,
+                                interval: Components.Schemas.BalanceHistory.IntervalPayload) -> Components.Schemas.BalanceHistory {
+        Components.Schemas.BalanceHistory(
+            baseCurrency: base.code, from: from.description, to: to.description, interval: interval,
+            points: series.map { balancePoint($0, base: base, balance: nil) })
     }
 
     private static func balancePoint(_ point: NetWorthPoint, base: CurrencyCode, balance: Money?) -> Components.Schemas.BalancePoint {

@@ -130,7 +130,10 @@ struct BalanceReports: Sendable {
         let base = try await baseCurrency()
         let changes = try await dailyChanges(to: to, carryInBefore: from)
         let rates = try await rates(for: changes.map(\.currency), base: base)
-        return (base, try NetWorthHistory.series(changes: changes, points: interval.points(from: from, to: to), base: base, rates: rates))
+        PhaseTimes.mark("base currency and rates")
+        let series = try NetWorthHistory.series(changes: changes, points: interval.points(from: from, to: to), base: base, rates: rates)
+        PhaseTimes.mark("series")
+        return (base, series)
     }
 
     /// One account's balance at each point, in its currency (nil before its history starts), and
@@ -171,6 +174,7 @@ struct BalanceReports: Sendable {
     func dailyChanges(to: LocalDate, carryInBefore from: LocalDate) async throws -> [BalanceChange] {
         let excluded = try await Account.query(on: db).filter(\.$userID == userID)
             .group(.or) { $0.filter(\.$isHidden == true).filter(\.$isClosed == true) }.all().compactMap(\.id)
+        PhaseTimes.mark("hidden and closed accounts")
         var owned: SQLQueryString = "user_id = \(bind: userID)"
         if !excluded.isEmpty { owned += " AND account_id NOT IN (\(binds: excluded))" }
         // The two sides in columns of one row per day and currency: half the rows to read.
@@ -186,6 +190,7 @@ struct BalanceReports: Sendable {
             WHERE \(owned) AND date >= \(bind: from) AND date <= \(bind: to)
             GROUP BY date, currency
             """).all()
+        PhaseTimes.mark("daily sums (SQL)")
         let eve = from.adding(days: -1)
         var changes: [BalanceChange] = []
         changes.reserveCapacity(2 * (carried.count + daily.count))
@@ -199,6 +204,7 @@ struct BalanceReports: Sendable {
                 }
             }
         }
+        PhaseTimes.mark("decoding rows")
         return changes
     }
 }
