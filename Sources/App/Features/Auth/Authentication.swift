@@ -18,7 +18,7 @@ enum Authentication {
     static func requireUser(_ app: Application) async throws -> AuthenticatedUser {
         let context = try RequestContext.require()
         if let cached = context.request.storage[CachedUserKey.self] { return cached }
-        guard let token = context.request.headers.bearerAuthorization?.token,
+        guard let token = bearerToken(context.request.headers),
               let claims = await AccessTokens.verify(token, on: app),
               let userID = claims.userID, let sessionID = claims.sessionID else { throw unauthorized }
         let now = app.clock.now()
@@ -29,6 +29,17 @@ enum Authentication {
         let user = AuthenticatedUser(id: userID, sessionID: sessionID, dataVersion: version, expiresAt: claims.exp.value)
         context.request.storage[CachedUserKey.self] = user
         return user
+    }
+
+    /// The token of an `Authorization: Bearer …` header, as Vapor's `bearerAuthorization` reads it
+    /// (two words apart, the scheme in any case), nil without one. Vapor splits the header by
+    /// characters, a few percent of a cached read's CPU; this splits its bytes.
+    static func bearerToken(_ headers: HTTPHeaders) -> String? {
+        guard let value = headers.first(name: .authorization) else { return nil }
+        let parts = value.utf8.split(separator: UInt8(ascii: " "))
+        guard parts.count == 2, parts[0].count == 6,
+              zip(parts[0], "bearer".utf8).allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }) else { return nil }
+        return String(Substring(parts[1]))
     }
 
     /// Runs `body` for the signed-in user, in one database transaction scoped to them. A request
@@ -87,7 +98,7 @@ struct AuthenticationGate: AsyncMiddleware {
         // client reconnects at once (a server restarted), they are let through a few at a time: the
         // rest wait here holding no database request, and the other routes keep their connections.
         return try await request.application.eventHub.openings.run {
-            if request.headers.bearerAuthorization == nil,
+            if Authentication.bearerToken(request.headers) == nil,
                let ticket = request.query[String.self, at: "ticket"] {
                 // A browser's stream: a single-use ticket stands in for the header it cannot set.
                 Authentication.adopt(try await EventTickets.redeem(ticket, app: request.application), for: request)
