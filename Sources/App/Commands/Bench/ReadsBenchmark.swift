@@ -60,6 +60,7 @@ struct ReadsBenchmark {
                 let status = try await Self.get(client, url, token: tokens.accessToken)
                 let computed = ContinuousClock.now - first
                 let hitsBefore = try await Self.cacheHits(client, base)
+                let cpuBefore = server.cpuTicks
                 let deadline = ContinuousClock.now + .seconds(seconds)
                 let started = ContinuousClock.now
                 let tallies = try await withThrowingTaskGroup(of: (latencies: [Duration], failures: Int).self) { group in
@@ -85,9 +86,12 @@ struct ReadsBenchmark {
                 failed += failures
                 let perSecond = Double(latencies.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
                 let hits = try await Self.cacheHits(client, base) - hitsBefore
+                // The server's CPU (user and system, clock ticks of 10 ms) per answer: steadier than
+                // req/s, which the clients on the same cores sway.
+                let cpuMicroseconds = (server.cpuTicks - cpuBefore) * 1_000_000 / Int(sysconf(Int32(_SC_CLK_TCK))) / max(1, latencies.count)
                 console.print("  \(read.name): first call \(LedgerBenchmark.ms([computed], 50)) (HTTP \(status)); then "
                     + "\(Int(perSecond).formatted()) req/s, p50 \(LedgerBenchmark.ms(latencies, 50)) p99 \(LedgerBenchmark.ms(latencies, 99)), "
-                    + "\(failures) not 2xx, \(hits.formatted()) answered from the report cache; server resident \(server.residentMegabytes) MB")
+                    + "\(failures) not 2xx, \(hits.formatted()) answered from the report cache; server CPU \(cpuMicroseconds) µs an answer; server resident \(server.residentMegabytes) MB")
             }
             console.print("  server's peak resident memory: \(server.peakMegabytes) MB")
         } catch {
