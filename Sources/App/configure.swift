@@ -13,6 +13,7 @@ public func configure(_ app: Application, settings: Settings) async throws {
     app.configurePlaid(settings: settings)
 
     try await configureDatabase(app, settings: settings)
+    app.makeSharedDatabaseHandles()
     app.ledgerCommits = LedgerCommits()
     // Half the database connections at most go to opening event streams.
     app.eventHub = EventHub(pingInterval: .seconds(settings.eventsPingSeconds),

@@ -23,7 +23,7 @@ enum Authentication {
               let userID = claims.userID, let sessionID = claims.sessionID else { throw unauthorized }
         let now = app.clock.now()
         // One statement on its own, on either database.
-        guard let version = try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.db) else {
+        guard let version = try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.sessionCheckDatabase) else {
             throw unauthorized
         }
         let user = AuthenticatedUser(id: userID, sessionID: sessionID, dataVersion: version, expiresAt: claims.exp.value)
