@@ -26,7 +26,8 @@ final class SharedDatabaseHandles: Sendable {
 extension Application {
     private struct SharedDatabaseHandlesKey: StorageKey { typealias Value = SharedDatabaseHandles }
 
-    /// A database handle for a request's session check; set once by `configure`, else Fluent's own.
+    /// A database handle for a session check (every request, every stream, every ticket); set once by
+    /// `configure`, else Fluent's own.
     var sessionCheckDatabase: any Database {
         storage[SharedDatabaseHandlesKey.self]?.next ?? db
     }

@@ -220,7 +220,7 @@ struct EventStream: Sendable {
             if delivered == 0 {
                 let (app, session) = (self.app, user.sessionID)
                 let alive = try await app.eventHub.sessionAlive(session, of: userID) {
-                    try await Sessions.liveVersion(familyID: session, userID: userID, now: now, on: app.db) != nil
+                    try await Sessions.liveVersion(familyID: session, userID: userID, now: now, on: app.sessionCheckDatabase) != nil
                 }
                 if !alive { return finish(.end("session_ended")) }
             }

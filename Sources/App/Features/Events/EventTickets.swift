@@ -39,7 +39,7 @@ enum EventTickets {
         }
         guard let row, try row.decode(column: "expires_at", as: Date.self) > now else { throw invalid }
         let userID = try row.decode(column: "user_id", as: UUID.self), sessionID = try row.decode(column: "session_id", as: UUID.self)
-        guard let version = try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.db) else { throw invalid }
+        guard let version = try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.sessionCheckDatabase) else { throw invalid }
         return AuthenticatedUser(id: userID, sessionID: sessionID, dataVersion: version,
                                  expiresAt: now.addingTimeInterval(AccessTokenClaims.lifetime))
     }
