@@ -251,6 +251,72 @@ struct BalanceTests {
         }
     }
 
+    @Test("Net worth history from the day sums adds up every counted account's own history, through edits, hiding, closing and deleting accounts, and deleting the user",
+          arguments: TestBackend.all)
+    func netWorthDaysFollowEveryWrite(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            var random = SplitMix64(seed: 35)
+            var accounts: [(id: String, liability: Bool)] = []
+            for (index, type) in ["checking", "savings", "credit_card", "mortgage"].enumerated() {
+                let id = try await client.account(user, name: "Account \(index)", type: type, opening: "\(random.next(below: 5000)).\(random.next(below: 100))")
+                accounts.append((id, type == "credit_card" || type == "mortgage"))
+            }
+            var ids: [String] = []
+            for step in 0..<50 {
+                let date = LocalDate(iso8601: "2023-01-01")!.adding(days: random.next(below: 150)).description
+                let amount = "\(random.next(below: 2) == 0 ? "-" : "")\(random.next(below: 900)).\(random.next(below: 100))"
+                switch (step, random.next(below: 5)) {
+                case (10..., 0) where !ids.isEmpty:
+                    let id = ids.remove(at: random.next(below: ids.count))
+                    #expect(try await client.send(.DELETE, "/api/v1/transactions/\(id)", token: user.accessToken).status == .noContent)
+                case (10..., 1) where !ids.isEmpty:
+                    #expect(try await client.send(.PATCH, "/api/v1/transactions/\(ids[random.next(below: ids.count)])", token: user.accessToken,
+                                                  json: ["date": date, "amount": amount]).status == .ok)
+                default:
+                    let account = accounts[random.next(below: accounts.count)]
+                    ids.append(try await client.transaction(user, account: account.id, date: date, amount: amount, description: "Step \(step)"))
+                }
+            }
+
+            // Net worth each day against the counted accounts' own histories (read from their snapshots), added up.
+            let range = "from=2022-12-25&to=2023-06-10&interval=day"
+            func expectHistoryAddsUp(counted: [(id: String, liability: Bool)], _ label: String) async throws {
+                let history = try await client.send(.GET, "/api/v1/balances/history?\(range)", token: user.accessToken)
+                let points = history["points"] as? [[String: Any]] ?? []
+                #expect(points.count == 168, "\(label)")
+                var expected = Array(repeating: Amount.zero, count: points.count)
+                for account in counted {
+                    let own = try await client.send(.GET, "/api/v1/balances/history?account_id=\(account.id)&\(range)", token: user.accessToken)
+                    for (index, point) in (own["points"] as? [[String: Any]] ?? []).enumerated() {
+                        guard let text = point["balance"] as? String else { continue } // before the account's history
+                        let balance = try Amount(parsing: text)
+                        expected[index] = try #require(expected[index].adding(account.liability ? balance.negated : balance))
+                    }
+                }
+                for (index, point) in points.enumerated() {
+                    #expect(point["net_worth"] as? String == Money(expected[index], .usd).formattedAmount, "\(label): \(point["date"] ?? "")")
+                }
+                #expect(try await LedgerCheck.differences(userID: user.id, app: app) == [], "\(label)")
+            }
+            try await expectHistoryAddsUp(counted: accounts, "after the writes")
+            #expect(try await client.send(.PATCH, "/api/v1/accounts/\(accounts[1].id)", token: user.accessToken, json: ["is_hidden": true]).status == .ok)
+            try await expectHistoryAddsUp(counted: [accounts[0], accounts[2], accounts[3]], "one account hidden")
+            #expect(try await client.send(.PATCH, "/api/v1/accounts/\(accounts[2].id)", token: user.accessToken, json: ["is_closed": true]).status == .ok)
+            try await expectHistoryAddsUp(counted: [accounts[0], accounts[3]], "and one closed")
+            #expect(try await client.send(.DELETE, "/api/v1/accounts/\(accounts[0].id)", token: user.accessToken).status == .noContent)
+            try await expectHistoryAddsUp(counted: [accounts[3]], "and one deleted")
+
+            // The user goes, with every day's sums.
+            #expect(try await client.send(.DELETE, "/api/v1/users/me", token: user.accessToken).status == .noContent)
+            let left = try await app.db.asSystem { db in
+                try await db.sql.raw("SELECT count(*) AS n FROM net_worth_days WHERE user_id = \(bind: user.id)").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(left == 0)
+        }
+    }
+
     @Test("A monthly subscription in the recent ledger is found, with the day it is next expected", arguments: TestBackend.all)
     func recurring(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in

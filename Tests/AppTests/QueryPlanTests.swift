@@ -60,6 +60,16 @@ struct QueryPlanTests {
             // index, SQLite shows the probe.
             #expect(overview.contains("balance_snapshots_account_id_date") || overview.contains("(account_id=? AND date<?)"), "\(overview)")
             #expect(!overview.contains("Seq Scan on balance_snapshots") && !overview.contains("SCAN s\n"), "\(overview)")
+
+            // A month of net worth history reads its days' sums by (user_id, date), and no account's
+            // snapshots; what it carries in (nearly all of this small table) is summed from the sums alone.
+            let (carried, daily) = NetWorthDays.queries(userID: userID, from: today.adding(days: -30), to: today, excluding: [])
+            let days = try await Self.plan(app, userID, daily)
+            #expect(days.contains("net_worth_days_pkey") || days.contains("SEARCH net_worth_days USING PRIMARY KEY (user_id=? AND date"), "\(days)")
+            #expect(!days.contains("Seq Scan"), "\(days)")
+            for plan in [days, try await Self.plan(app, userID, carried)] {
+                #expect(!plan.contains("balance_snapshots"), "\(plan)")
+            }
         }
     }
 

@@ -107,6 +107,52 @@ struct FixedDecimalTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode([String: Amount].self, from: Data(#"{"a":12.5}"#.utf8)) }
         #expect(throws: DecodingError.self) { try JSONDecoder().decode([String: Amount].self, from: Data(#"{"a":"1e5"}"#.utf8)) }
     }
+
+    /// The text as it was first written: strings built step by step. Kept here as the reference
+    /// the in-place writer must match.
+    static func referenceText(units: Int64, scale: Int, minimumFractionDigits: Int) -> String {
+        var power: UInt64 = 1
+        for _ in 0..<scale { power *= 10 }
+        let magnitude = units.magnitude
+        let whole = magnitude / power
+        var fraction = String(magnitude % power)
+        fraction = String(repeating: "0", count: scale - fraction.count) + fraction
+        let keep = max(min(minimumFractionDigits, scale), fraction.count - fraction.reversed().prefix { $0 == "0" }.count)
+        fraction = String(fraction.prefix(keep))
+        let sign = units < 0 ? "-" : ""
+        return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+    }
+
+    @Test("Text is written the same way for every scale, sign, size and minimum of fraction digits")
+    func textMatchesTheReference() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var values: [Int64] = [0, 1, -1, 10, -10, 100, 9, 99, 1_000, 10_000, 12_345_600, -12_345_600,
+                               999_999_999_999_999_999, -999_999_999_999_999_999]
+        for _ in 0..<20_000 {
+            // Every magnitude, and values with runs of zeros at the end.
+            var power: Int64 = 1
+            for _ in 0..<Int(next() % 19) { power *= 10 }
+            let value = Int64(bitPattern: next()) % power
+            values += [value, value / 100 * 100, value / 10_000 * 10_000]
+        }
+        for units in values {
+            for minimum in [0, 2, 4, 9] {
+                let amount = Amount(units: units), quantity = Quantity(units: units)
+                #expect(amount != nil && quantity != nil, "\(units)")
+                #expect(amount?.formatted(minimumFractionDigits: minimum)
+                        == Self.referenceText(units: units, scale: Amount.scale, minimumFractionDigits: minimum), "\(units) \(minimum)")
+                #expect(quantity?.formatted(minimumFractionDigits: minimum)
+                        == Self.referenceText(units: units, scale: Quantity.scale, minimumFractionDigits: minimum), "\(units) \(minimum)")
+            }
+        }
+    }
 }
 
 import Foundation

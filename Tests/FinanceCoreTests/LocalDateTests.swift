@@ -53,6 +53,26 @@ struct LocalDateTests {
         #expect(decoded.first?.description == "2024-02-29")
         #expect(throws: DecodingError.self) { try JSONDecoder().decode([LocalDate].self, from: Data(#"["2024-02-30"]"#.utf8)) }
     }
+
+    @Test("Days from year 1 to 9999 are written as its zero-padded ISO 8601 text, and reads back as itself")
+    func everyDayWritesItsText() {
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let first = LocalDate(year: 1, month: 1, day: 1)!.daysSinceEpoch, last = LocalDate(year: 9999, month: 12, day: 31)!.daysSinceEpoch
+        let dense = LocalDate(year: 1850, month: 1, day: 1)!.daysSinceEpoch...LocalDate(year: 2250, month: 12, day: 31)!.daysSinceEpoch
+        var wrong = 0
+        // Every day of four centuries around now, and every 97th day of the rest.
+        for days in Array(dense) + Array(stride(from: first, through: last, by: 97)) + [first, last] {
+            let date = LocalDate(daysSinceEpoch: days)
+            let text = date.description
+            if text != "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))" || LocalDate(iso8601: text) != date { wrong += 1 }
+        }
+        #expect(wrong == 0)
+        #expect(LocalDate(year: 2024, month: 2, day: 29)?.description == "2024-02-29")
+        #expect(LocalDate(year: 7, month: 1, day: 5)?.description == "0007-01-05")
+    }
 }
 
 @Suite("Domain enums")

@@ -37,5 +37,6 @@ enum AppMigrations {
         AddConnectionNewAccounts(),
         CreateEvents(),
         CreateEventsReader(),
+        CreateNetWorthDays(),
     ]
 }

@@ -54,6 +54,25 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// ISO 8601: `2024-02-29`.
     public var description: String {
+        let (year, month, day) = (self.year, self.month, self.day)
+        if (0...9999).contains(year) {
+            // The common case written in place: ten bytes, one string.
+            return String(unsafeUninitializedCapacity: 10) { buffer in
+                func digits(_ value: Int, endingAt end: Int, width: Int) {
+                    var rest = value
+                    for position in stride(from: end - 1, through: end - width, by: -1) {
+                        buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                        rest /= 10
+                    }
+                }
+                digits(year, endingAt: 4, width: 4)
+                digits(month, endingAt: 7, width: 2)
+                digits(day, endingAt: 10, width: 2)
+                buffer[4] = UInt8(ascii: "-")
+                buffer[7] = UInt8(ascii: "-")
+                return 10
+            }
+        }
         func pad(_ value: Int, _ width: Int) -> String {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits

@@ -267,12 +267,38 @@ enum DecimalText {
     static func format(units: Int64, scale: Int, minimumFractionDigits: Int) -> String {
         let magnitude = units.magnitude
         let divisor = UInt64(Pow10.int64(scale))
-        let whole = magnitude / divisor
-        var fraction = String(magnitude % divisor)
-        fraction = String(repeating: "0", count: scale - fraction.count) + fraction
-        let keep = Swift.max(Swift.min(minimumFractionDigits, scale), fraction.count - fraction.reversed().prefix { $0 == "0" }.count)
-        fraction = String(fraction.prefix(keep))
-        let sign = units < 0 ? "-" : ""
-        return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+        let whole = magnitude / divisor, fraction = magnitude % divisor
+        // Fraction digits shown: its significant ones, and at least `minimumFractionDigits`.
+        var trailingZeros = scale
+        if fraction != 0 {
+            trailingZeros = 0
+            var rest = fraction
+            while rest % 10 == 0 { rest /= 10; trailingZeros += 1 }
+        }
+        let keep = Swift.max(Swift.min(minimumFractionDigits, scale), scale - trailingZeros)
+        let shown = fraction / UInt64(Pow10.int64(scale - keep))
+        var wholeDigits = 1
+        var rest = whole
+        while rest >= 10 { rest /= 10; wholeDigits += 1 }
+        // One string written in place: a sign, at most 20 whole digits, a point and at most 18 fraction digits.
+        return String(unsafeUninitializedCapacity: 48) { buffer in
+            var length = 0
+            if units < 0 { buffer[0] = UInt8(ascii: "-"); length = 1 }
+            var value = whole
+            for position in stride(from: length + wholeDigits - 1, through: length, by: -1) {
+                buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            length += wholeDigits
+            guard keep > 0 else { return length }
+            buffer[length] = UInt8(ascii: ".")
+            length += 1
+            value = shown
+            for position in stride(from: length + keep - 1, through: length, by: -1) {
+                buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            return length + keep
+        }
     }
 }

@@ -12,7 +12,9 @@ import Vapor
 /// that database, as in production, and for each read: one call on its own (computed: nothing kept
 /// yet), then `--connections` clients (64) asking it again and again for `--seconds` (15), as open
 /// dashboards do. It prints requests per second, p50, p99, the answers that were not 2xx, how many
-/// the report cache answered, and the server's resident memory.
+/// the report cache answered, and the server's resident memory. Where `wrk` is installed, each read
+/// is then driven by it as well (`wrk -t2`, the same connections and seconds): a client in C that
+/// leaves the server more of the two cores than this process's own clients do.
 struct ReadsBenchmark {
     let app: Application
     let shape: LedgerShape
@@ -92,6 +94,11 @@ struct ReadsBenchmark {
                 console.print("  \(read.name): first call \(LedgerBenchmark.ms([computed], 50)) (HTTP \(status)); then "
                     + "\(Int(perSecond).formatted()) req/s, p50 \(LedgerBenchmark.ms(latencies, 50)) p99 \(LedgerBenchmark.ms(latencies, 99)), "
                     + "\(failures) not 2xx, \(hits.formatted()) answered from the report cache; server CPU \(cpuMicroseconds) µs an answer; server resident \(server.residentMegabytes) MB")
+                if let wrk = WrkRun.executable {
+                    let result = try WrkRun(executable: wrk, url: url, token: tokens.accessToken, connections: connections, seconds: seconds).run()
+                    failed += result.failures
+                    console.print("    the same with wrk (-t2 -c\(connections) -d\(seconds)s): \(result.summary); server resident \(server.residentMegabytes) MB")
+                }
             }
             console.print("  server's peak resident memory: \(server.peakMegabytes) MB")
         } catch {
@@ -192,5 +199,55 @@ struct ServerProcess {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
+    }
+}
+
+/// One run of `wrk` against a URL, and what it printed: requests per second, p50 and p99, answers
+/// that were not 2xx or 3xx, and socket errors (timeouts among them).
+struct WrkRun {
+    let executable: String
+    let url: String
+    let token: String
+    let connections: Int
+    let seconds: Int
+
+    struct Result {
+        let summary: String
+        let failures: Int
+    }
+
+    /// `wrk` on the PATH, if any.
+    static var executable: String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/wrk" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    func run() throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        func field(_ prefix: String) -> String? {
+            lines.first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) }
+        }
+        guard process.terminationStatus == 0, let rate = field("Requests/sec:") else {
+            throw CommandFailure("wrk failed (status \(process.terminationStatus)): \(output)")
+        }
+        let non2xx = field("Non-2xx or 3xx responses:").flatMap { Int($0) } ?? 0
+        // "Socket errors: connect 0, read 0, write 0, timeout 3"
+        let socketErrors = field("Socket errors:").map { text in
+            text.split(separator: ",").compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
+        } ?? 0
+        let timeouts = field("Socket errors:").flatMap { text in
+            text.split(separator: ",").first { $0.contains("timeout") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+        } ?? 0
+        let summary = "\(rate) req/s, p50 \(field("50%") ?? "?") p99 \(field("99%") ?? "?"), \(non2xx) not 2xx, "
+            + "\(socketErrors) socket errors (\(timeouts) timeouts)"
+        return Result(summary: summary, failures: non2xx + socketErrors)
     }
 }

@@ -121,11 +121,8 @@ struct BalanceReports: Sendable {
             """
     }
 
-    /// Net worth at each point from `from` to `to`. The snapshots' daily changes are summed per day,
-    /// currency and side in SQL, and carried forward and converted in `NetWorthHistory`:
-    ///   PostgreSQL: Index Only Scan using balance_snapshots_user_date_change_idx → Hash Join accounts
-    ///               → HashAggregate (date, currency, side)
-    ///   SQLite:     SCAN s USING COVERING INDEX balance_snapshots_user_date_change_idx, accounts by primary key.
+    /// Net worth at each point from `from` to `to`: the daily changes per currency and side
+    /// (`dailyChanges`), carried forward and converted in `NetWorthHistory`.
     func netWorth(from: LocalDate, to: LocalDate, interval: SeriesInterval) async throws -> (CurrencyCode, [NetWorthPoint]) {
         let base = try await baseCurrency()
         let changes = try await dailyChanges(to: to, carryInBefore: from)
@@ -167,44 +164,26 @@ struct BalanceReports: Sendable {
     }
 
     /// The per-day change of the summed balances of the counted accounts (not hidden, not closed),
-    /// by currency and side, up to `to`; everything before `carryInBefore` folded into its eve.
-    /// Hidden and closed accounts are named to be left out only when there are any:
-    ///   PostgreSQL: Seq Scan (or Index Only Scan using balance_snapshots_user_date_change_idx) → HashAggregate (date, currency)
-    ///   SQLite:     SEARCH balance_snapshots USING COVERING INDEX balance_snapshots_user_date_change_idx (user_id=? AND date>?)
+    /// by currency and side, up to `to`; everything before `carryInBefore` folded into its eve. The
+    /// sums come from `net_worth_days` (`NetWorthDays`), one row a day and currency, with hidden and
+    /// closed accounts taken off from their own snapshots when there are any.
     func dailyChanges(to: LocalDate, carryInBefore from: LocalDate) async throws -> [BalanceChange] {
-        let excluded = try await Account.query(on: db).filter(\.$userID == userID)
-            .group(.or) { $0.filter(\.$isHidden == true).filter(\.$isClosed == true) }.all().compactMap(\.id)
+        let excluded = try await db.sql.raw("""
+            SELECT id FROM accounts WHERE user_id = \(bind: userID) AND (is_hidden = \(bind: true) OR is_closed = \(bind: true))
+            """).all().map { try $0.decode(column: "id", as: UUID.self) }
         PhaseTimes.mark("hidden and closed accounts")
-        var owned: SQLQueryString = "user_id = \(bind: userID)"
-        if !excluded.isEmpty { owned += " AND account_id NOT IN (\(binds: excluded))" }
-        // The two sides in columns of one row per day and currency: half the rows to read.
-        let sums: SQLQueryString = """
-            sum(CASE WHEN liability = \(bind: true) THEN change ELSE 0 END) AS liabilities,
-            sum(CASE WHEN liability = \(bind: true) THEN 0 ELSE change END) AS assets
-            """
-        let carried = try await db.sql.raw("""
-            SELECT currency, \(sums) FROM balance_snapshots WHERE \(owned) AND date < \(bind: from) GROUP BY currency
-            """).all()
-        let daily = try await db.sql.raw("""
-            SELECT date, currency, \(sums) FROM balance_snapshots
-            WHERE \(owned) AND date >= \(bind: from) AND date <= \(bind: to)
-            GROUP BY date, currency
-            """).all()
-        PhaseTimes.mark("daily sums (SQL)")
+        let sums = try await NetWorthDays.read(userID: userID, from: from, to: to, excluding: excluded, on: db)
         let eve = from.adding(days: -1)
         var changes: [BalanceChange] = []
-        changes.reserveCapacity(2 * (carried.count + daily.count))
-        for (rows, fixedDate) in [(carried, Optional(eve)), (daily, nil)] {
-            for row in rows {
-                let date = try fixedDate ?? row.decode(column: "date", as: LocalDate.self)
-                let currency = try row.decode(column: "currency", as: CurrencyCode.self)
-                for (column, side) in [("assets", BalanceSide.asset), ("liabilities", .liability)] {
-                    let amount = try row.decode(column: column, as: Amount.self)
-                    if !amount.isZero { changes.append(BalanceChange(date: date, currency: currency, side: side, amount: amount)) }
-                }
+        changes.reserveCapacity(2 * sums.count)
+        for day in sums {
+            let date = day.date ?? eve
+            if !day.assets.isZero { changes.append(BalanceChange(date: date, currency: day.currency, side: .asset, amount: day.assets)) }
+            if !day.liabilities.isZero {
+                changes.append(BalanceChange(date: date, currency: day.currency, side: .liability, amount: day.liabilities))
             }
         }
-        PhaseTimes.mark("decoding rows")
+        PhaseTimes.mark("changes")
         return changes
     }
 }

@@ -14,7 +14,8 @@ import SQLKit
 /// 3. accounts tied to a portfolio: valued again from the portfolio, day by day.
 ///
 /// The one writer of each derived table is called from here alone: `BalanceSnapshots` and
-/// `PortfolioAccounts` (snapshots), `TransferFlags`, `DailyTotals`, `MonthTotals`.
+/// `PortfolioAccounts` (snapshots), `TransferFlags`, `DailyTotals`, `MonthTotals`. The database's
+/// triggers move `net_worth_days` with every snapshot written (`NetWorthDays`).
 enum DerivedState {
     static func settle(_ changes: LedgerChangeSet, in scope: UserScope) async throws {
         // Nothing below records changes of its own; the loop only guards against a future step that does.
@@ -78,7 +79,7 @@ enum DerivedState {
         PhaseTimes.mark("month totals")
         // A load this large changes how the next writes and reads of these tables are best planned.
         if pending.inserted.count >= PlannerStatistics.largeLoad {
-            try await PlannerStatistics.refresh(["balance_snapshots", "daily_totals", "month_totals"], on: scope.db)
+            try await PlannerStatistics.refresh(["balance_snapshots", "daily_totals", "month_totals", "net_worth_days"], on: scope.db)
             PhaseTimes.mark("statistics")
         }
 
@@ -126,6 +127,7 @@ enum DerivedState {
         try await TransferFlags.refresh(userID: userID, around: [nil], on: scope.db)
         try await DailyTotals.refresh(userID: userID, around: [nil], on: scope.db)
         try await MonthTotals.refresh(userID: userID, [MonthTotals.Span(accountID: nil, days: nil)], on: scope.db)
+        try await NetWorthDays.rebuild(userID: userID, on: scope.db)
         return accounts.count
     }
 }

@@ -40,6 +40,7 @@ struct DerivedRows: Sendable, Equatable {
     var transfers: [String: String] = [:]
     var totals: [String: String] = [:]
     var monthTotals: [String: String] = [:]
+    var netWorthDays: [String: String] = [:]
 
     static func read(userID: UUID, on db: any Database) async throws -> DerivedRows {
         let sql = db.sql
@@ -82,6 +83,14 @@ struct DerivedRows: Sendable, Equatable {
                 String(try row.decode(column: "count", as: Int.self)),
             ].joined(separator: " ")
         }
+        // A day whose sums came back to zero may keep its row of zeros: the same as no row.
+        for row in try await sql.raw("""
+            SELECT date, currency, assets, liabilities FROM net_worth_days
+            WHERE user_id = \(bind: userID) AND (assets <> 0 OR liabilities <> 0)
+            """).all() {
+            let key = "\(try row.decode(column: "date", as: LocalDate.self)) \(try row.decode(column: "currency", as: String.self))"
+            rows.netWorthDays[key] = "\(try row.decode(column: "assets", as: Amount.self)) \(try row.decode(column: "liabilities", as: Amount.self))"
+        }
         return rows
     }
 
@@ -97,5 +106,6 @@ struct DerivedRows: Sendable, Equatable {
             + compare("transactions.is_transfer", transfers, expected.transfers)
             + compare("daily_totals", totals, expected.totals)
             + compare("month_totals", monthTotals, expected.monthTotals)
+            + compare("net_worth_days", netWorthDays, expected.netWorthDays)
     }
 }
