@@ -1,6 +1,7 @@
 import Crypto
 import FinanceCore
 import Fluent
+import PostgresNIO
 import SQLKit
 import Vapor
 
@@ -63,10 +64,22 @@ enum Sessions {
     /// when it does not. One statement: every request asks it.
     static func liveVersion(familyID: UUID, userID: UUID, now: Date, on db: any Database) async throws -> Int64? {
         // PostgreSQL: the same query in a function that reads as the server (migration 0031), so that
-        // it needs no transaction to set up row-level security.
+        // it needs no transaction to set up row-level security; a statement each connection prepares
+        // once, so that each request only binds and runs it.
         if db.engine == .postgres {
-            return try await db.sql.raw("SELECT finance_session_version(\(bind: userID), \(bind: familyID), \(bind: now)) AS version")
-                .first()?.decode(column: "version", as: Int64?.self)
+            guard let postgres = db as? any PostgresDatabase else {
+                return try await db.sql.raw("SELECT finance_session_version(\(bind: userID), \(bind: familyID), \(bind: now)) AS version")
+                    .first()?.decode(column: "version", as: Int64?.self)
+            }
+            let statement = SessionVersionStatement(userID: userID, familyID: familyID, now: now)
+            let logger = db.logger
+            return try await postgres.withConnection { connection in
+                connection.eventLoop.makeFutureWithTask {
+                    var version: Int64?
+                    for try await row in try await connection.execute(statement, logger: logger) { version = row }
+                    return version
+                }
+            }.get()
         }
         return try await db.sql.raw("""
             SELECT coalesce((SELECT d.version FROM data_versions d WHERE d.user_id = u.id), 0) AS version FROM users u
@@ -109,5 +122,28 @@ enum Sessions {
     /// Only this is stored: a leaked database does not hand out sessions.
     static func hashToken(_ token: String) -> Data {
         Data(SHA256.hash(data: Data(token.utf8)))
+    }
+}
+
+/// `finance_session_version` as a prepared statement: parsed and planned once per connection.
+struct SessionVersionStatement: PostgresPreparedStatement {
+    static let name = "finance_session_version"
+    static let sql = "SELECT finance_session_version($1, $2, $3)"
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .timestamptz]
+
+    let userID: UUID
+    let familyID: UUID
+    let now: Date
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(userID)
+        bindings.append(familyID)
+        bindings.append(now)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int64? {
+        try row.decode(Int64?.self)
     }
 }
