@@ -202,6 +202,29 @@ struct BalanceTests {
         }
     }
 
+    /// `steps` random writes over `accounts` from 2023-01-01 over `days` days: new transactions, and
+    /// from the tenth step on, deletions of earlier ones and moves to another day and amount.
+    static func randomWrites(_ client: TestClient, _ user: TestClient.SignedIn, accounts: [String], steps: Int, days: Int,
+                             random: inout SplitMix64) async throws {
+        var ids: [String] = []
+        for step in 0..<steps {
+            let account = accounts[random.next(below: accounts.count)]
+            let date = LocalDate(iso8601: "2023-01-01")!.adding(days: random.next(below: days)).description
+            let amount = "\(random.next(below: 2) == 0 ? "-" : "")\(random.next(below: 900)).\(random.next(below: 100))"
+            switch (step, random.next(below: 5)) {
+            case (10..., 0) where !ids.isEmpty:
+                let id = ids.remove(at: random.next(below: ids.count))
+                #expect(try await client.send(.DELETE, "/api/v1/transactions/\(id)", token: user.accessToken).status == .noContent)
+            case (10..., 1) where !ids.isEmpty:
+                let id = ids[random.next(below: ids.count)]
+                #expect(try await client.send(.PATCH, "/api/v1/transactions/\(id)", token: user.accessToken,
+                                              json: ["date": date, "amount": amount]).status == .ok)
+            default:
+                ids.append(try await client.transaction(user, account: account, date: date, amount: amount, description: "Step \(step)"))
+            }
+        }
+    }
+
     @Test("Snapshots rebuilt from the ledger equal the ones kept along the way, over random ledgers", arguments: TestBackend.all)
     func rebuildEqualsIncremental(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
@@ -214,23 +237,7 @@ struct BalanceTests {
                 accounts.append((try await client.account(user, name: "Account \(index)", type: type, opening: "\(random.next(below: 5000)).\(random.next(below: 100))"),
                                  AccountType(rawValue: type)!))
             }
-            var ids: [String] = []
-            for step in 0..<60 {
-                let account = accounts[random.next(below: accounts.count)]
-                let date = LocalDate(iso8601: "2023-01-01")!.adding(days: random.next(below: 700)).description
-                let amount = "\(random.next(below: 2) == 0 ? "-" : "")\(random.next(below: 900)).\(random.next(below: 100))"
-                switch (step, random.next(below: 5)) {
-                case (10..., 0) where !ids.isEmpty:
-                    let id = ids.remove(at: random.next(below: ids.count))
-                    #expect(try await client.send(.DELETE, "/api/v1/transactions/\(id)", token: user.accessToken).status == .noContent)
-                case (10..., 1) where !ids.isEmpty:
-                    let id = ids[random.next(below: ids.count)]
-                    #expect(try await client.send(.PATCH, "/api/v1/transactions/\(id)", token: user.accessToken,
-                                                  json: ["date": date, "amount": amount]).status == .ok)
-                default:
-                    ids.append(try await client.transaction(user, account: account.id, date: date, amount: amount, description: "Step \(step)"))
-                }
-            }
+            try await Self.randomWrites(client, user, accounts: accounts.map(\.id), steps: 60, days: 700, random: &random)
 
             var kept: [String: [Snapshot]] = [:]
             for account in accounts { kept[account.id] = try await Self.snapshots(app, account: account.id) }
@@ -263,22 +270,7 @@ struct BalanceTests {
                 let id = try await client.account(user, name: "Account \(index)", type: type, opening: "\(random.next(below: 5000)).\(random.next(below: 100))")
                 accounts.append((id, type == "credit_card" || type == "mortgage"))
             }
-            var ids: [String] = []
-            for step in 0..<50 {
-                let date = LocalDate(iso8601: "2023-01-01")!.adding(days: random.next(below: 150)).description
-                let amount = "\(random.next(below: 2) == 0 ? "-" : "")\(random.next(below: 900)).\(random.next(below: 100))"
-                switch (step, random.next(below: 5)) {
-                case (10..., 0) where !ids.isEmpty:
-                    let id = ids.remove(at: random.next(below: ids.count))
-                    #expect(try await client.send(.DELETE, "/api/v1/transactions/\(id)", token: user.accessToken).status == .noContent)
-                case (10..., 1) where !ids.isEmpty:
-                    #expect(try await client.send(.PATCH, "/api/v1/transactions/\(ids[random.next(below: ids.count)])", token: user.accessToken,
-                                                  json: ["date": date, "amount": amount]).status == .ok)
-                default:
-                    let account = accounts[random.next(below: accounts.count)]
-                    ids.append(try await client.transaction(user, account: account.id, date: date, amount: amount, description: "Step \(step)"))
-                }
-            }
+            try await Self.randomWrites(client, user, accounts: accounts.map(\.id), steps: 50, days: 150, random: &random)
 
             // Net worth each day against the counted accounts' own histories (read from their snapshots), added up.
             let range = "from=2022-12-25&to=2023-06-10&interval=day"
