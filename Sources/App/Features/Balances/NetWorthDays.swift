@@ -29,7 +29,8 @@ enum NetWorthDays {
     /// The summed changes of the counted accounts from `from` to `to`, a row per day and currency,
     /// and everything before `from` in one row per currency (`date` nil). The accounts in `excluded`
     /// (hidden or closed) are taken off from their own snapshots:
-    ///   PostgreSQL: Index Scan using net_worth_days_pkey (user_id, date)
+    ///   PostgreSQL: Index Scan using net_worth_days_pkey (user_id, date); a table that holds one
+    ///               user's days alone is read whole, a few hundred pages
     ///   SQLite:     SEARCH net_worth_days USING PRIMARY KEY (user_id=? AND date>? AND date<?)
     static func read(userID: UUID, from: LocalDate, to: LocalDate, excluding excluded: [UUID], on db: any Database) async throws -> [Sums] {
         let (carried, daily) = queries(userID: userID, from: from, to: to, excluding: excluded)
