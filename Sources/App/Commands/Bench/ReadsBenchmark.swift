@@ -245,13 +245,12 @@ struct WrkRun {
             throw CommandFailure("wrk failed (status \(process.terminationStatus)): \(output)")
         }
         let non2xx = field("Non-2xx or 3xx responses:").flatMap { Int($0) } ?? 0
-        // "Socket errors: connect 0, read 0, write 0, timeout 3"
-        let socketErrors = field("Socket errors:").map { text in
-            text.split(separator: ",").compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
-        } ?? 0
-        let timeouts = field("Socket errors:").flatMap { text in
-            text.split(separator: ",").first { $0.contains("timeout") }.flatMap { Int($0.split(separator: " ").last ?? "") }
-        } ?? 0
+        // "Socket errors: connect 0, read 0, write 0, timeout 3", as (kind, count)
+        let errors = (field("Socket errors:") ?? "").split(separator: ",").compactMap { part -> (Substring, Int)? in
+            let words = part.split(separator: " ")
+            return words.count == 2 ? Int(words[1]).map { (words[0], $0) } : nil
+        }
+        let socketErrors = errors.map(\.1).reduce(0, +), timeouts = errors.first { $0.0 == "timeout" }?.1 ?? 0
         let summary = "\(rate) req/s, p50 \(field("50%") ?? "?") p99 \(field("99%") ?? "?"), \(non2xx) not 2xx, "
             + "\(socketErrors) socket errors (\(timeouts) timeouts)"
         return Result(summary: summary, failures: non2xx + socketErrors)

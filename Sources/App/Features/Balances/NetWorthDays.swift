@@ -1,7 +1,6 @@
 import FinanceCore
 import Fluent
 import Foundation
-import PostgresNIO
 import SQLKit
 
 /// `net_worth_days`: each user's summed snapshot changes per day and currency, assets and
@@ -42,18 +41,9 @@ enum NetWorthDays {
                              liabilities: try row.decode(column: "liabilities", as: Amount.self)))
         }
         PhaseTimes.mark("carried in")
-        // PostgreSQL, nothing to take off: the same statement through PostgresNIO, its rows decoded by
-        // position (SQLKit looks each column up by name and casts its type each time: ten years of
-        // days cost 15 ms that way, 1 ms this way).
-        if excluded.isEmpty, let postgres = db as? any PostgresDatabase {
-            let query: PostgresQuery = """
-                SELECT date, currency, assets, liabilities FROM net_worth_days
-                WHERE user_id = \(userID) AND date >= \(from) AND date <= \(to)
-                """
-            let logger = db.logger
-            let rows = try await postgres.withConnection { connection in
-                connection.eventLoop.makeFutureWithTask { try await connection.query(query, logger: logger).collect() }
-            }.get()
+        // PostgreSQL: the same statement through PostgresNIO, its rows decoded by position (SQLKit
+        // looks each column up by name and casts its type on every value).
+        if let rows = try await PostgresRows.all(daily, on: db) {
             PhaseTimes.mark("daily sums (SQL)")
             sums.reserveCapacity(sums.count + rows.count)
             for row in rows {
