@@ -38,5 +38,6 @@ enum AppMigrations {
         CreateEvents(),
         CreateEventsReader(),
         CreateNetWorthDays(),
+        NetWorthDaysMoveWithoutJoin(),
     ]
 }

@@ -1,8 +1,9 @@
 @testable import App
 import SQLKit
 
-/// What the database's own catalog says the schema is: tables, columns, constraints, indexes and
-/// enum types, as sorted lines, so two states of a database can be compared.
+/// What the database's own catalog says the schema is: tables, columns, constraints, indexes, enum
+/// types, and what runs inside the database (functions, triggers, row-level security and its
+/// policies), as sorted lines, so two states of a database can be compared.
 enum SchemaCatalog {
     static func snapshot(_ database: any SQLDatabase) async throws -> [String] {
         switch DatabaseEngine(database) {
@@ -30,11 +31,29 @@ enum SchemaCatalog {
                 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
                 WHERE t.typnamespace = 'public'::regnamespace GROUP BY t.typname
                 """)
-            return (columns + constraints + indexes + enums).sorted()
+            let functions = try await lines(database, """
+                SELECT 'function ' || pg_get_functiondef(p.oid) AS line
+                FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+                """)
+            let triggers = try await lines(database, """
+                SELECT 'trigger ' || pg_get_triggerdef(t.oid) AS line
+                FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal
+                """)
+            let security = try await lines(database, """
+                SELECT 'row security ' || relname || ' ' || relrowsecurity::text || ' ' || relforcerowsecurity::text AS line
+                FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
+                """)
+            let policies = try await lines(database, """
+                SELECT 'policy ' || tablename || ' ' || policyname || ' ' || cmd || ' ' || coalesce(qual, '') || ' '
+                    || coalesce(with_check, '') AS line
+                FROM pg_policies WHERE schemaname = 'public'
+                """)
+            return (columns + constraints + indexes + enums + functions + triggers + security + policies).sorted()
         }
     }
 
-    /// The user-made objects left: tables, views, enum types, sequences.
+    /// The user-made objects left: tables, views, enum types, sequences, functions.
     static func objectCount(_ database: any SQLDatabase) async throws -> Int {
         switch DatabaseEngine(database) {
         case .sqlite:
@@ -43,6 +62,7 @@ enum SchemaCatalog {
             return try await database.scalar("""
                 SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace)
                      + (SELECT count(*) FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e')
+                     + (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace)
                 """)
         }
     }
