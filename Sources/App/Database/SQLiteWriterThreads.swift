@@ -11,6 +11,10 @@ import Vapor
 /// the turn was held partly waiting: under 64 clients the writer held the turn all the time while a
 /// third of the CPU stood idle. On a thread of its own a statement waits for no reader.
 ///
+/// The group's own Swift code runs on the writer's event loop too (`executor`, a task executor
+/// preference): between two statements the group does not wait for a thread of Swift's shared pool,
+/// where the HTTP handlers' work queues.
+///
 /// Each application makes its own (tests run many at once, and one's large import must not hold
 /// another's turn) and stops them when it shuts down, after its other parts (`Lifecycle`).
 final class SQLiteWriterThreads: Sendable {
@@ -19,11 +23,14 @@ final class SQLiteWriterThreads: Sendable {
     let loop: any EventLoop
     let threadPool: NIOThreadPool
     private let loops: MultiThreadedEventLoopGroup
+    /// Runs a task's jobs on `loop`, for `withTaskExecutorPreference`.
+    let executor: LoopExecutor
 
     init(database: DatabaseID) {
         self.database = database
         loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = loops.next()
+        executor = LoopExecutor(loop: loop)
         threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
     }
@@ -56,6 +63,20 @@ final class SQLiteWriterThreads: Sendable {
             application.databases.reinitialize(threads.database)
             try? await threads.threadPool.shutdownGracefully()
             try? await threads.loops.shutdownGracefully()
+        }
+    }
+
+    /// A task executor that runs each job on one event loop.
+    final class LoopExecutor: TaskExecutor {
+        let loop: any EventLoop
+
+        init(loop: any EventLoop) {
+            self.loop = loop
+        }
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         }
     }
 

@@ -165,8 +165,11 @@ final class WriteTransactions: Sendable {
                     return outcomes
                 }
                 do {
-                    guard let phases = self.phases.withLockedValue({ $0 }) else { return try await run() }
-                    return try await PhaseTimes.measuring(phases, adding: true, run)
+                    // Fluent runs this closure in a task of its own: the preference is set here.
+                    return try await withTaskExecutorPreference(self.sqliteWriter?.executor) {
+                        guard let phases = self.phases.withLockedValue({ $0 }) else { return try await run() }
+                        return try await PhaseTimes.measuring(phases, adding: true, run)
+                    }
                 } catch {
                     try? await base.raw("ROLLBACK").run()
                     throw error
