@@ -1,4 +1,5 @@
 import Fluent
+import PostgresNIO
 import SQLKit
 
 /// The two databases the server runs on. Schema and heavy queries differ between them in a few
@@ -13,11 +14,13 @@ public enum DatabaseEngine: String, Sendable {
 }
 
 extension Database {
-    /// This database as SQLKit sees it. Both drivers the server supports are SQL databases.
+    /// This database as SQLKit sees it. Both drivers the server supports are SQL databases. On
+    /// PostgreSQL the statements run often are prepared (`PreparingSQLDatabase`).
     var sql: any SQLDatabase {
         guard let sql = self as? any SQLDatabase else {
             preconditionFailure("FinanceDashboard runs on SQL databases only")
         }
+        if let postgres = self as? any PostgresDatabase { return PreparingSQLDatabase(base: sql, postgres: postgres) }
         return sql
     }
 

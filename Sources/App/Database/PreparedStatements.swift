@@ -1,0 +1,207 @@
+import Crypto
+import Fluent
+import Foundation
+import NIOConcurrencyHelpers
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// On PostgreSQL, the statements this process runs often are prepared once on each connection, then
+/// only bound and executed: not parsed, analysed and planned again on every call. Under the mixed
+/// load, parsing and planning took about a third of PostgreSQL's CPU (the overview's statement spent
+/// twice as long in the planner as in the executor).
+///
+/// A statement is prepared once its text (with its parameters' types) has run `threshold` times in
+/// this process, up to `capacity` texts in all, so statements whose text varies from call to call (a
+/// list of a hundred days) never fill a connection with plans it will not use again. Only reads and
+/// writes of rows are prepared (SELECT, INSERT, UPDATE, DELETE, WITH); transaction control and
+/// schema changes run as they did.
+///
+/// PostgresNIO prepares each statement on each connection (`PostgresPreparedStatement`). It remembers a
+/// preparation that failed, for the life of the connection (in an aborted transaction, say), so a
+/// statement that fails is prepared again under a new name next time on that connection, a few times
+/// at most, then no longer prepared there.
+struct PreparingSQLDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    let postgres: any PostgresDatabase
+
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        guard let statement = PreparedStatements.shared.statement(for: query, on: base) else {
+            return base.execute(sql: query, onRow)
+        }
+        return eventLoop.makeFutureWithTask { try await run(statement, onRow) }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        guard let statement = PreparedStatements.shared.statement(for: query, on: base) else {
+            return try await base.execute(sql: query, onRow)
+        }
+        try await run(statement, onRow)
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await base.withSession(closure)
+    }
+
+    private func run(_ statement: PreparedStatements.Statement, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        if let level = queryLogLevel {
+            logger.log(level: level, "Executing prepared query", metadata: ["sql": .string(statement.text.sql)])
+        }
+        let logger = self.logger
+        try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                try await PreparedStatements.shared.run(statement, on: connection, logger: logger) { row in
+                    onRow(row.sql())
+                }
+            }
+        }.get()
+    }
+}
+
+/// Which statement texts are prepared, and their runs (see `PreparingSQLDatabase`).
+final class PreparedStatements: Sendable {
+    static let shared = PreparedStatements()
+
+    /// Runs of a text in this process before it is prepared.
+    let threshold = 3
+    /// Texts prepared in all, in this process.
+    let capacity = 128
+    /// Texts counted before the count starts afresh (those not yet prepared are forgotten).
+    let counted = 4_096
+    /// Names tried for one text on one connection before it runs unprepared there.
+    let attempts = 4
+
+    /// A statement to prepare: its text, its parameters' types and its name (a digest of both).
+    struct Text: Sendable {
+        let name: String
+        let sql: String
+        let types: [PostgresDataType]
+    }
+
+    struct Statement: Sendable {
+        let text: Text
+        let bindings: PostgresBindings
+    }
+
+    private struct State {
+        /// Runs of each text not yet prepared; texts prepared (keyed by name).
+        var runs: [String: Int] = [:]
+        var prepared: [String: Text] = [:]
+        /// Failures of a prepared text on a connection: its name there takes a new suffix for each.
+        var failures: [FailureKey: Int] = [:]
+    }
+
+    private struct FailureKey: Hashable {
+        let connection: PostgresConnection.ID
+        let name: String
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// The prepared statement for `query`, or nil to run it as it is: not yet run often enough, not a
+    /// statement that is prepared, or a bound value PostgresNIO does not encode itself.
+    func statement(for query: any SQLExpression, on database: any SQLDatabase) -> Statement? {
+        var serializer = SQLSerializer(database: database)
+        query.serialize(to: &serializer)
+        guard Self.isPreparable(serializer.sql) else { return nil }
+        var bindings = PostgresBindings(capacity: serializer.binds.count)
+        var types: [PostgresDataType] = []
+        types.reserveCapacity(serializer.binds.count)
+        for bind in serializer.binds {
+            if let optional = bind as? any OptionalBind, optional.isNone {
+                // NULL of the optional's type, as PostgresKit states it.
+                guard let type = optional.wrappedType else { return nil }
+                bindings.appendNull()
+                types.append(type)
+            } else if let value = bind as? any PostgresThrowingDynamicTypeEncodable {
+                guard (try? bindings.append(value)) != nil else { return nil }
+                types.append(value.psqlType)
+            } else {
+                return nil
+            }
+        }
+        let key = Self.name(sql: serializer.sql, types: types)
+        let text: Text? = state.withLockedValue { state in
+            if let text = state.prepared[key] { return text }
+            let runs = (state.runs[key] ?? 0) + 1
+            guard runs >= threshold, state.prepared.count < capacity else {
+                if state.runs.count >= counted { state.runs.removeAll(keepingCapacity: true) }
+                state.runs[key] = runs
+                return nil
+            }
+            state.runs[key] = nil
+            let text = Text(name: key, sql: serializer.sql, types: types)
+            state.prepared[key] = text
+            return text
+        }
+        return text.map { Statement(text: $0, bindings: bindings) }
+    }
+
+    /// Runs `statement` on `connection`, prepared there under its name (or its name for the
+    /// connection after failures), or as it is once it failed too often there.
+    func run(_ statement: Statement, on connection: PostgresConnection, logger: Logger,
+             _ onRow: (PostgresRow) -> Void) async throws {
+        let failureKey = FailureKey(connection: connection.id, name: statement.text.name)
+        let failures = state.withLockedValue { $0.failures[failureKey] ?? 0 }
+        guard failures < attempts else {
+            let query = PostgresQuery(unsafeSQL: statement.text.sql, binds: statement.bindings)
+            for try await row in try await connection.query(query, logger: logger) { onRow(row) }
+            return
+        }
+        let text = failures == 0 ? statement.text
+            : Text(name: "\(statement.text.name)_\(failures)", sql: statement.text.sql, types: statement.text.types)
+        do {
+            try await Named.$text.withValue(text) {
+                for try await row in try await connection.execute(Named(bindings: statement.bindings), logger: logger) { onRow(row) }
+            }
+        } catch {
+            state.withLockedValue { $0.failures[failureKey, default: 0] += 1 }
+            throw error
+        }
+    }
+
+    /// Reads and writes of rows; not transaction control, settings of the session or schema changes.
+    static func isPreparable(_ sql: String) -> Bool {
+        let verb = sql.utf8.prefix { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }.map { $0 | 0x20 }
+        return ["select", "insert", "update", "delete", "with"].contains { verb.elementsEqual($0.utf8) }
+    }
+
+    /// A name for the text and its types, within PostgreSQL's 63 bytes.
+    static func name(sql: String, types: [PostgresDataType]) -> String {
+        var hash = SHA256()
+        hash.update(data: Data(sql.utf8))
+        for type in types { withUnsafeBytes(of: type.rawValue.bigEndian) { hash.update(bufferPointer: $0) } }
+        return "f_" + hash.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// PostgresNIO prepares a statement type's static text; this type's text is the task's
+    /// (`$text`), read when the statement is sent.
+    private struct Named: PostgresPreparedStatement {
+        @TaskLocal static var text = Text(name: "", sql: "", types: [])
+        static var name: String { text.name }
+        static var sql: String { text.sql }
+        static var bindingDataTypes: [PostgresDataType] { text.types }
+
+        let bindings: PostgresBindings
+
+        func makeBindings() throws -> PostgresBindings { bindings }
+        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+    }
+}
+
+/// A bound optional: whether it holds nothing, and the PostgreSQL type of what it would hold.
+private protocol OptionalBind {
+    var isNone: Bool { get }
+    var wrappedType: PostgresDataType? { get }
+}
+
+extension Optional: OptionalBind {
+    fileprivate var isNone: Bool { self == nil }
+    fileprivate var wrappedType: PostgresDataType? { (Wrapped.self as? any PostgresEncodable.Type)?.psqlType }
+}
