@@ -13,8 +13,31 @@ import Vapor
 struct QueryPlanTests {
     static let rows = 20_000
 
-    @Test("Pages, list totals, the overview and the history walk their indexes", arguments: TestBackend.all)
-    func hotReadsUseTheirIndexes(_ backend: TestBackend) async throws {
+    /// How a plan is read: on PostgreSQL also as the generic plan of a prepared statement, which
+    /// the server runs once a statement is run often (`PreparingSQLDatabase`): planned without its
+    /// parameters' values.
+    enum Planning: String, CustomTestStringConvertible, Sendable {
+        case sqlite
+        case postgres
+        case postgresGeneric
+
+        static var all: [Planning] {
+            TestBackend.all.contains(.postgres) ? [.sqlite, .postgres, .postgresGeneric] : [.sqlite]
+        }
+
+        var backend: TestBackend { self == .sqlite ? .sqlite : .postgres }
+        var testDescription: String { rawValue }
+    }
+
+    /// Whether `plan` reads the generic plan (PostgreSQL).
+    @TaskLocal static var generic = false
+
+    @Test("Pages, list totals, the overview and the history walk their indexes", arguments: Planning.all)
+    func hotReadsUseTheirIndexes(_ planning: Planning) async throws {
+        try await Self.$generic.withValue(planning == .postgresGeneric) { try await hotReads(planning.backend) }
+    }
+
+    func hotReads(_ backend: TestBackend) async throws {
         try await withTestApp(backend) { app in
             let loaded = try await Self.twoLedgers { shape in
                 let fixture = try await LedgerFixture.load(shape: shape, into: app.db)
@@ -124,6 +147,11 @@ struct QueryPlanTests {
         }
     }
 
+    /// A bound value the generic plan check cannot write as a literal.
+    struct PlanCheckUnsupported: Error {
+        let value: String
+    }
+
     /// Two users' generated ledgers, the second half the size of the first, each brought in by
     /// `load`: two, so that the owner is a filter that narrows.
     static func twoLedgers(_ load: (LedgerShape) async throws -> LedgerFixture) async throws -> [LedgerFixture] {
@@ -139,10 +167,32 @@ struct QueryPlanTests {
         var explain: SQLQueryString = app.db.engine == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN "
         explain += query
         let statement = explain
+        let generic = Self.generic
         return try await app.db.asUser(userID) { db in
             if db.engine == .postgres {
                 if page { _ = try await db.sql.raw(TransactionSearch.pagePlannerSettings(false)).all() }
-                return try await db.sql.raw(statement).all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }.joined(separator: "\n") + "\n"
+                guard generic else {
+                    return try await db.sql.raw(statement).all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }.joined(separator: "\n") + "\n"
+                }
+                // The statement prepared with its parameters, and planned without their values.
+                var serializer = SQLSerializer(database: db.sql)
+                query.serialize(to: &serializer)
+                try await db.sql.raw("PREPARE plan_check AS \(unsafeRaw: serializer.sql)").run()
+                try await db.sql.raw("SET LOCAL plan_cache_mode = force_generic_plan").run()
+                // EXECUTE takes its values as literals (a utility statement is given no parameters);
+                // each is a value's text, which the prepared statement's parameter type reads.
+                let values = try serializer.binds.map { bind -> String in
+                    let style = Mirror(reflecting: bind).displayStyle
+                    guard style != .optional, style != .collection, style != .set, style != .dictionary else {
+                        throw PlanCheckUnsupported(value: "\(bind)")
+                    }
+                    return "'" + "\(bind)".replacingOccurrences(of: "'", with: "''") + "'"
+                }
+                let execute = "EXPLAIN EXECUTE plan_check" + (values.isEmpty ? "" : "(" + values.joined(separator: ", ") + ")")
+                let plan = try await db.sql.raw(SQLQueryString(execute)).all()
+                    .map { try $0.decode(column: "QUERY PLAN", as: String.self) }.joined(separator: "\n") + "\n"
+                try await db.sql.raw("DEALLOCATE plan_check").run()
+                return plan
             }
             return try await db.sql.raw(statement).all().map { try $0.decode(column: "detail", as: String.self) }.joined(separator: "\n") + "\n"
         }
