@@ -91,6 +91,7 @@ private func configureDatabase(_ app: Application, settings: Settings) async thr
             throw SettingsError(key: .databaseURL, problem: "is not a PostgreSQL URL the driver accepts (\(error))")
         }
         app.postgresConfiguration = configuration
+        PreparedStatements.shared.limit(to: settings.preparedStatements)
         app.databases.use(
             .postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .trace),
             as: .psql

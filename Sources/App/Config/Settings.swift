@@ -37,6 +37,9 @@ public struct Settings: Sendable {
     public var writeWaitMilliseconds: Int = 15_000
     /// The most answers the report cache of a process keeps, in bytes (0: none kept, tags still given).
     public var reportCacheBytes: Int = 32 << 20
+    /// How many statement texts a process prepares on each PostgreSQL connection (0: none, for a
+    /// pooler in transaction mode that cannot keep prepared statements).
+    public var preparedStatements: Int = 128
     /// How often an idle events stream is pinged, in seconds.
     public var eventsPingSeconds: Int = 15
     /// A folder to serve the web dashboard's files from, read on each request (for working on the
@@ -66,6 +69,7 @@ public struct Settings: Sendable {
         case syncInterval = "FINANCE_SYNC_INTERVAL"
         case writeWait = "FINANCE_WRITE_WAIT_MS"
         case reportCacheSize = "FINANCE_REPORT_CACHE_MB"
+        case preparedStatements = "FINANCE_PG_PREPARED_STATEMENTS"
         case eventsPing = "FINANCE_EVENTS_PING_SECONDS"
         case webRoot = "FINANCE_WEB_ROOT"
     }
@@ -123,6 +127,7 @@ public struct Settings: Sendable {
             syncIntervalSeconds: try integer(value(.syncInterval), key: .syncInterval, default: 6 * 3600, range: 60...(30 * 86_400)),
             writeWaitMilliseconds: try integer(value(.writeWait), key: .writeWait, default: 15_000, range: 1...600_000),
             reportCacheBytes: try integer(value(.reportCacheSize), key: .reportCacheSize, default: 32, range: 0...4096) << 20,
+            preparedStatements: try integer(value(.preparedStatements), key: .preparedStatements, default: 128, range: 0...1024),
             eventsPingSeconds: try integer(value(.eventsPing), key: .eventsPing, default: 15, range: 1...3600),
             webRoot: try webRoot(value(.webRoot))
         )

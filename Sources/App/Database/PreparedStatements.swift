@@ -12,7 +12,8 @@ import SQLKit
 /// twice as long in the planner as in the executor).
 ///
 /// A statement is prepared once its text (with its parameters' types) has run `threshold` times in
-/// this process, up to `capacity` texts in all, so statements whose text varies from call to call (a
+/// this process, up to `FINANCE_PG_PREPARED_STATEMENTS` texts in all (128; 0 prepares none, for a
+/// pooler in transaction mode), so statements whose text varies from call to call (a
 /// list of a hundred days) never fill a connection with plans it will not use again. Only reads and
 /// writes of rows are prepared (SELECT, INSERT, UPDATE, DELETE, WITH); transaction control and
 /// schema changes run as they did.
@@ -70,8 +71,6 @@ final class PreparedStatements: Sendable {
 
     /// Runs of a text in this process before it is prepared.
     let threshold = 3
-    /// Texts prepared in all, in this process.
-    let capacity = 128
     /// Texts counted before the count starts afresh (those not yet prepared are forgotten).
     let counted = 4_096
     /// Names tried for one text on one connection before it runs unprepared there.
@@ -93,6 +92,8 @@ final class PreparedStatements: Sendable {
         /// Runs of each text not yet prepared; texts prepared (keyed by name).
         var runs: [String: Int] = [:]
         var prepared: [String: Text] = [:]
+        /// Texts prepared in all, in this process.
+        var capacity = 128
         /// Failures of a prepared text on a connection: its name there takes a new suffix for each.
         var failures: [FailureKey: Int] = [:]
     }
@@ -104,9 +105,15 @@ final class PreparedStatements: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
+    /// Prepares at most `capacity` texts from now on (those prepared already stay).
+    func limit(to capacity: Int) {
+        state.withLockedValue { $0.capacity = capacity }
+    }
+
     /// The prepared statement for `query`, or nil to run it as it is: not yet run often enough, not a
     /// statement that is prepared, or a bound value PostgresNIO does not encode itself.
     func statement(for query: any SQLExpression, on database: any SQLDatabase) -> Statement? {
+        guard state.withLockedValue({ $0.capacity > 0 }) else { return nil }
         var serializer = SQLSerializer(database: database)
         query.serialize(to: &serializer)
         guard Self.isPreparable(serializer.sql) else { return nil }
@@ -130,7 +137,7 @@ final class PreparedStatements: Sendable {
         let text: Text? = state.withLockedValue { state in
             if let text = state.prepared[key] { return text }
             let runs = (state.runs[key] ?? 0) + 1
-            guard runs >= threshold, state.prepared.count < capacity else {
+            guard runs >= threshold, state.prepared.count < state.capacity else {
                 if state.runs.count >= counted { state.runs.removeAll(keepingCapacity: true) }
                 state.runs[key] = runs
                 return nil
