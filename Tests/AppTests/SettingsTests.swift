@@ -33,6 +33,8 @@ struct SettingsTests {
         #expect(settings.port == 8080)
         #expect(settings.jwtSecret == nil)
         #expect(settings.encryptionKey == nil)
+        #expect(settings.preparedStatements == 128)
+        #expect(try Settings.load(from: ["FINANCE_PG_PREPARED_STATEMENTS": "0"]).preparedStatements == 0)
     }
 
     @Test("DATABASE_URL selects PostgreSQL or a SQLite file")
@@ -54,6 +56,8 @@ struct SettingsTests {
         (["FINANCE_JWT_SECRET": "too-short"], .jwtSecret),
         (["FINANCE_ENCRYPTION_KEY": "bm90IDMyIGJ5dGVz"], .encryptionKey),
         (["FINANCE_HOST": "local host; rm"], .host),
+        (["FINANCE_PG_PREPARED_STATEMENTS": "-1"], .preparedStatements),
+        (["FINANCE_PG_PREPARED_STATEMENTS": "5000"], .preparedStatements),
     ] as [([String: String], Settings.Key)])
     func badValues(environment: [String: String], key: Settings.Key) {
         let error = #expect(throws: SettingsError.self) { try Settings.load(from: environment) }
