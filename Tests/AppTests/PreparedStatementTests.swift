@@ -86,6 +86,29 @@ struct PreparedStatementTests {
         }
     }
 
+    @Test("A statement that meets a conflict stays prepared under its name",
+          .enabled(if: TestBackend.postgresURL != nil, "needs TEST_DATABASE_URL"))
+    func conflictsFailOnlyTheRun() async throws {
+        try await withTestApp(.postgres) { app in
+            let tag = UUID().uuidString
+            try await app.db.withConnection { db in
+                try await db.sql.raw("CREATE TEMPORARY TABLE taken (id bigint PRIMARY KEY)").run()
+                let insert: SQLQueryString = "INSERT INTO taken (id) VALUES (\(bind: Int64(1))) -- \(unsafeRaw: tag)"
+                try await db.sql.raw(insert).run()
+                for _ in 0..<6 {
+                    await #expect(throws: (any Error).self) { try await db.sql.raw(insert).run() }
+                }
+                var serializer = SQLSerializer(database: db.sql)
+                insert.serialize(to: &serializer)
+                let name = PreparedStatements.name(sql: serializer.sql, types: [.int8])
+                let names = try await db.sql.raw("SELECT name FROM pg_prepared_statements WHERE name LIKE \(bind: name + "%")")
+                    .all().map { try $0.decode(column: "name", as: String.self) }
+                #expect(names == [name])
+                try await db.sql.raw("DROP TABLE taken").run()
+            }
+        }
+    }
+
     @Test("Only reads and writes of rows are prepared")
     func whatIsPrepared() {
         for sql in ["SELECT 1", "select 1", "INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t", "WITH a AS (SELECT 1) SELECT * FROM a"] {

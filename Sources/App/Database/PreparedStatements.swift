@@ -20,8 +20,9 @@ import SQLKit
 ///
 /// PostgresNIO prepares each statement on each connection (`PostgresPreparedStatement`). It remembers a
 /// preparation that failed, for the life of the connection (in an aborted transaction, say), so a
-/// statement that fails is prepared again under a new name next time on that connection, a few times
-/// at most, then no longer prepared there.
+/// statement that fails in a way its preparation could have is prepared again under a new name next
+/// time on that connection, a few times at most, then no longer prepared there. A conflict or a bad
+/// value (a unique key taken, a sum out of range, a serialization failure) fails only a run.
 struct PreparingSQLDatabase: SQLDatabase {
     let base: any SQLDatabase
     let postgres: any PostgresDatabase
@@ -168,9 +169,22 @@ final class PreparedStatements: Sendable {
                 for try await row in try await connection.execute(Named(bindings: statement.bindings), logger: logger) { onRow(row) }
             }
         } catch {
-            state.withLockedValue { $0.failures[failureKey, default: 0] += 1 }
+            if Self.mayHaveFailedPreparing(error) {
+                state.withLockedValue { state in
+                    if state.failures.count >= counted { state.failures.removeAll(keepingCapacity: true) }
+                    state.failures[failureKey, default: 0] += 1
+                }
+            }
             throw error
         }
+    }
+
+    /// Whether `error` may have come from preparing the statement rather than from running it: any
+    /// error but those of the values a run meets (data exceptions, integrity constraints, a
+    /// serialization failure or deadlock), which a statement raises only once it runs.
+    static func mayHaveFailedPreparing(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return true }
+        return !["22", "23", "40"].contains(String(state.prefix(2)))
     }
 
     /// Reads and writes of rows; not transaction control, settings of the session or schema changes.
