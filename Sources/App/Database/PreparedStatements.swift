@@ -198,7 +198,10 @@ final class PreparedStatements: Sendable {
         var hash = SHA256()
         hash.update(data: Data(sql.utf8))
         for type in types { withUnsafeBytes(of: type.rawValue.bigEndian) { hash.update(bufferPointer: $0) } }
-        return "f_" + hash.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var name = Array("f_".utf8)
+        for byte in hash.finalize().prefix(16) { name += [digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]] }
+        return String(decoding: name, as: UTF8.self)
     }
 
     /// PostgresNIO prepares a statement type's static text; this type's text is the task's

@@ -17,14 +17,19 @@ extension Database {
     /// This database as SQLKit sees it. Both drivers the server supports are SQL databases. On
     /// PostgreSQL the statements run often are prepared (`PreparingSQLDatabase`).
     var sql: any SQLDatabase {
+        if let postgres = self as? any PostgresDatabase { return PreparingSQLDatabase(base: driverSQL, postgres: postgres) }
+        return driverSQL
+    }
+
+    var engine: DatabaseEngine { DatabaseEngine(driverSQL) }
+
+    /// The driver's own SQL database, as it runs statements.
+    private var driverSQL: any SQLDatabase {
         guard let sql = self as? any SQLDatabase else {
             preconditionFailure("FinanceDashboard runs on SQL databases only")
         }
-        if let postgres = self as? any PostgresDatabase { return PreparingSQLDatabase(base: sql, postgres: postgres) }
         return sql
     }
-
-    var engine: DatabaseEngine { DatabaseEngine(sql) }
 }
 
 extension SQLDatabase {
