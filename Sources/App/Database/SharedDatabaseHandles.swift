@@ -34,5 +34,15 @@ extension Application {
 
     func makeSharedDatabaseHandles() {
         storage[SharedDatabaseHandlesKey.self] = SharedDatabaseHandles(self)
+        storage[SessionChecksKey.self] = SharedChecks()
+    }
+
+    private struct SessionChecksKey: StorageKey { typealias Value = SharedChecks<SessionCheckKey, Int64?> }
+
+    /// The session checks of the moment, shared between the requests of one session (`Sessions.liveVersion(familyID:userID:app:)`);
+    /// set once by `configure`.
+    var sessionChecks: SharedChecks<SessionCheckKey, Int64?> {
+        // Without `configure` (a bare application in a test), each call checks on its own.
+        storage[SessionChecksKey.self] ?? SharedChecks()
     }
 }

@@ -21,9 +21,8 @@ enum Authentication {
         guard let token = bearerToken(context.request.headers),
               let claims = await AccessTokens.verify(token, on: app),
               let userID = claims.userID, let sessionID = claims.sessionID else { throw unauthorized }
-        let now = app.clock.now()
-        // One statement on its own, on either database.
-        guard let version = try await Sessions.liveVersion(familyID: sessionID, userID: userID, now: now, on: app.sessionCheckDatabase) else {
+        // One statement on its own, on either database, shared with the same session's requests of the moment.
+        guard let version = try await Sessions.liveVersion(familyID: sessionID, userID: userID, app: app) else {
             throw unauthorized
         }
         let user = AuthenticatedUser(id: userID, sessionID: sessionID, dataVersion: version, expiresAt: claims.exp.value)

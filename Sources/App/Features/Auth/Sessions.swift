@@ -89,6 +89,14 @@ enum Sessions {
             """).first()?.decode(column: "version", as: Int64.self)
     }
 
+    /// `liveVersion` as every request asks it: the concurrent checks of one session share a
+    /// statement (`SharedChecks`), each answered by a check that began after it was asked.
+    static func liveVersion(familyID: UUID, userID: UUID, app: Application) async throws -> Int64? {
+        try await app.sessionChecks.value(for: SessionCheckKey(userID: userID, familyID: familyID)) {
+            try await liveVersion(familyID: familyID, userID: userID, now: app.clock.now(), on: app.sessionCheckDatabase)
+        }
+    }
+
     static func revokeFamily(_ familyID: UUID, userID: UUID, on db: any Database, now: Date = Date()) async throws {
         try await RefreshToken.query(on: db)
             .filter(\.$familyID == familyID).filter(\.$userID == userID).filter(\.$revokedAt == nil)
@@ -123,6 +131,12 @@ enum Sessions {
     static func hashToken(_ token: String) -> Data {
         Data(SHA256.hash(data: Data(token.utf8)))
     }
+}
+
+/// What a session check asks about: one session of one user.
+struct SessionCheckKey: Hashable, Sendable {
+    let userID: UUID
+    let familyID: UUID
 }
 
 /// `finance_session_version` as a prepared statement: parsed and planned once per connection.
