@@ -1,3 +1,4 @@
+import Metrics
 import NIOConcurrencyHelpers
 
 /// Callers that ask the same question at the same moment share one check, and none gets an answer
@@ -17,12 +18,22 @@ final class SharedChecks<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// How many rounds ran.
     private let rounds = NIOLockedValueBox(0)
 
-    init() {}
+    /// Counts of the questions asked and of the rounds run, when the checks are counted in `/metrics`.
+    private let counters: (asked: Counter, ran: Counter)?
+
+    /// With `label`, the counter `label{of="asked"}` counts the questions and `label{of="run"}` the rounds.
+    init(label: String? = nil) {
+        counters = label.map { label in
+            _ = AppMetrics.registry
+            return (Counter(label: label, dimensions: [("of", "asked")]), Counter(label: label, dimensions: [("of", "run")]))
+        }
+    }
 
     /// `check`'s answer for `key`, from a round that began after this call did. `check` must answer
     /// the same for every caller of one key (it reads the clock itself, at the round's start).
     func value(for key: Key, check: @escaping @Sendable () async throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { (waiter: Waiter) in
+        counters?.asked.increment()
+        return try await withCheckedThrowingContinuation { (waiter: Waiter) in
             let starts = waiting.withLockedValue { waiting in
                 if waiting[key] != nil {
                     waiting[key]!.append(waiter)
@@ -48,6 +59,7 @@ final class SharedChecks<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         var callers = first
         while true {
             rounds.withLockedValue { $0 += 1 }
+            counters?.ran.increment()
             let answer: Result<Value, any Error>
             do { answer = .success(try await check()) } catch { answer = .failure(error) }
             for caller in callers { caller.resume(with: answer) }

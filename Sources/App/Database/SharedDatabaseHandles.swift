@@ -34,7 +34,7 @@ extension Application {
 
     func makeSharedDatabaseHandles() {
         storage[SharedDatabaseHandlesKey.self] = SharedDatabaseHandles(self)
-        storage[SessionChecksKey.self] = SharedChecks()
+        storage[SessionChecksKey.self] = SharedChecks(label: "finance_session_checks_total")
     }
 
     private struct SessionChecksKey: StorageKey { typealias Value = SharedChecks<SessionCheckKey, Int64?> }

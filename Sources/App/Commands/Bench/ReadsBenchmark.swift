@@ -34,6 +34,14 @@ struct ReadsBenchmark {
         let userID = fixture.userID
         let audit = AuditContext(userID: userID, requestID: "bench-reads", clientAddress: nil)
         let tokens = try await app.write(as: .system) { [app] db in try await Sessions.start(userID: userID, client: audit, on: db, app: app) }
+        // The clients of this process each sign in on their own, as many browsers would: their
+        // session checks are not shared. wrk sends one token on every connection, as the issue measured.
+        var sessions: [String] = []
+        for _ in 0..<connections {
+            sessions.append(try await app.write(as: .system) { [app] db in
+                try await Sessions.start(userID: userID, client: audit, on: db, app: app)
+            }.accessToken)
+        }
         console.print("reads: \(engine)")
         console.print("  data: 1 user, \(shape.accounts) accounts, \(shape.transactions.formatted()) transactions over \(shape.years) years "
             + "(loaded and derived in \(LedgerBenchmark.seconds(ContinuousClock.now - loadStart))); \(connections) connections for \(seconds) s a read")
@@ -67,16 +75,17 @@ struct ReadsBenchmark {
                 let recomputedStatus = try await Self.get(client, url + (url.contains("?") ? "&" : "?") + "uncached=1", token: tokens.accessToken)
                 let recomputed = ContinuousClock.now - again
                 let hitsBefore = try await Self.cacheHits(client, base)
+                let checksBefore = try await Self.sessionChecks(client, base)
                 let cpuBefore = server.cpuTicks
                 let deadline = ContinuousClock.now + .seconds(seconds)
                 let started = ContinuousClock.now
                 let tallies = try await withThrowingTaskGroup(of: (latencies: [Duration], failures: Int).self) { group in
-                    for _ in 0..<connections {
-                        group.addTask {
+                    for index in 0..<connections {
+                        group.addTask { [token = sessions[index]] in
                             var latencies: [Duration] = [], failures = 0
                             while ContinuousClock.now < deadline {
                                 let sent = ContinuousClock.now
-                                let code = try await Self.get(client, url, token: tokens.accessToken)
+                                let code = try await Self.get(client, url, token: token)
                                 latencies.append(ContinuousClock.now - sent)
                                 if !(200..<300).contains(code) { failures += 1 }
                             }
@@ -93,17 +102,22 @@ struct ReadsBenchmark {
                 failed += failures
                 let perSecond = Double(latencies.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
                 let hits = try await Self.cacheHits(client, base) - hitsBefore
+                let checks = try await Self.sessionChecks(client, base)
                 // The server's CPU (user and system, clock ticks of 10 ms) per answer: steadier than
                 // req/s, which the clients on the same cores sway.
                 let cpuMicroseconds = (server.cpuTicks - cpuBefore) * 1_000_000 / Int(sysconf(Int32(_SC_CLK_TCK))) / max(1, latencies.count)
                 console.print("  \(read.name): first call \(LedgerBenchmark.ms([computed], 50)) (HTTP \(status)), "
                     + "computed again \(LedgerBenchmark.ms([recomputed], 50)) (HTTP \(recomputedStatus)); then "
                     + "\(Int(perSecond).formatted()) req/s, p50 \(LedgerBenchmark.ms(latencies, 50)) p99 \(LedgerBenchmark.ms(latencies, 99)), "
-                    + "\(failures) not 2xx, \(hits.formatted()) answered from the report cache; server CPU \(cpuMicroseconds) µs an answer; server resident \(server.residentMegabytes) MB")
+                    + "\(failures) not 2xx, \(hits.formatted()) answered from the report cache, "
+                    + "\(Self.shared(checks.asked - checksBefore.asked, checks.run - checksBefore.run)) (\(connections) sessions); "
+                    + "server CPU \(cpuMicroseconds) µs an answer; server resident \(server.residentMegabytes) MB")
                 if let wrk = WrkRun.executable {
                     let result = try WrkRun(executable: wrk, url: url, token: tokens.accessToken, connections: connections, seconds: seconds).run()
                     failed += result.failures
-                    console.print("    the same with wrk (-t2 -c\(connections) -d\(seconds)s): \(result.summary); server resident \(server.residentMegabytes) MB")
+                    let after = try await Self.sessionChecks(client, base)
+                    console.print("    the same with wrk (-t2 -c\(connections) -d\(seconds)s, one session): \(result.summary), "
+                        + "\(Self.shared(after.asked - checks.asked, after.run - checks.run)); server resident \(server.residentMegabytes) MB")
                 }
             }
             console.print("  server's peak resident memory: \(server.peakMegabytes) MB")
@@ -154,10 +168,30 @@ struct ReadsBenchmark {
 
     /// The server's count of reads its report cache answered, from its `/metrics`.
     private static func cacheHits(_ client: HTTPClient, _ base: String) async throws -> Int {
+        try await metrics(client, base)[#"finance_report_cache_requests_total{outcome="hit"}"#] ?? 0
+    }
+
+    /// The server's session checks so far: asked (one a request) and run (statements).
+    private static func sessionChecks(_ client: HTTPClient, _ base: String) async throws -> (asked: Int, run: Int) {
+        let values = try await metrics(client, base)
+        return (values[#"finance_session_checks_total{of="asked"}"#] ?? 0, values[#"finance_session_checks_total{of="run"}"#] ?? 0)
+    }
+
+    /// "4,102 session checks in 1,377 statements".
+    private static func shared(_ asked: Int, _ run: Int) -> String {
+        "\(asked.formatted()) session checks in \(run.formatted()) statements"
+    }
+
+    /// The server's counters and gauges, by name with labels, from its `/metrics`.
+    private static func metrics(_ client: HTTPClient, _ base: String) async throws -> [String: Int] {
         let response = try await client.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
-        let line = text.split(separator: "\n").first { $0.hasPrefix(#"finance_report_cache_requests_total{outcome="hit"}"#) }
-        return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        var values: [String: Int] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Int(line[line.index(after: space)...]) else { continue }
+            values[String(line[..<space])] = value
+        }
+        return values
     }
 }
 
