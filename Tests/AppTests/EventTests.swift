@@ -540,7 +540,7 @@ struct EventTests {
             #expect(document["asyncapi"] as? String == "3.0.0")
             let messages = ((document["components"] as? [String: Any])?["messages"] as? [String: Any]) ?? [:]
             #expect(messages.count >= 16)
-            let contract = try #require(try JSONSerialization.jsonObject(with: OpenAPIDocuments.load().json) as? [String: Any])
+            let contract = try #require(try JSONSerialization.jsonObject(with: OpenAPIDocuments.load().json()) as? [String: Any])
             let schemas = (contract["components"] as? [String: Any])?["schemas"] as? [String: Any]
             let event = schemas?["Event"] as? [String: Any]
             let types = ((event?["properties"] as? [String: Any])?["type"] as? [String: Any])?["enum"] as? [String] ?? []

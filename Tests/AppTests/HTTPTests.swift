@@ -182,11 +182,42 @@ struct HTTPTests {
         }
     }
 
+    @Test("The lists the middleware reads from the document's nodes equal those read from its JSON")
+    func documentListsMatchItsJSON() throws {
+        let document = try OpenAPIDocuments.load()
+        let tree = try #require(try JSONSerialization.jsonObject(with: document.json()) as? [String: Any])
+        let requiredByDefault = !((tree["security"] as? [Any]) ?? []).isEmpty
+        var protected: Set<String> = [], produces: [String: Set<String>] = [:], marks: [String: Set<String>] = [:]
+        var paths: [String: Set<String>] = [:]
+        for (path, item) in tree["paths"] as? [String: [String: Any]] ?? [:] {
+            paths[path] = Set(item.keys.filter(OpenAPIDocuments.httpMethods.contains).map { $0.uppercased() })
+            for (method, value) in item where OpenAPIDocuments.httpMethods.contains(method) {
+                let operation = try #require(value as? [String: Any])
+                let name = "\(method.uppercased()) \(path)"
+                if (operation["security"] as? [Any]).map({ !$0.isEmpty }) ?? requiredByDefault { protected.insert(name) }
+                if let mark = operation["x-finance-cache"] as? String { marks[mark, default: []].insert(name) }
+                var types: Set<String> = []
+                for (status, response) in operation["responses"] as? [String: Any] ?? [:] where status.hasPrefix("2") {
+                    types.formUnion(((response as? [String: Any])?["content"] as? [String: Any] ?? [:]).keys.map { $0.lowercased() })
+                }
+                produces[name] = types
+            }
+        }
+        #expect(document.protectedOperations == protected)
+        #expect(document.produces == produces)
+        #expect(document.cachedOperations == marks["data-version"] ?? [])
+        #expect(document.taggedOperations == marks["tag"] ?? [])
+        #expect(document.uncachedOperations == marks["none"] ?? [])
+        #expect(Dictionary(document.paths.map { ($0.template, $0.methods) }, uniquingKeysWith: { $0.union($1) }) == paths)
+        // Not empty by mistake: the document has public and protected operations, cached and not.
+        #expect(!protected.isEmpty && protected.count < produces.count && !(marks["data-version"] ?? []).isEmpty)
+    }
+
     @Test("Every route the server registers is an operation of the document, or the dashboard's page and files")
     func routesMatchDocument() async throws {
         try await withTestApp(.sqlite) { app in
             let document = try OpenAPIDocuments.load()
-            let object = try JSONSerialization.jsonObject(with: document.json) as? [String: Any]
+            let object = try JSONSerialization.jsonObject(with: document.json()) as? [String: Any]
             let paths = object?["paths"] as? [String: [String: Any]] ?? [:]
             var documented: Set<String> = []
             for (path, item) in paths {

@@ -6,13 +6,18 @@ import Yams
 
 /// The API's contract, read once at start from the document the code is generated from,
 /// and served as YAML, as JSON and as a readable HTML page.
+///
+/// Every command starts the application, so reading it must be cheap: the lists the middleware
+/// needs are read from the document's node tree (`Yams.compose`), without building Swift values of
+/// every node, which resolves each scalar's type with regular expressions; the JSON and the page are
+/// made at their first request. (Building the whole tree and its JSON at start was about two thirds
+/// of a `finance import` process's CPU before it read its file.)
 struct OpenAPIDocuments: Sendable {
     let yaml: String
     /// The AsyncAPI document of the events stream.
     let asyncAPIYAML: String
-    let json: Data
-    /// The document as the runtime's JSON value, and the readable page: made at their first request,
-    /// not at every start of every command.
+    /// The document as JSON, its value for the runtime, and the readable page: made at their first
+    /// request, not at every start of every command.
     private let rendered: Rendered
     /// "METHOD /path/{param}" of every operation whose security requires a bearer token.
     let protectedOperations: Set<String>
@@ -32,31 +37,39 @@ struct OpenAPIDocuments: Sendable {
 
     static func load() throws -> OpenAPIDocuments {
         let yaml = try APIDocument.yaml()
-        guard let parsed = try Yams.load(yaml: yaml), let tree = jsonCompatible(parsed) as? [String: Any] else {
-            throw DocumentError.notAnObject
-        }
-        let json = try JSONSerialization.data(withJSONObject: tree, options: [.sortedKeys])
+        guard let root = try Yams.compose(yaml: yaml), root.mapping != nil else { throw DocumentError.notAnObject }
+        let operations = operations(root)
         return OpenAPIDocuments(
-            yaml: yaml, asyncAPIYAML: try APIDocument.asyncAPIYAML(), json: json, rendered: Rendered(),
-            protectedOperations: protectedOperations(tree), produces: produces(tree),
-            paths: (tree["paths"] as? [String: Any] ?? [:]).map { path, item in
-                (path, Set((item as? [String: Any] ?? [:]).keys.filter(httpMethods.contains).map { $0.uppercased() }))
+            yaml: yaml, asyncAPIYAML: try APIDocument.asyncAPIYAML(), rendered: Rendered(),
+            protectedOperations: protectedOperations(root, operations), produces: produces(operations),
+            paths: entries(value(root, "paths")).map { path, item in
+                (path, Set(entries(item).map(\.key).filter(httpMethods.contains).map { $0.uppercased() }))
             },
-            cachedOperations: operations(tree) { $0["x-finance-cache"] as? String == "data-version" },
-            taggedOperations: operations(tree) { $0["x-finance-cache"] as? String == "tag" },
-            uncachedOperations: operations(tree) { $0["x-finance-cache"] as? String == "none" }
+            cachedOperations: marked(operations, cache: "data-version"),
+            taggedOperations: marked(operations, cache: "tag"),
+            uncachedOperations: marked(operations, cache: "none")
         )
+    }
+
+    /// The document as JSON, keys sorted.
+    func json() throws -> Data {
+        try Self.once(rendered.json) {
+            guard let parsed = try Yams.load(yaml: yaml), let tree = Self.jsonCompatible(parsed) as? [String: Any] else {
+                throw DocumentError.notAnObject
+            }
+            return try JSONSerialization.data(withJSONObject: tree, options: [.sortedKeys])
+        }
     }
 
     /// The document as the runtime's JSON value.
     func object() throws -> OpenAPIObjectContainer {
-        try Self.once(rendered.object) { try JSONDecoder().decode(OpenAPIObjectContainer.self, from: json) }
+        try Self.once(rendered.object) { try JSONDecoder().decode(OpenAPIObjectContainer.self, from: try json()) }
     }
 
     /// The document as a readable HTML page.
     func html() throws -> String {
         try Self.once(rendered.html) {
-            guard let tree = try JSONSerialization.jsonObject(with: json) as? [String: Any] else { throw DocumentError.notAnObject }
+            guard let tree = try JSONSerialization.jsonObject(with: try json()) as? [String: Any] else { throw DocumentError.notAnObject }
             return DocsPage(document: tree).render()
         }
     }
@@ -72,6 +85,7 @@ struct OpenAPIDocuments: Sendable {
     }
 
     private final class Rendered: Sendable {
+        let json = NIOLockedValueBox<Data?>(nil)
         let object = NIOLockedValueBox<OpenAPIObjectContainer?>(nil)
         let html = NIOLockedValueBox<String?>(nil)
     }
@@ -79,40 +93,44 @@ struct OpenAPIDocuments: Sendable {
     /// The keys of a path item that are operations (the others are `parameters`, `summary`...).
     static let httpMethods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
 
+    /// One operation of the document: "METHOD /path/{param}" and its node.
+    private typealias Operation = (name: String, node: Node)
+
+    /// The value under `key` of a mapping node, found by the key's text as written.
+    private static func value(_ node: Node?, _ key: String) -> Node? {
+        node?.mapping?.first { $0.key.scalar?.string == key }?.value
+    }
+
+    /// A mapping node's entries, keys as written; none for another node.
+    private static func entries(_ node: Node?) -> [(key: String, value: Node)] {
+        node?.mapping?.compactMap { pair in pair.key.scalar.map { ($0.string, pair.value) } } ?? []
+    }
+
+    private static func operations(_ root: Node) -> [Operation] {
+        entries(value(root, "paths")).flatMap { path, item in
+            entries(item).filter { httpMethods.contains($0.key) }.map { method, operation in ("\(method.uppercased()) \(path)", operation) }
+        }
+    }
+
     /// An operation needs a token when its own `security` (or else the document's) lists a requirement.
-    private static func protectedOperations(_ tree: [String: Any]) -> Set<String> {
-        let requiredByDefault = !((tree["security"] as? [Any]) ?? []).isEmpty
-        var result: Set<String> = []
-        for (path, item) in tree["paths"] as? [String: Any] ?? [:] {
-            for (method, operation) in item as? [String: Any] ?? [:] where httpMethods.contains(method) {
-                guard let operation = operation as? [String: Any] else { continue }
-                let required = (operation["security"] as? [Any]).map { !$0.isEmpty } ?? requiredByDefault
-                if required { result.insert("\(method.uppercased()) \(path)") }
-            }
-        }
-        return result
+    private static func protectedOperations(_ root: Node, _ operations: [Operation]) -> Set<String> {
+        let requiredByDefault = value(root, "security")?.sequence.map { !$0.isEmpty } ?? false
+        return Set(operations.filter { value($0.node, "security")?.sequence.map { !$0.isEmpty } ?? requiredByDefault }.map(\.name))
     }
 
-    private static func operations(_ tree: [String: Any], where marked: ([String: Any]) -> Bool) -> Set<String> {
-        var result: Set<String> = []
-        for (path, item) in tree["paths"] as? [String: Any] ?? [:] {
-            for (method, operation) in item as? [String: Any] ?? [:] where httpMethods.contains(method) {
-                if let operation = operation as? [String: Any], marked(operation) { result.insert("\(method.uppercased()) \(path)") }
-            }
-        }
-        return result
+    /// The operations whose `x-finance-cache` is `cache`.
+    private static func marked(_ operations: [Operation], cache: String) -> Set<String> {
+        Set(operations.filter { value($0.node, "x-finance-cache")?.scalar?.string == cache }.map(\.name))
     }
 
-    private static func produces(_ tree: [String: Any]) -> [String: Set<String>] {
+    private static func produces(_ operations: [Operation]) -> [String: Set<String>] {
         var result: [String: Set<String>] = [:]
-        for (path, item) in tree["paths"] as? [String: Any] ?? [:] {
-            for (method, operation) in item as? [String: Any] ?? [:] where httpMethods.contains(method) {
-                var types: Set<String> = []
-                for (status, response) in (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:] where status.hasPrefix("2") {
-                    types.formUnion(((response as? [String: Any])?["content"] as? [String: Any] ?? [:]).keys.map { $0.lowercased() })
-                }
-                result["\(method.uppercased()) \(path)"] = types
+        for (name, operation) in operations {
+            var types: Set<String> = []
+            for (status, response) in entries(value(operation, "responses")) where status.hasPrefix("2") {
+                types.formUnion(entries(value(response, "content")).map { $0.key.lowercased() })
             }
+            result[name] = types
         }
         return result
     }
