@@ -239,10 +239,13 @@ struct HTTPTests {
         }
     }
 
-    @Test("Metrics are Prometheus text with request counts by route and status")
+    @Test("Metrics are Prometheus text with request counts by route and status, and the session checks asked and run")
     func metrics() async throws {
         try await withTestApp(.sqlite) { app in
             try await app.testing().test(.GET, "/health/live") { _ async throws in }
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            for _ in 0..<2 { #expect(try await client.send(.GET, "/api/v1/accounts", token: user.accessToken).status == .ok) }
             try await app.testing().test(.GET, "/metrics") { response async throws in
                 #expect(response.status == .ok)
                 #expect(response.headers.contentType?.subType == "plain")
@@ -250,6 +253,13 @@ struct HTTPTests {
                 #expect(text.contains("# TYPE http_requests_total counter"))
                 #expect(text.contains(#"http_requests_total{method="GET",path="/health/live",status="200"}"#))
                 #expect(text.contains("finance_db_pool_max_connections"))
+                // Counters of the whole process (other tests' requests count too): at least this test's.
+                func counter(_ name: String) -> Int? {
+                    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last ?? "") }
+                }
+                let asked = counter(#"finance_session_checks_total{of="asked"}"#), run = counter(#"finance_session_checks_total{of="run"}"#)
+                #expect((asked ?? 0) >= 2, "\(text)")
+                #expect((run ?? 0) >= 1)
             }
         }
     }
