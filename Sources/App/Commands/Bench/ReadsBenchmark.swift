@@ -74,8 +74,7 @@ struct ReadsBenchmark {
                 let again = ContinuousClock.now
                 let recomputedStatus = try await Self.get(client, url + (url.contains("?") ? "&" : "?") + "uncached=1", token: tokens.accessToken)
                 let recomputed = ContinuousClock.now - again
-                let hitsBefore = try await Self.cacheHits(client, base)
-                let checksBefore = try await Self.sessionChecks(client, base)
+                let before = try await Self.Counts(client, base)
                 let cpuBefore = server.cpuTicks
                 let deadline = ContinuousClock.now + .seconds(seconds)
                 let started = ContinuousClock.now
@@ -101,23 +100,22 @@ struct ReadsBenchmark {
                 let failures = tallies.map(\.failures).reduce(0, +) + [status, recomputedStatus].filter { !(200..<300).contains($0) }.count
                 failed += failures
                 let perSecond = Double(latencies.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-                let hits = try await Self.cacheHits(client, base) - hitsBefore
-                let checks = try await Self.sessionChecks(client, base)
+                let counts = try await Self.Counts(client, base)
                 // The server's CPU (user and system, clock ticks of 10 ms) per answer: steadier than
                 // req/s, which the clients on the same cores sway.
                 let cpuMicroseconds = (server.cpuTicks - cpuBefore) * 1_000_000 / Int(sysconf(Int32(_SC_CLK_TCK))) / max(1, latencies.count)
                 console.print("  \(read.name): first call \(LedgerBenchmark.ms([computed], 50)) (HTTP \(status)), "
                     + "computed again \(LedgerBenchmark.ms([recomputed], 50)) (HTTP \(recomputedStatus)); then "
                     + "\(Int(perSecond).formatted()) req/s, p50 \(LedgerBenchmark.ms(latencies, 50)) p99 \(LedgerBenchmark.ms(latencies, 99)), "
-                    + "\(failures) not 2xx, \(hits.formatted()) answered from the report cache, "
-                    + "\(Self.shared(checks.asked - checksBefore.asked, checks.run - checksBefore.run)) (\(connections) sessions); "
+                    + "\(failures) not 2xx, \((counts.cacheHits - before.cacheHits).formatted()) answered from the report cache, "
+                    + "\(counts.sessionChecks(since: before)) (\(connections) sessions); "
                     + "server CPU \(cpuMicroseconds) µs an answer; server resident \(server.residentMegabytes) MB")
                 if let wrk = WrkRun.executable {
                     let result = try WrkRun(executable: wrk, url: url, token: tokens.accessToken, connections: connections, seconds: seconds).run()
                     failed += result.failures
-                    let after = try await Self.sessionChecks(client, base)
+                    let after = try await Self.Counts(client, base)
                     console.print("    the same with wrk (-t2 -c\(connections) -d\(seconds)s, one session): \(result.summary), "
-                        + "\(Self.shared(after.asked - checks.asked, after.run - checks.run)); server resident \(server.residentMegabytes) MB")
+                        + "\(after.sessionChecks(since: counts)); server resident \(server.residentMegabytes) MB")
                 }
             }
             console.print("  server's peak resident memory: \(server.peakMegabytes) MB")
@@ -166,32 +164,30 @@ struct ReadsBenchmark {
         return response.status.code
     }
 
-    /// The server's count of reads its report cache answered, from its `/metrics`.
-    private static func cacheHits(_ client: HTTPClient, _ base: String) async throws -> Int {
-        try await metrics(client, base)[#"finance_report_cache_requests_total{outcome="hit"}"#] ?? 0
-    }
+    /// The server's counters so far, from one read of its `/metrics`: reads its report cache answered,
+    /// and session checks asked (one a request) and run (statements).
+    private struct Counts {
+        let cacheHits: Int
+        let checksAsked: Int
+        let checksRun: Int
 
-    /// The server's session checks so far: asked (one a request) and run (statements).
-    private static func sessionChecks(_ client: HTTPClient, _ base: String) async throws -> (asked: Int, run: Int) {
-        let values = try await metrics(client, base)
-        return (values[#"finance_session_checks_total{of="asked"}"#] ?? 0, values[#"finance_session_checks_total{of="run"}"#] ?? 0)
-    }
-
-    /// "4,102 session checks in 1,377 statements".
-    private static func shared(_ asked: Int, _ run: Int) -> String {
-        "\(asked.formatted()) session checks in \(run.formatted()) statements"
-    }
-
-    /// The server's counters and gauges, by name with labels, from its `/metrics`.
-    private static func metrics(_ client: HTTPClient, _ base: String) async throws -> [String: Int] {
-        let response = try await client.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10))
-        let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
-        var values: [String: Int] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Int(line[line.index(after: space)...]) else { continue }
-            values[String(line[..<space])] = value
+        init(_ client: HTTPClient, _ base: String) async throws {
+            let response = try await client.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
+            var values: [String: Int] = [:]
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                guard let space = line.lastIndex(of: " "), let value = Int(line[line.index(after: space)...]) else { continue }
+                values[String(line[..<space])] = value
+            }
+            cacheHits = values[#"finance_report_cache_requests_total{outcome="hit"}"#] ?? 0
+            checksAsked = values[#"finance_session_checks_total{of="asked"}"#] ?? 0
+            checksRun = values[#"finance_session_checks_total{of="run"}"#] ?? 0
         }
-        return values
+
+        /// "4,102 session checks in 1,377 statements" since `earlier`.
+        func sessionChecks(since earlier: Counts) -> String {
+            "\((checksAsked - earlier.checksAsked).formatted()) session checks in \((checksRun - earlier.checksRun).formatted()) statements"
+        }
     }
 }
 
