@@ -344,6 +344,8 @@ struct BalanceTests {
             let card = try await client.account(user, name: "Visa", type: "credit_card")
             try await client.transaction(user, account: checking, date: "2024-03-01", amount: "-100", description: "Card payment")
             try await client.transaction(user, account: card, date: "2024-03-05", amount: "-7.50", description: "Bakery", category: "FOOD_AND_DRINK")
+            // A day and category the import adds to, beside the ones it brings first.
+            try await client.transaction(user, account: checking, date: "2024-03-06", amount: "-3", description: "Bus")
             let csv = "Date,Description,Amount\n2024-03-02,Payment thank you,100\n2024-03-05,Coffee,-20.00\n2024-03-05,Coffee,-20.00\n2024-03-06,Refund,5\n"
             let path = "/api/v1/accounts/\(card)/imports?format=csv&date_column=Date&description_column=Description&amount_column=Amount"
             let reply = try await client.send(.POST, path, token: user.accessToken, file: csv)
@@ -358,7 +360,7 @@ struct BalanceTests {
             #expect(kept == [
                 "2024-03-05 FOOD_AND_DRINK USD in 0 out 7.5 (0/1)",
                 "2024-03-05 UNCATEGORIZED USD in 0 out 40 (0/2)",
-                "2024-03-06 UNCATEGORIZED USD in 5 out 0 (1/0)",
+                "2024-03-06 UNCATEGORIZED USD in 5 out 3 (1/1)",
             ])
         }
     }

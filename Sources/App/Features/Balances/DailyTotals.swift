@@ -62,29 +62,51 @@ enum DailyTotals {
         if db.engine == .postgres {
             // One statement whatever the count, the rows as arrays: a file spanning ten years adds to
             // tens of thousands of days, and 500 rows a statement spent most of their time in
-            // statements rather than rows.
+            // statements rather than rows. The days the user already has are added to by a join (a
+            // third cheaper than an upsert's conflict path, which tries each row as an insert first);
+            // only the others are inserted. The unit of work holds the user's ledger, so no other
+            // writer adds a day between the two; the insert still adds to a day it meets.
             try await db.sql.raw("""
+                WITH v AS MATERIALIZED (
+                    SELECT v.date::date AS date, v.category\(unsafeRaw: cast) AS category, v.currency, v.money_in::numeric AS money_in,
+                           v.money_out::numeric AS money_out, v.count_in, v.count_out
+                    FROM unnest(\(bind: entries.map(\.key.date.description)), \(bind: entries.map(\.key.category.rawValue)),
+                                \(bind: entries.map(\.key.currency.code)), \(bind: entries.map(\.value.moneyIn.description)),
+                                \(bind: entries.map(\.value.moneyOut.description)), \(bind: entries.map { Int64($0.value.countIn) }),
+                                \(bind: entries.map { Int64($0.value.countOut) }))
+                        AS v(date, category, currency, money_in, money_out, count_in, count_out)),
+                moved AS (
+                    UPDATE daily_totals t SET money_in = t.money_in + v.money_in, money_out = t.money_out + v.money_out,
+                        count_in = t.count_in + v.count_in, count_out = t.count_out + v.count_out, updated_at = \(unsafeRaw: now)
+                    FROM v WHERE t.user_id = \(bind: userID) AND t.date = v.date AND t.category = v.category AND t.currency = v.currency
+                    RETURNING t.date, t.category, t.currency)
                 INSERT INTO daily_totals (id, user_id, date, category, currency, money_in, money_out, count_in, count_out)
-                SELECT \(unsafeRaw: db.engine.newID), \(bind: userID), v.date::date, v.category\(unsafeRaw: cast), v.currency,
-                       v.money_in::numeric, v.money_out::numeric, v.count_in, v.count_out
-                FROM unnest(\(bind: entries.map(\.key.date.description)), \(bind: entries.map(\.key.category.rawValue)),
-                            \(bind: entries.map(\.key.currency.code)), \(bind: entries.map(\.value.moneyIn.description)),
-                            \(bind: entries.map(\.value.moneyOut.description)), \(bind: entries.map { Int64($0.value.countIn) }),
-                            \(bind: entries.map { Int64($0.value.countOut) }))
-                    AS v(date, category, currency, money_in, money_out, count_in, count_out)
+                SELECT \(unsafeRaw: db.engine.newID), \(bind: userID), v.date, v.category, v.currency, v.money_in, v.money_out, v.count_in, v.count_out
+                FROM v WHERE NOT EXISTS (SELECT 1 FROM moved m WHERE m.date = v.date AND m.category = v.category AND m.currency = v.currency)
                 \(upsert)
                 """).run()
             return
         }
-        try await db.sql.runInChunks(entries, row: { entry in
-            """
-            (\(bind: UUID.timeOrdered()), \(bind: userID), \(bind: entry.key.date), \(bind: entry.key.category.rawValue)\(unsafeRaw: cast),
-             \(bind: entry.key.currency), \(bind: entry.value.moneyIn), \(bind: entry.value.moneyOut), \(bind: entry.value.countIn),
-             \(bind: entry.value.countOut))
-            """
-        }, statement: { values in
-            "INSERT INTO daily_totals (id, user_id, date, category, currency, money_in, money_out, count_in, count_out) VALUES \(values) \(upsert)"
-        })
+        // SQLite: the entries as one JSON document that `json_each` reads inside the statement. Bound
+        // row by row, 23,000 entries took 200,000 values through the driver's encoder: most of a
+        // ten-year file's daily totals. Dates, categories and currencies are plain ASCII; amounts
+        // are integer units, as SQLite keeps them.
+        var json = "["
+        json.reserveCapacity(entries.count * 64)
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { json += "," }
+            json += "[\"\(entry.key.date)\",\"\(entry.key.category.rawValue)\",\"\(entry.key.currency.code)\","
+            json += "\(entry.value.moneyIn.units),\(entry.value.moneyOut.units),\(entry.value.countIn),\(entry.value.countOut)]"
+        }
+        json += "]"
+        // `WHERE true`: SQLite's grammar needs it between a SELECT's FROM and an upsert.
+        try await db.sql.raw("""
+            INSERT INTO daily_totals (id, user_id, date, category, currency, money_in, money_out, count_in, count_out)
+            SELECT \(unsafeRaw: db.engine.newID), \(bind: userID), value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+                   value ->> 5, value ->> 6
+            FROM json_each(\(bind: json)) WHERE true
+            \(upsert)
+            """).run()
     }
 
     /// The condition that a row is on one of `days`.
