@@ -39,5 +39,6 @@ enum AppMigrations {
         CreateEventsReader(),
         CreateNetWorthDays(),
         NetWorthDaysMoveWithoutJoin(),
+        CoverAmountInUserDateIndex(),
     ]
 }
