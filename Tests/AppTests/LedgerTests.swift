@@ -96,6 +96,38 @@ struct LedgerTests {
         }
     }
 
+    @Test("PostgreSQL: a page decoded by position equals the same page decoded by column name, every field and filter included",
+          .enabled(if: TestBackend.postgresURL != nil, "needs TEST_DATABASE_URL"))
+    func pageDecodedByPosition() async throws {
+        try await withTestApp(.postgres) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let checking = try await client.account(ada, name: "Checking", type: "checking")
+            for (index, day) in ["2024-05-01", "2024-05-02", "2024-05-02", "2024-05-20"].enumerated() {
+                var json: [String: Any] = ["account_id": checking, "date": day, "amount": "-\(index + 3).25", "description": "Coffee \\ tab\t\(index)"]
+                if index % 2 == 0 {
+                    // Every optional field set on half the rows, left out on the others.
+                    json.merge(["merchant_name": "Bean Co", "authorized_date": "2024-04-30", "detailed_category": "FOOD_AND_DRINK_COFFEE",
+                                "notes": "née ☕", "category": "FOOD_AND_DRINK", "pending": true]) { $1 }
+                }
+                #expect(try await client.send(.POST, "/api/v1/transactions", token: ada.accessToken, json: json).status == .created)
+            }
+            let search = try TransactionSearch(accountIDs: [checking], from: "2024-05-01", to: "2024-05-31", categories: nil,
+                                               minAmount: "-100", maxAmount: "0", pending: nil, text: "coffee")
+            let after = TransactionSearch.Position(date: LocalDate(year: 2024, month: 5, day: 30)!, id: UUID())
+            let (byPosition, byName) = try await app.db.asUser(ada.id) { db in
+                let query = search.pageQuery(userID: ada.id, after: after, limit: 10, engine: db.engine)
+                // Every bind of the page goes to PostgreSQL as its own type, so the page takes this path.
+                let rows = try #require(try await PostgresRows.all(query, on: db))
+                return (try rows.map(TransactionRecord.init(postgres:)), try await db.sql.raw(query).all().map(TransactionRecord.init(row:)))
+            }
+            #expect(byPosition.count == 4)
+            #expect(byPosition == byName)
+            #expect(byPosition.contains { $0.notes == "née ☕" && $0.authorizedDate != nil && $0.pending && $0.category == .foodAndDrink })
+            #expect(byPosition.contains { $0.notes == nil && $0.merchantName == nil && !$0.pending })
+        }
+    }
+
     @Test("Totals of any filter add up month rollups and the partial months at either end, exactly as the rows do", arguments: TestBackend.all)
     func totalsFromMonthRollups(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in

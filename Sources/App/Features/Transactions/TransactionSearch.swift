@@ -71,9 +71,14 @@ struct TransactionSearch: Sendable {
         //   Limit -> Index Scan using transactions_user_date_idx  (user_id = $1 AND date >= $2)
         //            Filter: description ~~* '%coffee%' OR merchant_name ~~* '%coffee%'
         _ = try await db.sql.raw(Self.pagePlannerSettings(false)).all()
-        let rows = try await db.sql.raw(sql).all()
+        let records: [TransactionRecord]
+        if let rows = try await PostgresRows.all(sql, on: db) {
+            records = try rows.map(TransactionRecord.init(postgres:))
+        } else {
+            records = try await db.sql.raw(sql).all().map(TransactionRecord.init(row:))
+        }
         _ = try await db.sql.raw(Self.pagePlannerSettings(true)).all()
-        return try rows.map(TransactionRecord.init(row:))
+        return records
     }
 
     struct Totals: Sendable {
