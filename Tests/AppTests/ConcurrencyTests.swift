@@ -112,6 +112,40 @@ struct ConcurrencyTests {
         }
     }
 
+    @Test("Labels moved at once, on rows made in the same moment and on one row again and again: the month totals equal a rebuild",
+          arguments: TestBackend.all)
+    func labelMovesAtOnce(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let ada = try await client.signUp()
+            let token = ada.accessToken
+            let checking = try await client.account(ada, name: "Checking", type: "checking")
+            let card = try await client.account(ada, name: "Card", type: "credit_card")
+            let shared = try await client.transaction(ada, account: checking, date: "2024-04-02", amount: "-8.00", description: "Shared")
+            // Each chain makes a row and moves its labels three times while the others do the same:
+            // writes of one user queued together settle as one batch, so some rows' creations and
+            // other rows' moves in the same months, and several moves of one row, share a unit's end.
+            let chains = try await Self.concurrently(16) { index in
+                let made = try await client.send(.POST, "/api/v1/transactions", token: token, json: [
+                    "account_id": index % 3 == 0 ? card : checking, "date": "2024-04-0\(1 + index % 3)",
+                    "amount": index % 2 == 0 ? "-12.50" : "30", "description": "Chain \(index)"])
+                guard made.status == .created, let id = made["id"] as? String else { return Outcome(made) }
+                let moves: [[String: Any]] = [["category": "TRAVEL"], ["pending": true],
+                                              ["category": index % 2 == 0 ? "FOOD_AND_DRINK" : "INCOME", "pending": false]]
+                for body in moves {
+                    let moved = try await client.send(.PATCH, "/api/v1/transactions/\(id)", token: token, json: body)
+                    guard moved.status == .ok else { return Outcome(moved) }
+                }
+                // And one row that every chain moves back and forth.
+                let shuttle = try await client.send(.PATCH, "/api/v1/transactions/\(shared)", token: token,
+                                                    json: ["category": index % 2 == 0 ? "TRAVEL" : "ENTERTAINMENT", "pending": index % 4 < 2])
+                return Outcome(shuttle, id: id)
+            }
+            #expect(chains.allSatisfy { $0.succeeded }, "\(chains.filter { !$0.succeeded })")
+            try await Self.expectLedgerExact(app, client, ada)
+        }
+    }
+
     @Test("Random sequences of every kind of write, some at once: the derived tables equal a rebuild from the ledger",
           arguments: TestBackend.all)
     func randomWritesAgainstARebuild(backend: TestBackend) async throws {

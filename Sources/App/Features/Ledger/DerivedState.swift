@@ -50,6 +50,8 @@ enum DerivedState {
         PhaseTimes.mark("snapshots")
 
         // 2. Transfer flags, daily totals and month totals (which also follow categories and pending flags).
+        // Labels moved within their months go after the rows inserted in the same units are added,
+        // and before any month is summed again from the ledger (which already has the new labels).
         if pending.insertOnly, !pending.inserted.isEmpty {
             let flipped = try await TransferFlags.refresh(userID: scope.userID, inserted: pending.inserted, on: scope.db)
             PhaseTimes.mark("transfer pairing")
@@ -57,24 +59,32 @@ enum DerivedState {
             try await DailyTotals.refresh(userID: scope.userID, days: flipped, on: scope.db)
             PhaseTimes.mark("daily totals")
             try await MonthTotals.add(pending.inserted, userID: scope.userID, on: scope.db)
+            try await MonthTotals.move(pending.labelMoves, userID: scope.userID, on: scope.db)
+            PhaseTimes.mark("month totals")
         } else if !pending.transactions.isEmpty {
             let merged = LedgerChange.merged(pending.transactions)
             try await TransferFlags.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
             PhaseTimes.mark("transfer pairing")
             try await DailyTotals.refresh(userID: scope.userID, around: merged.map(\.days), on: scope.db)
             PhaseTimes.mark("daily totals")
+            try await MonthTotals.move(pending.labelMoves, userID: scope.userID, on: scope.db)
             try await MonthTotals.refresh(userID: scope.userID, merged.map { MonthTotals.Span(accountID: $0.accountID, days: $0.days) }, on: scope.db)
+            PhaseTimes.mark("month totals")
+        } else {
+            try await MonthTotals.move(pending.labelMoves, userID: scope.userID, on: scope.db)
+            PhaseTimes.mark("month totals")
         }
-        if !pending.relabeled.isEmpty {
+        let relabeledDays = pending.relabeled.map(\.days) + pending.labelMoves.map { $0.date...$0.date }
+        if !relabeledDays.isEmpty {
             // A category or pending flag moves no transfer pair: the days themselves are summed again.
-            let days = pending.relabeled.compactMap(\.days)
-            if days.count == pending.relabeled.count, days.allSatisfy({ $0.lowerBound == $0.upperBound }) {
+            let days = relabeledDays.compactMap { $0 }
+            if days.count == relabeledDays.count, days.allSatisfy({ $0.lowerBound == $0.upperBound }) {
                 try await DailyTotals.refresh(userID: scope.userID, days: Set(days.map(\.lowerBound)), on: scope.db)
             } else {
-                try await DailyTotals.refresh(userID: scope.userID, around: pending.relabeled.map(\.days), on: scope.db)
+                try await DailyTotals.refresh(userID: scope.userID, around: relabeledDays, on: scope.db)
             }
             PhaseTimes.mark("daily totals")
-            try await MonthTotals.refresh(userID: scope.userID, pending.relabeled, on: scope.db)
+            if !pending.relabeled.isEmpty { try await MonthTotals.refresh(userID: scope.userID, pending.relabeled, on: scope.db) }
         }
         PhaseTimes.mark("month totals")
         // A load this large changes how the next writes and reads of these tables are best planned.

@@ -20,6 +20,9 @@ final class LedgerChangeSet: Sendable {
         /// Transactions whose category or pending flag moved, nothing else: their account (nil: any)
         /// and days (nil: any).
         var relabeled: [MonthTotals.Span] = []
+        /// Single transactions whose category or pending flag moved and nothing else, in the order the
+        /// units moved them: their month's totals move from the old labels to the new ones.
+        var labelMoves: [MonthTotals.Move] = []
         /// Portfolios whose valuation moved: holdings, trades, cost basis method, their tie to an account.
         var portfolios: Set<UUID> = []
         /// Securities whose prices moved: the portfolios holding them are valued again.
@@ -28,7 +31,8 @@ final class LedgerChangeSet: Sendable {
         var rates = false
 
         var isEmpty: Bool {
-            transactions.isEmpty && histories.isEmpty && relabeled.isEmpty && portfolios.isEmpty && prices.isEmpty && !rates
+            transactions.isEmpty && histories.isEmpty && relabeled.isEmpty && labelMoves.isEmpty && portfolios.isEmpty && prices.isEmpty
+                && !rates
         }
     }
 
@@ -92,6 +96,15 @@ final class LedgerChangeSet: Sendable {
         }
     }
 
+    /// One transaction's category or pending flag moved, and nothing else about it: its day is summed
+    /// again and its month's totals move from its old labels to its new ones, without summing the month.
+    func labelsMoved(_ move: MonthTotals.Move) {
+        state.withLockedValue { state in
+            state.pending.labelMoves.append(move)
+            state.summary.note(kind: "transaction", account: nil, days: move.date...move.date)
+        }
+    }
+
     func portfolioChanged(_ portfolioID: UUID) {
         state.withLockedValue { state in
             state.pending.portfolios.insert(portfolioID)
@@ -141,6 +154,7 @@ final class LedgerChangeSet: Sendable {
             state.pending.insertOnly = state.pending.insertOnly && theirs.insertOnly
             state.pending.histories.formUnion(theirs.histories)
             state.pending.relabeled += theirs.relabeled
+            state.pending.labelMoves += theirs.labelMoves
             state.pending.portfolios.formUnion(theirs.portfolios)
             state.pending.prices.formUnion(theirs.prices)
             state.pending.rates = state.pending.rates || theirs.rates

@@ -161,7 +161,9 @@ extension APIHandler {
             } else if was.category != transaction.category || was.pending != transaction.pending {
                 // Balances, snapshots and transfer pairs follow amounts and days alone; the day's
                 // totals move from one category (or pending flag) to another.
-                scope.changes.labelsChanged(in: transaction.accountID, on: transaction.date...transaction.date)
+                scope.changes.labelsMoved(MonthTotals.Move(
+                    accountID: transaction.accountID, date: transaction.date, amount: transaction.amount, currency: transaction.currency,
+                    from: (was.category, was.pending), to: (transaction.category, transaction.pending)))
             }
             return transaction
         }

@@ -74,6 +74,49 @@ enum MonthTotals {
             """).run()
     }
 
+    /// One transaction's labels moving within its month, nothing else about it changing.
+    struct Move: Sendable {
+        let accountID: UUID
+        let date: LocalDate
+        let amount: Amount
+        let currency: CurrencyCode
+        let from: (category: TransactionCategory, pending: Bool)
+        let to: (category: TransactionCategory, pending: Bool)
+    }
+
+    /// Moves each transaction from its old labels' row of its month to its new labels' row, in order:
+    /// the new row gains it (made if need be), the old one loses it (and goes when it held only that
+    /// one). Three small statements, where summing the account's month again read every row of it.
+    /// The caller applies these after adding rows inserted in the same unit and before summing any
+    /// month again, which then starts from the ledger itself.
+    static func move(_ moves: [Move], userID: UUID, on db: any Database) async throws {
+        let cast = SQLQueryString(db.engine.cast(to: .transactionCategory))
+        let now = SQLQueryString(db.engine.now)
+        for move in moves {
+            let month = move.date.startOfMonth
+            let moneyIn = move.amount > .zero ? move.amount : .zero
+            let moneyOut = move.amount < .zero ? move.amount.magnitude : .zero
+            try await db.sql.raw("""
+                INSERT INTO month_totals (\(columns))
+                VALUES (\(bind: userID), \(bind: move.accountID), \(bind: month), \(bind: move.to.category.rawValue)\(cast), \(bind: move.to.pending),
+                        \(bind: move.currency), \(bind: moneyIn), \(bind: moneyOut), 1)
+                ON CONFLICT (user_id, account_id, month, category, pending, currency) DO UPDATE SET
+                    money_in = month_totals.money_in + excluded.money_in, money_out = month_totals.money_out + excluded.money_out,
+                    count = month_totals.count + excluded.count, updated_at = \(now)
+                """).run()
+            let old: SQLQueryString = """
+                user_id = \(bind: userID) AND account_id = \(bind: move.accountID) AND month = \(bind: month)
+                AND category = \(bind: move.from.category.rawValue)\(cast) AND pending = \(bind: move.from.pending) AND currency = \(bind: move.currency)
+                """
+            try await db.sql.raw("DELETE FROM month_totals WHERE \(old) AND count = 1").run()
+            try await db.sql.raw("""
+                UPDATE month_totals SET money_in = money_in - \(bind: moneyIn), money_out = money_out - \(bind: moneyOut), count = count - 1,
+                    updated_at = \(now)
+                WHERE \(old) AND count > 1
+                """).run()
+        }
+    }
+
     /// Sums the months that `spans` touch again from the ledger: for each account, exactly the months
     /// its spans touch (runs of months apart from each other stay apart: a batch of writes on days
     /// far apart sums a few months, not every month between them).
