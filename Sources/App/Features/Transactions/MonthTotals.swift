@@ -33,11 +33,7 @@ enum MonthTotals {
             sums[key] = sum
         }
         guard !sums.isEmpty else { return }
-        let upsert: SQLQueryString = """
-            ON CONFLICT (user_id, account_id, month, category, pending, currency) DO UPDATE SET
-                money_in = month_totals.money_in + excluded.money_in, money_out = month_totals.money_out + excluded.money_out,
-                count = month_totals.count + excluded.count, updated_at = \(unsafeRaw: db.engine.now)
-            """
+        let upsert = addingOnConflict(db.engine)
         // One statement whatever the count, as for daily totals: bound row by row, the driver's
         // encoder took most of the time of a file that spans ten years (1,500 months and categories).
         let entries = Array(sums)
@@ -59,8 +55,8 @@ enum MonthTotals {
         // blobs), amounts as integer units.
         var json = "["
         json.reserveCapacity(entries.count * 100)
-        for (key, sum) in entries {
-            if json.utf8.count > 1 { json += "," }
+        for (index, (key, sum)) in entries.enumerated() {
+            if index > 0 { json += "," }
             json += "[\"\(key.account.uuidString.replacingOccurrences(of: "-", with: ""))\",\"\(key.month)\",\"\(key.category.rawValue)\","
             json += "\(key.pending ? 1 : 0),\"\(key.currency.code)\",\(sum.moneyIn.units),\(sum.moneyOut.units),\(sum.count)]"
         }
@@ -72,6 +68,15 @@ enum MonthTotals {
             FROM json_each(\(bind: json)) WHERE true
             \(upsert)
             """).run()
+    }
+
+    /// An insert's clause that adds its sums to a month's row the table already has.
+    private static func addingOnConflict(_ engine: DatabaseEngine) -> SQLQueryString {
+        """
+        ON CONFLICT (user_id, account_id, month, category, pending, currency) DO UPDATE SET
+            money_in = month_totals.money_in + excluded.money_in, money_out = month_totals.money_out + excluded.money_out,
+            count = month_totals.count + excluded.count, updated_at = \(unsafeRaw: engine.now)
+        """
     }
 
     /// One transaction's labels moving within its month, nothing else about it changing.
@@ -100,9 +105,7 @@ enum MonthTotals {
                 INSERT INTO month_totals (\(columns))
                 VALUES (\(bind: userID), \(bind: move.accountID), \(bind: month), \(bind: move.to.category.rawValue)\(cast), \(bind: move.to.pending),
                         \(bind: move.currency), \(bind: moneyIn), \(bind: moneyOut), 1)
-                ON CONFLICT (user_id, account_id, month, category, pending, currency) DO UPDATE SET
-                    money_in = month_totals.money_in + excluded.money_in, money_out = month_totals.money_out + excluded.money_out,
-                    count = month_totals.count + excluded.count, updated_at = \(now)
+                \(addingOnConflict(db.engine))
                 """).run()
             let old: SQLQueryString = """
                 user_id = \(bind: userID) AND account_id = \(bind: move.accountID) AND month = \(bind: month)
