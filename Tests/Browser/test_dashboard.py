@@ -159,7 +159,11 @@ def test_a_bank_links_through_plaids_hosted_page(watched, api, server):
     page.get_by_label("Tartan Bank", exact=True).check()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(re.compile(r"/banks$"))
-    page.wait_for_selector("text=Tartan Bank linked.", state="attached")
+    # The page says the bank is linked, or shows why not.
+    page.wait_for_function("""() => document.querySelector('.page').textContent.includes('Tartan Bank linked.')
+        || [...document.querySelectorAll('[role=alert]')].some((a) => !a.hidden && a.textContent.trim())""")
+    alerts = [t for t in page.locator("[role=alert]").all_text_contents() if t.strip()]
+    assert alerts == [] and page.locator("text=Tartan Bank linked.").count() == 1, alerts
     watched.ready()
     connections = api.get("/api/v1/connections")["items"]
     assert len(connections) == before + 1

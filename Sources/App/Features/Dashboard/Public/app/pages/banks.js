@@ -22,6 +22,9 @@ export default async function render(ctx) {
   const root = ctx.root, alert = alertBox(), note = notice(), list = h('div', { class: 'bk-list', attrs: { 'aria-busy': 'true' } }, loading());
   note.className = 'visually-hidden'; // cards show progress
   const progress = new Map(); // connection id -> {text, busy, bad}
+  // Banks this page has just linked: their first sync is reported from the link's answer, and its
+  // live event (which may arrive before or after that answer) updates the card without a second announcement.
+  const linked = new Set();
   let conns = [], accs = new Map();
   const say = (id, p) => {
     progress.set(id, p);
@@ -52,6 +55,7 @@ export default async function render(ctx) {
       const pub = await api.post('/api/v1/plaid/sandbox/public-token', v);
       const r = await api.post('/api/v1/plaid/exchange', { public_token: pub.public_token });
       progress.set(r.connection.id, { text: `Linked: ${plural(r.accounts, 'account')}, ${counts(r)}, ${plural(r.holdings, 'holding')}.` });
+      linked.add(r.connection.id);
       linkBox.hidden = true;
       await load();
       note.textContent = `${r.connection.institution_name || 'Bank'} linked.`;
@@ -115,7 +119,10 @@ export default async function render(ctx) {
     try {
       const { results } = await api.post('/api/v1/plaid/hosted-link/complete', pending);
       sessionStorage.removeItem(PENDING); // kept until then: a session not finished yet can be finished later
-      for (const r of results) progress.set(r.connection.id, { text: `Linked: ${plural(r.accounts, 'account')}, ${counts(r)}, ${plural(r.holdings, 'holding')}.` });
+      for (const r of results) {
+        progress.set(r.connection.id, { text: `Linked: ${plural(r.accounts, 'account')}, ${counts(r)}, ${plural(r.holdings, 'holding')}.` });
+        linked.add(r.connection.id);
+      }
       note.textContent = results.length ? `${results.map((r) => r.connection.institution_name || 'Bank').join(', ')} linked.` : 'Nothing was linked.';
     } catch (err) {
       if (err.code !== 'link_not_finished') sessionStorage.removeItem(PENDING);
@@ -138,7 +145,8 @@ export default async function render(ctx) {
   fill(root, h('div', { class: 'page-head' }, h('h1', { text: 'Banks' }), linkBtn), alert, note, linkBox, list);
   const off = ctx.live.on(['sync.completed', 'sync.failed'], ({ type, data: d = {}, occurred_at: at }) => {
     if (!d.connection_id || progress.get(d.connection_id)?.busy) return; // our own sync: reported from its answer
-    say(d.connection_id, type === 'sync.completed' ? { text: `Synced ${fmt.dateTime(at)}: ${counts(d)}.` } : { text: `Sync failed${d.error_code ? ': ' + d.error_code : ''}.`, bad: true });
+    const p = type === 'sync.completed' ? { text: `Synced ${fmt.dateTime(at)}: ${counts(d)}.` } : { text: `Sync failed${d.error_code ? ': ' + d.error_code : ''}.`, bad: true };
+    if (linked.delete(d.connection_id)) progress.set(d.connection_id, p); else say(d.connection_id, p);
     draw();
   });
   if (off) ctx.onCleanup(off);
