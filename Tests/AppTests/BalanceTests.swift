@@ -309,6 +309,54 @@ struct BalanceTests {
         }
     }
 
+    @Test("Snapshots updated to another side, day or currency move their sums in the day sums with them (the database's own trigger)",
+          arguments: TestBackend.all)
+    func netWorthDaysFollowSnapshotKeys(backend: TestBackend) async throws {
+        try await withTestApp(backend) { app in
+            let client = TestClient(app: app)
+            let user = try await client.signUp()
+            var random = SplitMix64(seed: 38)
+            let checking = try await client.account(user, name: "Checking", type: "checking", opening: "1200.00")
+            let savings = try await client.account(user, name: "Savings", type: "savings", opening: "300.00")
+            try await Self.randomWrites(client, user, accounts: [checking, savings], steps: 30, days: 60, random: &random)
+
+            // Each day's sums as the trigger kept them, and as summing the snapshots again gives them (days that net to zero left out).
+            struct DaySums: Hashable { let date: LocalDate; let currency: String; let assets: Amount; let liabilities: Amount }
+            func sums(_ query: SQLQueryString) async throws -> Set<DaySums> {
+                try await app.db.asSystem { db in
+                    Set(try await db.sql.raw(query).all().map { row in
+                        DaySums(date: try row.decode(column: "date", as: LocalDate.self), currency: try row.decode(column: "currency", as: String.self),
+                                assets: try row.decode(column: "assets", as: Amount.self), liabilities: try row.decode(column: "liabilities", as: Amount.self))
+                    }.filter { !$0.assets.isZero || !$0.liabilities.isZero })
+                }
+            }
+            func expectSumsFollow(_ label: String) async throws {
+                let kept = try await sums("SELECT date, currency, assets, liabilities FROM net_worth_days WHERE user_id = \(bind: user.id)")
+                let summed = try await sums("""
+                    SELECT date, currency, sum(CASE WHEN liability THEN 0 ELSE change END) AS assets,
+                           sum(CASE WHEN liability THEN change ELSE 0 END) AS liabilities
+                    FROM balance_snapshots WHERE user_id = \(bind: user.id) GROUP BY date, currency
+                    """)
+                #expect(!kept.isEmpty, "\(label)")
+                #expect(kept == summed, "\(label)")
+            }
+            try await expectSumsFollow("after the writes")
+            let moves: [(String, SQLQueryString)] = [
+                ("one account's rows to the other side", "UPDATE balance_snapshots SET liability = NOT liability WHERE account_id = \(bind: UUID(uuidString: savings)!)"),
+                ("one account's last row to a later day", """
+                    UPDATE balance_snapshots SET date = \(bind: LocalDate(year: 2030, month: 1, day: 1)!)
+                    WHERE account_id = \(bind: UUID(uuidString: checking)!)
+                      AND date = (SELECT max(date) FROM balance_snapshots WHERE account_id = \(bind: UUID(uuidString: checking)!))
+                    """),
+                ("one account's rows to another currency", "UPDATE balance_snapshots SET currency = 'EUR' WHERE account_id = \(bind: UUID(uuidString: checking)!)"),
+            ]
+            for (label, move) in moves {
+                try await app.db.asSystem { db in try await db.sql.raw(move).run() }
+                try await expectSumsFollow(label)
+            }
+        }
+    }
+
     @Test("A monthly subscription in the recent ledger is found, with the day it is next expected", arguments: TestBackend.all)
     func recurring(backend: TestBackend) async throws {
         try await withTestApp(backend) { app in

@@ -40,5 +40,6 @@ enum AppMigrations {
         CreateNetWorthDays(),
         NetWorthDaysMoveWithoutJoin(),
         CoverAmountInUserDateIndex(),
+        NetWorthDaysMoveByRow(),
     ]
 }
