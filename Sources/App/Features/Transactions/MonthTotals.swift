@@ -91,10 +91,11 @@ enum MonthTotals {
 
     /// Moves each transaction from its old labels' row of its month to its new labels' row, in order:
     /// the new row gains it (made if need be), the old one loses it (and goes when it held only that
-    /// one). Three small statements, where summing the account's month again read every row of it.
-    /// The caller applies these after adding rows inserted in the same unit and before summing any
+    /// one). Three small statements a move on SQLite, one statement for all of a batch's moves on
+    /// PostgreSQL, where summing the account's month again read every row of it. The caller applies these after adding rows inserted in the same unit and before summing any
     /// month again, which then starts from the ledger itself.
     static func move(_ moves: [Move], userID: UUID, on db: any Database) async throws {
+        if db.engine == .postgres { return try await moveAtOnce(moves, userID: userID, on: db) }
         let cast = SQLQueryString(db.engine.cast(to: .transactionCategory))
         let now = SQLQueryString(db.engine.now)
         for move in moves {
@@ -118,6 +119,57 @@ enum MonthTotals {
                 WHERE \(old) AND count > 1
                 """).run()
         }
+    }
+
+    /// PostgreSQL: the moves of a batch as one statement. What they move is netted per row first
+    /// (two changes of a batch may meet on one row); then, on the rows the table has, a row left
+    /// holding nothing goes and the others take what moved, and the rows it lacks are inserted. The
+    /// three parts read the table as it was before the statement, so each row is written by one of
+    /// them; the unit of work holds the user's ledger, so no other writer adds a row meanwhile.
+    private static func moveAtOnce(_ moves: [Move], userID: UUID, on db: any Database) async throws {
+        struct Key: Hashable {
+            let account: UUID, month: LocalDate, category: TransactionCategory, pending: Bool, currency: CurrencyCode
+        }
+        var net: [Key: (moneyIn: Amount, moneyOut: Amount, count: Int)] = [:]
+        func shift(_ key: Key, _ move: Move, by sign: Int) throws {
+            var sum = net[key] ?? (.zero, .zero, 0)
+            let moved = sign > 0 ? move.amount.magnitude : move.amount.magnitude.negated
+            let total = move.amount > .zero ? sum.moneyIn.adding(moved) : sum.moneyOut.adding(moved)
+            guard let total else { throw MoneyError.outOfRange }
+            if move.amount > .zero { sum.moneyIn = total } else if move.amount < .zero { sum.moneyOut = total }
+            sum.count += sign
+            net[key] = sum
+        }
+        for move in moves {
+            let month = move.date.startOfMonth
+            try shift(Key(account: move.accountID, month: month, category: move.to.category, pending: move.to.pending, currency: move.currency), move, by: 1)
+            try shift(Key(account: move.accountID, month: month, category: move.from.category, pending: move.from.pending, currency: move.currency), move, by: -1)
+        }
+        let entries = net.filter { $0.value.count != 0 || !$0.value.moneyIn.isZero || !$0.value.moneyOut.isZero }.map { $0 }
+        guard !entries.isEmpty else { return }
+        let row: SQLQueryString = """
+            m.user_id = \(bind: userID) AND m.account_id = d.account_id AND m.month = d.month AND m.category = d.category
+            AND m.pending = d.pending AND m.currency = d.currency
+            """
+        try await db.sql.raw("""
+            WITH d AS MATERIALIZED (
+                SELECT d.account_id, d.month::date AS month, d.category\(unsafeRaw: db.engine.cast(to: .transactionCategory)) AS category,
+                       d.pending, d.currency, d.money_in::numeric AS money_in, d.money_out::numeric AS money_out, d.count
+                FROM unnest(\(bind: entries.map(\.key.account)), \(bind: entries.map(\.key.month.description)),
+                            \(bind: entries.map(\.key.category.rawValue)), \(bind: entries.map(\.key.pending)),
+                            \(bind: entries.map(\.key.currency.code)), \(bind: entries.map(\.value.moneyIn.description)),
+                            \(bind: entries.map(\.value.moneyOut.description)), \(bind: entries.map { Int64($0.value.count) }))
+                    AS d(account_id, month, category, pending, currency, money_in, money_out, count)),
+            emptied AS (
+                DELETE FROM month_totals m USING d WHERE \(row) AND m.count + d.count = 0 RETURNING m.month),
+            kept AS (
+                UPDATE month_totals m SET money_in = m.money_in + d.money_in, money_out = m.money_out + d.money_out,
+                    count = m.count + d.count, updated_at = \(unsafeRaw: db.engine.now)
+                FROM d WHERE \(row) AND m.count + d.count <> 0 RETURNING m.month)
+            INSERT INTO month_totals (\(columns))
+            SELECT \(bind: userID), d.account_id, d.month, d.category, d.pending, d.currency, d.money_in, d.money_out, d.count
+            FROM d WHERE NOT EXISTS (SELECT 1 FROM month_totals m WHERE \(row))
+            """).run()
     }
 
     /// Sums the months that `spans` touch again from the ledger: for each account, exactly the months
