@@ -212,4 +212,36 @@ struct CachingTests {
         #expect(cache.statistics.entries == 4)
         #expect(cache.statistics.bytes == [10, 800, 800, 800].map { $0 + "application/json".utf8.count + 2 + 128 }.reduce(0, +))
     }
+    @Test("Reads of one tag that miss together compute it once: the others wait and send its answer, or compute alone when it made none")
+    func missesTogetherComputeOnce() async throws {
+        let cache = ReportCache(capacityBytes: 1 << 20)
+        let made = ReportCache.Answer(contentType: "application/json", body: ByteBuffer(string: #"{"n":1}"#))
+        guard case .compute = await cache.turn(for: "t") else { Issue.record("the first read of a tag computes it"); return }
+        // Until `count` reads wait on `tag` (bounded: a read that does not wait fails the test, not hangs it).
+        func waitingReads(_ count: Int, on tag: String) async -> Bool {
+            for _ in 0..<100_000 {
+                if cache.waiting(for: tag) >= count { return true }
+                await Task.yield()
+            }
+            return false
+        }
+        let waiters = (0..<3).map { _ in Task { await cache.turn(for: "t") } }
+        #expect(await waitingReads(waiters.count, on: "t"), "the other reads wait for the first")
+        cache.computed(made, for: "t")
+        for waiter in waiters {
+            guard case .shared(let answer) = await waiter.value else { Issue.record("a read that waited computes again"); continue }
+            #expect(answer.body == made.body)
+        }
+        #expect(cache.waiting(for: "t") == 0)
+
+        // The computation fails or answers another status: each read that waited computes alone.
+        guard case .compute = await cache.turn(for: "u") else { Issue.record("a new tag computes"); return }
+        let failed = Task { await cache.turn(for: "u") }
+        #expect(await waitingReads(1, on: "u"))
+        cache.computed(nil, for: "u")
+        guard case .computeAlone = await failed.value else { Issue.record("nothing was made to share"); return }
+        // Finished: the next read of that tag computes it again.
+        guard case .compute = await cache.turn(for: "u") else { Issue.record("a finished computation is not waited for"); return }
+        cache.computed(nil, for: "u")
+    }
 }

@@ -33,11 +33,14 @@ final class ReportCache: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
-    /// Reads answered from here, computed and kept, and answered 304, since the process started.
-    let outcomes = NIOLockedValueBox((hits: 0, misses: 0, notModified: 0))
+    /// Answers being computed, each with the reads of the same tag waiting for it.
+    private let computing = NIOLockedValueBox([String: [CheckedContinuation<Answer?, Never>]]())
+    /// Reads answered from here, computed and kept, answered by a computation another read of the
+    /// same tag had under way, and answered 304, since the process started.
+    let outcomes = NIOLockedValueBox((hits: 0, misses: 0, shared: 0, notModified: 0))
 
     enum Outcome: String {
-        case hit, miss
+        case hit, miss, shared
         case notModified = "not_modified"
     }
 
@@ -47,6 +50,7 @@ final class ReportCache: Sendable {
             switch outcome {
             case .hit: counts.hits += 1
             case .miss: counts.misses += 1
+            case .shared: counts.shared += 1
             case .notModified: counts.notModified += 1
             }
         }
@@ -65,6 +69,51 @@ final class ReportCache: Sendable {
             Self.linkNewest(tag, in: &state)
             return entry.answer
         }
+    }
+
+    /// What a read of `tag` does when no answer is kept.
+    enum Turn {
+        /// Computes the answer, then calls `computed(_:for:)` whatever happens, so that the reads
+        /// waiting for it go on.
+        case compute
+        /// Another read computed it meanwhile.
+        case shared(Answer)
+        /// Computes the answer without telling anyone: the computation it waited for did not make one.
+        case computeAlone
+    }
+
+    /// Reads of one tag that miss together compute it once: the first computes, the others wait for
+    /// its answer. A dashboard opening sends several reads at once, and after a write every open one
+    /// asks again for the same new version.
+    func turn(for tag: String) async -> Turn {
+        let first = computing.withLockedValue { computing in
+            guard computing[tag] == nil else { return false }
+            computing[tag] = []
+            return true
+        }
+        if first { return .compute }
+        let answer = await withCheckedContinuation { (waiter: CheckedContinuation<Answer?, Never>) in
+            let waiting = computing.withLockedValue { computing in
+                guard computing[tag] != nil else { return false }
+                computing[tag]!.append(waiter)
+                return true
+            }
+            // Finished between the two looks: it may have kept its answer.
+            if !waiting { waiter.resume(returning: self.answer(for: tag)) }
+        }
+        return answer.map(Turn.shared) ?? .computeAlone
+    }
+
+    /// How many reads wait for the computation of `tag`.
+    func waiting(for tag: String) -> Int {
+        computing.withLockedValue { $0[tag]?.count ?? 0 }
+    }
+
+    /// Ends the computation of `tag` that `turn(for:)` gave this read: `answer` (nil when it made
+    /// none to share, an error or another status) goes to the reads waiting for it.
+    func computed(_ answer: Answer?, for tag: String) {
+        let waiters = computing.withLockedValue { $0.removeValue(forKey: tag) } ?? []
+        for waiter in waiters { waiter.resume(returning: answer) }
     }
 
     /// Keeps `answer` under `tag`, unless it alone would take more than an eighth of the capacity.

@@ -13,7 +13,8 @@ import Vapor
 ///
 /// - `If-None-Match` naming it answers 304 at once, without computing the report;
 /// - else an answer kept under it in this process's `ReportCache` is sent as it is, encoded once;
-/// - else the operation runs, and its 200 is kept.
+/// - else, when a read of the same tag is computing it, that answer is awaited and sent;
+/// - else the operation runs, and its 200 is kept (and handed to the reads that waited for it).
 ///
 /// Processes share nothing but the database, and that is enough: a write on one raises the version
 /// every other reads next, so none can serve an answer from before it.
@@ -54,22 +55,35 @@ struct ReportCacheMiddleware: AsyncMiddleware {
         }
         if let answer = cache.answer(for: tag) {
             cache.count(.hit)
-            if held.contains("*") { return notModified(tag) }
-            var headers = HTTPHeaders()
-            headers.replaceOrAdd(name: .contentType, value: answer.contentType)
-            Self.label(&headers, tag)
-            return Response(status: .ok, headers: headers, body: .init(buffer: answer.body))
+            return answered(answer, tag: tag, held: held)
+        }
+        let turn = await cache.turn(for: tag)
+        if case .shared(let answer) = turn {
+            cache.count(.shared)
+            return answered(answer, tag: tag, held: held)
         }
         cache.count(.miss)
+        var made: ReportCache.Answer?
+        defer { if case .compute = turn { cache.computed(made, for: tag) } }
         let response = try await next.respond(to: request)
         guard response.status == .ok else { return response }
         guard let body = try await response.body.collect(on: request.eventLoop).get() else { return response }
         response.body = .init(buffer: body)
-        cache.keep(.init(contentType: response.headers.first(name: .contentType) ?? "application/json", body: body),
-                   for: tag, userID: user.id, version: user.dataVersion)
+        let answer = ReportCache.Answer(contentType: response.headers.first(name: .contentType) ?? "application/json", body: body)
+        cache.keep(answer, for: tag, userID: user.id, version: user.dataVersion)
+        made = answer
         if held.contains("*") { return notModified(tag) }
         Self.label(&response.headers, tag)
         return response
+    }
+
+    /// An answer computed before (kept, or by a read of the same tag under way), sent as it is.
+    private func answered(_ answer: ReportCache.Answer, tag: String, held: Set<String>) -> Response {
+        if held.contains("*") { return notModified(tag) }
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: answer.contentType)
+        Self.label(&headers, tag)
+        return Response(status: .ok, headers: headers, body: .init(buffer: answer.body))
     }
 
     /// `"` + 40 hex digits + `"`: the first 20 bytes of SHA-256 over what the answer depends on.
