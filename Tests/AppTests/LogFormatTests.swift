@@ -1,4 +1,5 @@
 @testable import App
+import Foundation
 import Logging
 import Testing
 
@@ -23,5 +24,25 @@ struct LogFormatTests {
         #expect(second[metadataKey: "request-id"] == "r1")
         #expect(first[metadataKey: "request-id"] == "r2")
         #expect(first.logLevel == .notice)
+    }
+    @Test("Lines logged from many threads at once all reach the output, each thread's in its order, by the time flush returns")
+    func outputKeepsEveryLine() async throws {
+        let pipe = Pipe()
+        let output = LogOutput(fileDescriptor: pipe.fileHandleForWriting.fileDescriptor)
+        let threads = 8, lines = 500
+        await withTaskGroup(of: Void.self) { group in
+            for thread in 0..<threads {
+                group.addTask { for line in 0..<lines { output.write("t\(thread) \(line)\n") } }
+            }
+        }
+        output.flush()
+        try pipe.fileHandleForWriting.close()
+        let text = String(decoding: try pipe.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
+        let written = text.split(separator: "\n").map(String.init)
+        #expect(written.count == threads * lines)
+        for thread in 0..<threads {
+            let mine = written.filter { $0.hasPrefix("t\(thread) ") }
+            #expect(mine == (0..<lines).map { "t\(thread) \($0)" }, "thread \(thread)")
+        }
     }
 }

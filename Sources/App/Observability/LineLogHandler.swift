@@ -7,7 +7,8 @@ import Logging
 /// Vapor creates three loggers for every request (the request's, its parameters' and its storage's)
 /// and one for every response. Its console logger builds a tree of formatting fragments each time,
 /// about 400 bytes a logger, held as long as the request: a quarter of what an open event stream
-/// cost. This handler is three words and a dictionary, and formats only when it writes.
+/// cost. This handler is three words and a dictionary, and formats only when it writes; its lines
+/// go out through `LogOutput`, which writes them from a thread of its own.
 public struct LineLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
@@ -26,7 +27,7 @@ public struct LineLogHandler: LogHandler {
                     source: String, file: String, function: String, line: UInt) {
         let text = Self.format(level: level, message: message, metadata: merged(explicit),
                                location: level <= .debug ? "\(file):\(line)" : nil)
-        FileHandle.standardOutput.write(Data(text.utf8))
+        LogOutput.standardOutput.write(text)
     }
 
     /// The handler's metadata, the provider's, then the message's own: later ones win.
