@@ -10,7 +10,7 @@ import Fluent
 ///
 /// Its DDL is written out here: a shipped migration creates the same schema forever. The revert
 /// puts back the statement trigger of migration 0035 with the function of migration 0036.
-struct NetWorthDaysMoveByRow: AsyncMigration {
+struct NetWorthDaysMoveByRow: PostgresOnlyMigration {
     static let postgres = [
         "DROP TRIGGER balance_snapshots_net_worth_update ON balance_snapshots",
         "DROP FUNCTION finance_net_worth_days_move()",
@@ -57,15 +57,5 @@ struct NetWorthDaysMoveByRow: AsyncMigration {
             function,
             trigger,
         ]
-    }
-
-    func prepare(on database: any Database) async throws {
-        guard database.engine == .postgres else { return }
-        try await database.transaction { db in try await db.sql.execute(Self.postgres) }
-    }
-
-    func revert(on database: any Database) async throws {
-        guard database.engine == .postgres else { return }
-        try await database.transaction { db in try await db.sql.execute(Self.revertPostgres) }
     }
 }
