@@ -11,6 +11,28 @@ import SQLKit
 enum MonthTotals {
     static let columns: SQLQueryString = "user_id, account_id, month, category, pending, currency, money_in, money_out, count"
 
+    /// A row of the table, for one user: an account's month, its labels and its currency.
+    private struct Key: Hashable {
+        let account: UUID, month: LocalDate, category: TransactionCategory, pending: Bool, currency: CurrencyCode
+    }
+
+    /// What a row holds, or what moves into it.
+    private typealias Sums = (moneyIn: Amount, moneyOut: Amount, count: Int)
+
+    /// PostgreSQL: `entries` as rows of `account_id, month, category, pending, currency, money_in,
+    /// money_out, count`, typed as the table's, from one bound array a column.
+    private static func unnested(_ entries: [(key: Key, value: Sums)]) -> SQLQueryString {
+        """
+        SELECT v.account_id, v.month::date AS month, v.category\(unsafeRaw: DatabaseEngine.postgres.cast(to: .transactionCategory)) AS category,
+               v.pending, v.currency, v.money_in::numeric AS money_in, v.money_out::numeric AS money_out, v.count
+        FROM unnest(\(bind: entries.map(\.key.account)), \(bind: entries.map(\.key.month.description)),
+                    \(bind: entries.map(\.key.category.rawValue)), \(bind: entries.map(\.key.pending)),
+                    \(bind: entries.map(\.key.currency.code)), \(bind: entries.map(\.value.moneyIn.description)),
+                    \(bind: entries.map(\.value.moneyOut.description)), \(bind: entries.map { Int64($0.value.count) }))
+            AS v(account_id, month, category, pending, currency, money_in, money_out, count)
+        """
+    }
+
     /// Months of one account (every account when nil) to sum again, over `days` (every day when nil).
     struct Span: Sendable, Hashable {
         let accountID: UUID?
@@ -19,10 +41,7 @@ enum MonthTotals {
 
     /// Adds rows just inserted to their months: work in proportion to the rows, not to the ledger.
     static func add(_ rows: [NewTransactionRow], userID: UUID, on db: any Database) async throws {
-        struct Key: Hashable {
-            let account: UUID, month: LocalDate, category: TransactionCategory, pending: Bool, currency: CurrencyCode
-        }
-        var sums: [Key: (moneyIn: Amount, moneyOut: Amount, count: Int)] = [:]
+        var sums: [Key: Sums] = [:]
         for row in rows {
             let key = Key(account: row.accountID, month: row.date.startOfMonth, category: row.category, pending: row.pending, currency: row.currency)
             var sum = sums[key] ?? (.zero, .zero, 0)
@@ -40,13 +59,8 @@ enum MonthTotals {
         if db.engine == .postgres {
             try await db.sql.raw("""
                 INSERT INTO month_totals (\(columns))
-                SELECT \(bind: userID), v.account_id, v.month::date, v.category\(unsafeRaw: db.engine.cast(to: .transactionCategory)),
-                       v.pending, v.currency, v.money_in::numeric, v.money_out::numeric, v.count
-                FROM unnest(\(bind: entries.map(\.key.account)), \(bind: entries.map(\.key.month.description)),
-                            \(bind: entries.map(\.key.category.rawValue)), \(bind: entries.map(\.key.pending)),
-                            \(bind: entries.map(\.key.currency.code)), \(bind: entries.map(\.value.moneyIn.description)),
-                            \(bind: entries.map(\.value.moneyOut.description)), \(bind: entries.map { Int64($0.value.count) }))
-                    AS v(account_id, month, category, pending, currency, money_in, money_out, count)
+                SELECT \(bind: userID), v.account_id, v.month, v.category, v.pending, v.currency, v.money_in, v.money_out, v.count
+                FROM (\(unnested(entries))) AS v
                 \(upsert)
                 """).run()
             return
@@ -92,8 +106,9 @@ enum MonthTotals {
     /// Moves each transaction from its old labels' row of its month to its new labels' row, in order:
     /// the new row gains it (made if need be), the old one loses it (and goes when it held only that
     /// one). Three small statements a move on SQLite, one statement for all of a batch's moves on
-    /// PostgreSQL, where summing the account's month again read every row of it. The caller applies these after adding rows inserted in the same unit and before summing any
-    /// month again, which then starts from the ledger itself.
+    /// PostgreSQL, where summing the account's month again read every row of it. The caller applies
+    /// these after adding rows inserted in the same unit and before summing any month again, which
+    /// then starts from the ledger itself.
     static func move(_ moves: [Move], userID: UUID, on db: any Database) async throws {
         if db.engine == .postgres { return try await moveAtOnce(moves, userID: userID, on: db) }
         let cast = SQLQueryString(db.engine.cast(to: .transactionCategory))
@@ -127,10 +142,7 @@ enum MonthTotals {
     /// three parts read the table as it was before the statement, so each row is written by one of
     /// them; the unit of work holds the user's ledger, so no other writer adds a row meanwhile.
     private static func moveAtOnce(_ moves: [Move], userID: UUID, on db: any Database) async throws {
-        struct Key: Hashable {
-            let account: UUID, month: LocalDate, category: TransactionCategory, pending: Bool, currency: CurrencyCode
-        }
-        var net: [Key: (moneyIn: Amount, moneyOut: Amount, count: Int)] = [:]
+        var net: [Key: Sums] = [:]
         func shift(_ key: Key, _ move: Move, by sign: Int) throws {
             var sum = net[key] ?? (.zero, .zero, 0)
             let moved = sign > 0 ? move.amount.magnitude : move.amount.magnitude.negated
@@ -152,14 +164,7 @@ enum MonthTotals {
             AND m.pending = d.pending AND m.currency = d.currency
             """
         try await db.sql.raw("""
-            WITH d AS MATERIALIZED (
-                SELECT d.account_id, d.month::date AS month, d.category\(unsafeRaw: db.engine.cast(to: .transactionCategory)) AS category,
-                       d.pending, d.currency, d.money_in::numeric AS money_in, d.money_out::numeric AS money_out, d.count
-                FROM unnest(\(bind: entries.map(\.key.account)), \(bind: entries.map(\.key.month.description)),
-                            \(bind: entries.map(\.key.category.rawValue)), \(bind: entries.map(\.key.pending)),
-                            \(bind: entries.map(\.key.currency.code)), \(bind: entries.map(\.value.moneyIn.description)),
-                            \(bind: entries.map(\.value.moneyOut.description)), \(bind: entries.map { Int64($0.value.count) }))
-                    AS d(account_id, month, category, pending, currency, money_in, money_out, count)),
+            WITH d AS MATERIALIZED (\(unnested(entries))),
             emptied AS (
                 DELETE FROM month_totals m USING d WHERE \(row) AND m.count + d.count = 0 RETURNING m.month),
             kept AS (
