@@ -41,5 +41,6 @@ enum AppMigrations {
         NetWorthDaysMoveWithoutJoin(),
         CoverAmountInUserDateIndex(),
         NetWorthDaysMoveByRow(),
+        DropRedundantSnapshotIndex(),
     ]
 }
