@@ -23,3 +23,36 @@ enum PostgresRows {
         }.get()
     }
 }
+
+/// A one-dimensional `text[]` whose elements may be NULL, bound in PostgreSQL's binary format
+/// (PostgresNIO's own arrays have no NULL elements): to send a column of many rows as one value,
+/// cast in the statement to what the column holds (`$1::date[]`).
+struct PostgresTextArray: PostgresNonThrowingEncodable {
+    let values: [String?]
+
+    init(_ values: [String?]) { self.values = values }
+
+    static var psqlType: PostgresDataType { .textArray }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        // Dimensions, whether any element is NULL, the elements' type; then each dimension's length
+        // and lower bound; then each element as its length and bytes, or -1 for NULL.
+        buffer.writeInteger(values.isEmpty ? 0 : 1, as: Int32.self)
+        buffer.writeInteger(values.contains(where: { $0 == nil }) ? 1 : 0, as: Int32.self)
+        buffer.writeInteger(PostgresDataType.text.rawValue)
+        guard !values.isEmpty else { return }
+        buffer.writeInteger(Int32(values.count))
+        buffer.writeInteger(1, as: Int32.self)
+        for value in values {
+            guard let value else {
+                buffer.writeInteger(-1, as: Int32.self)
+                continue
+            }
+            let lengthIndex = buffer.writerIndex
+            buffer.writeInteger(0, as: Int32.self)
+            let written = buffer.writeString(value)
+            buffer.setInteger(Int32(written), at: lengthIndex)
+        }
+    }
+}

@@ -72,7 +72,9 @@ struct StatementImporter: Sendable {
         }
         PhaseTimes.mark("rules")
         var written = 0
-        let chunk = 10_000
+        // The steps of the progress shown. Within one, PostgreSQL's statements are built while the
+        // one before runs, so fewer steps keep it busier.
+        let chunk = 50_000
         while written < rows.count {
             written += try await TransactionBulkInsert.insert(Array(rows[written..<min(written + chunk, rows.count)]), on: scope.db, analyze: false)
             progress?(written, rows.count)

@@ -25,7 +25,7 @@ struct NewTransactionRow: Sendable {
     var notes: String? = nil
 }
 
-/// Writes many transactions at once: multi-row INSERTs (SQLite) or COPY (PostgreSQL) straight through
+/// Writes many transactions at once: multi-row INSERTs (SQLite) or INSERTs from bound arrays (PostgreSQL) straight through
 /// each driver (no per-row model or encoder), all inside one database transaction, so a batch lands
 /// whole or not at all. Called inside a transaction of the caller's, it joins that one.
 enum TransactionBulkInsert {
@@ -116,9 +116,6 @@ enum TransactionBulkInsert {
         }
     }
 
-    /// The columns streamed to PostgreSQL's staging table: all but those every row of a batch shares.
-    private static let stagedColumns = columns.filter { !["user_id", "created_at", "updated_at"].contains($0) }
-
     /// Up to this many rows go to PostgreSQL as one INSERT with bound values; more are streamed with COPY.
     private static let postgresValuesRows = 100
 
@@ -139,7 +136,15 @@ enum TransactionBulkInsert {
         })
     }
 
-    /// PostgreSQL's fastest way in: one `COPY ... FROM STDIN` stream in its text format, through a staging table.
+    /// Rows a statement of `insertPostgres` carries.
+    private static let postgresRowsPerStatement = 5_000
+
+    /// Many rows: one INSERT for each `postgresRowsPerStatement`, its columns bound as arrays in
+    /// PostgreSQL's binary format and read back row by row with `unnest`. What every row shares (the
+    /// owner, the time) is bound once. This replaced a `COPY` of the rows' text into a temporary
+    /// table (COPY cannot write into a table under row-level security) and an INSERT from it:
+    /// the statement's own INSERT is unchanged, and the text PostgreSQL had to parse for each row
+    /// (two uuids, a date, a number, its labels), the temporary table and its catalog entries are gone.
     private static func insertPostgres(_ rows: [NewTransactionRow], owner: UUID, on database: any PostgresDatabase,
                                        ownTransaction: Bool, now: Date) async throws {
         let logger = database.logger
@@ -150,42 +155,19 @@ enum TransactionBulkInsert {
                     _ = try await connection.query("SELECT set_config('finance.user_id', \(owner.uuidString), true)", logger: logger)
                 }
                 do {
-                    // COPY cannot write into a table under row-level security: stream into a private
-                    // staging table, then move the rows with one INSERT that the policies check. What
-                    // every row shares (the owner, the time) is bound once to that INSERT rather than
-                    // parsed from each row's text: timestamps are the slowest text PostgreSQL reads.
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: """
-                        CREATE TEMPORARY TABLE transactions_staging ON COMMIT DROP AS
-                        SELECT \(stagedColumns.joined(separator: ", ")) FROM transactions WITH NO DATA
-                        """), logger: logger)
-                    try await connection.copyFrom(table: "transactions_staging", columns: stagedColumns, logger: logger) { writer in
-                        var buffer = ByteBuffer()
-                        buffer.reserveCapacity(256 * 1024)
-                        for row in rows {
-                            CopyText.append(row: [
-                                row.id.uuidString, row.accountID.uuidString, row.date.description,
-                                row.amount.description, row.currency.code, row.description, row.merchantName,
-                                row.category.rawValue, row.categorySource.rawValue, row.pending ? "t" : "f", row.importKey,
-                                row.detailedCategory, row.authorizedDate?.description,
-                                row.plaidTransactionID, row.pendingTransactionID, row.notes,
-                            ], to: &buffer)
-                            if buffer.readableBytes >= 200 * 1024 {
-                                try await writer.write(buffer)
-                                buffer.clear()
-                            }
-                        }
-                        if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                    // Each statement's arrays are built while PostgreSQL runs the one before.
+                    let chunks = stride(from: 0, to: rows.count, by: postgresRowsPerStatement).map {
+                        rows[$0..<min($0 + postgresRowsPerStatement, rows.count)]
                     }
-                    let shared = ["user_id": "$1", "created_at": "$2", "updated_at": "$2"]
-                    var binds = PostgresBindings()
-                    binds.append(owner)
-                    binds.append(now)
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: """
-                        INSERT INTO transactions (\(columns.joined(separator: ", ")))
-                        SELECT \(columns.map { shared[$0] ?? $0 }.joined(separator: ", ")) FROM transactions_staging
-                        """, binds: binds), logger: logger)
-                    // Gone now rather than at commit, so another batch in the same transaction can stage again.
-                    _ = try await connection.query("DROP TABLE transactions_staging", logger: logger)
+                    func build(_ index: Int) -> Task<PostgresQuery, any Error> {
+                        Task.detached { try unnestInsert(chunks[index], owner: owner, now: now) }
+                    }
+                    var next = build(0)
+                    for index in chunks.indices {
+                        let statement = try await next.value
+                        if index + 1 < chunks.count { next = build(index + 1) }
+                        _ = try await connection.query(statement, logger: logger)
+                    }
                     if ownTransaction { _ = try await connection.query("COMMIT", logger: logger) }
                 } catch {
                     if ownTransaction { _ = try? await connection.query("ROLLBACK", logger: logger) }
@@ -195,32 +177,45 @@ enum TransactionBulkInsert {
         }.get()
     }
 
+    /// The INSERT of `rows` from arrays, one bound parameter a column.
+    private static func unnestInsert(_ rows: ArraySlice<NewTransactionRow>, owner: UUID, now: Date) throws -> PostgresQuery {
+        var binds = PostgresBindings(capacity: columns.count)
+        binds.append(owner)
+        binds.append(now)
+        // Each array column, in `columns` order, with the type it is read as.
+        var arrays: [(column: String, type: String)] = []
+        func add(_ column: String, _ type: String, _ values: some PostgresEncodable) throws {
+            try binds.append(values)
+            arrays.append((column, type))
+        }
+        try add("id", "uuid[]", rows.map(\.id))
+        try add("account_id", "uuid[]", rows.map(\.accountID))
+        try add("date", "date[]", PostgresTextArray(rows.map { $0.date.description }))
+        try add("amount", "numeric[]", PostgresTextArray(rows.map { $0.amount.description }))
+        try add("currency", "text[]", rows.map(\.currency.code))
+        try add("description", "text[]", rows.map(\.description))
+        try add("merchant_name", "text[]", PostgresTextArray(rows.map(\.merchantName)))
+        try add("category", DatabaseEnum.transactionCategory.typeName + "[]", rows.map(\.category.rawValue))
+        try add("category_source", "text[]", rows.map(\.categorySource.rawValue))
+        try add("pending", "boolean[]", rows.map(\.pending))
+        try add("import_key", "text[]", PostgresTextArray(rows.map(\.importKey)))
+        try add("detailed_category", "text[]", PostgresTextArray(rows.map(\.detailedCategory)))
+        try add("authorized_date", "date[]", PostgresTextArray(rows.map { $0.authorizedDate?.description }))
+        try add("plaid_transaction_id", "text[]", PostgresTextArray(rows.map(\.plaidTransactionID)))
+        try add("pending_transaction_id", "text[]", PostgresTextArray(rows.map(\.pendingTransactionID)))
+        try add("notes", "text[]", PostgresTextArray(rows.map(\.notes)))
+        let shared = ["user_id": "$1", "created_at": "$2", "updated_at": "$2"]
+        let unnest = arrays.indices.map { "$\($0 + 3)::\(arrays[$0].type)" }.joined(separator: ", ")
+        return PostgresQuery(unsafeSQL: """
+            INSERT INTO transactions (\(columns.joined(separator: ", ")))
+            SELECT \(columns.map { shared[$0] ?? "u.\($0)" }.joined(separator: ", "))
+            FROM unnest(\(unnest)) AS u(\(arrays.map(\.column).joined(separator: ", ")))
+            """, binds: binds)
+    }
+
     private static func sqliteStatement(rowCount: Int) -> String {
         let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         return "INSERT INTO transactions (\(columns.joined(separator: ", "))) VALUES "
             + Array(repeating: row, count: rowCount).joined(separator: ", ")
-    }
-}
-
-/// PostgreSQL's COPY text format: tab-separated columns, `\N` for NULL, backslash escapes.
-enum CopyText {
-    static func append(row: [String?], to buffer: inout ByteBuffer) {
-        for (index, value) in row.enumerated() {
-            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-            guard let value else {
-                buffer.writeStaticString("\\N")
-                continue
-            }
-            for byte in value.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-                default: buffer.writeInteger(byte)
-                }
-            }
-        }
-        buffer.writeInteger(UInt8(ascii: "\n"))
     }
 }
