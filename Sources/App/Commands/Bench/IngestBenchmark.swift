@@ -29,7 +29,8 @@ struct IngestBenchmark {
         var generator = LedgerGenerator(shape: shape)
         console.print("ingest: \(engineName)")
         console.print("  data: 1 user, \(shape.accounts) accounts, \(shape.transactions.formatted()) transactions over \(shape.years) years (\(generator.firstDay) to 2024-12-31), seed 42")
-        console.print("  load: multi-row INSERTs, \(Self.rowsPerTransaction.formatted()) rows per database transaction, indexes in place")
+        let statements = database.engine == .postgres ? "INSERTs from arrays bound in binary (unnest)" : "multi-row INSERTs"
+        console.print("  load: \(statements), \(Self.rowsPerTransaction.formatted()) rows per database transaction, indexes in place")
 
         var loaded = 0
         var loadTime = Duration.zero
