@@ -116,7 +116,7 @@ enum TransactionBulkInsert {
         }
     }
 
-    /// Up to this many rows go to PostgreSQL as one INSERT with bound values; more are streamed with COPY.
+    /// Up to this many rows go to PostgreSQL as one INSERT with bound values; more go as arrays (`insertPostgres`).
     private static let postgresValuesRows = 100
 
     /// A few rows (one entered by hand, a small sync page): one INSERT, without the staging table
@@ -182,7 +182,7 @@ enum TransactionBulkInsert {
         var binds = PostgresBindings(capacity: columns.count)
         binds.append(owner)
         binds.append(now)
-        // Each array column, in `columns` order, with the type it is read as.
+        // Each array column, with the type it is read as.
         var arrays: [(column: String, type: String)] = []
         func add(_ column: String, _ type: String, _ values: some PostgresEncodable) throws {
             try binds.append(values)
