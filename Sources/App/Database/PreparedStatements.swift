@@ -16,7 +16,9 @@ import SQLKit
 /// pooler in transaction mode), so statements whose text varies from call to call (a
 /// list of a hundred days) never fill a connection with plans it will not use again. Only reads and
 /// writes of rows are prepared (SELECT, INSERT, UPDATE, DELETE, WITH); transaction control and
-/// schema changes run as they did.
+/// schema changes run as they did. Until a text is prepared, it runs unnamed with the values bound
+/// here, so that they are encoded once: a statement that carries a column of thousands of rows as
+/// an array (an import's daily totals) is not encoded again by the driver.
 ///
 /// PostgresNIO prepares each statement on each connection (`PostgresPreparedStatement`). It remembers a
 /// preparation that failed, for the life of the connection (in an aborted transaction, say), so a
@@ -53,7 +55,8 @@ struct PreparingSQLDatabase: SQLDatabase {
 
     private func run(_ statement: PreparedStatements.Statement, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         if let level = queryLogLevel {
-            logger.log(level: level, "Executing prepared query", metadata: ["sql": .string(statement.text.sql)])
+            logger.log(level: level, statement.prepare ? "Executing prepared query" : "Executing query",
+                       metadata: ["sql": .string(statement.text.sql)])
         }
         let logger = self.logger
         try await postgres.withConnection { connection in
@@ -84,9 +87,12 @@ final class PreparedStatements: Sendable {
         let types: [PostgresDataType]
     }
 
+    /// A statement with its values bound, to run prepared, or as it is (unnamed) while its text has
+    /// not run often enough: its values are encoded once either way.
     struct Statement: Sendable {
         let text: Text
         let bindings: PostgresBindings
+        let prepare: Bool
     }
 
     private struct State {
@@ -111,8 +117,9 @@ final class PreparedStatements: Sendable {
         state.withLockedValue { $0.capacity = capacity }
     }
 
-    /// The prepared statement for `query`, or nil to run it as it is: not yet run often enough, not a
-    /// statement that is prepared, or a bound value PostgresNIO does not encode itself.
+    /// The statement for `query` with its values bound by PostgresNIO, prepared once its text has run
+    /// often enough; nil for the driver to run: preparing is off, not a statement that is prepared,
+    /// or a bound value PostgresNIO does not encode itself.
     func statement(for query: any SQLExpression, on database: any SQLDatabase) -> Statement? {
         guard state.withLockedValue({ $0.capacity > 0 }) else { return nil }
         var serializer = SQLSerializer(database: database)
@@ -135,7 +142,7 @@ final class PreparedStatements: Sendable {
             }
         }
         let key = Self.name(sql: serializer.sql, types: types)
-        let text: Text? = state.withLockedValue { state in
+        let prepared: Text? = state.withLockedValue { state in
             if let text = state.prepared[key] { return text }
             let runs = (state.runs[key] ?? 0) + 1
             guard runs >= threshold, state.prepared.count < state.capacity else {
@@ -148,15 +155,19 @@ final class PreparedStatements: Sendable {
             state.prepared[key] = text
             return text
         }
-        return text.map { Statement(text: $0, bindings: bindings) }
+        guard let prepared else {
+            return Statement(text: Text(name: key, sql: serializer.sql, types: types), bindings: bindings, prepare: false)
+        }
+        return Statement(text: prepared, bindings: bindings, prepare: true)
     }
 
     /// Runs `statement` on `connection`, prepared there under its name (or its name for the
-    /// connection after failures), or as it is once it failed too often there.
+    /// connection after failures), or as it is when it is not to be prepared, or once it failed too
+    /// often there.
     func run(_ statement: Statement, on connection: PostgresConnection, logger: Logger,
              _ onRow: (PostgresRow) -> Void) async throws {
         let failureKey = FailureKey(connection: connection.id, name: statement.text.name)
-        let failures = state.withLockedValue { $0.failures[failureKey] ?? 0 }
+        let failures = statement.prepare ? state.withLockedValue { $0.failures[failureKey] ?? 0 } : attempts
         guard failures < attempts else {
             let query = PostgresQuery(unsafeSQL: statement.text.sql, binds: statement.bindings)
             for try await row in try await connection.query(query, logger: logger) { onRow(row) }
