@@ -11,9 +11,11 @@ import Vapor
 /// the turn was held partly waiting: under 64 clients the writer held the turn all the time while a
 /// third of the CPU stood idle. On a thread of its own a statement waits for no reader.
 ///
-/// The group's own Swift code runs on the writer's event loop too (`executor`, a task executor
-/// preference): between two statements the group does not wait for a thread of Swift's shared pool,
-/// where the HTTP handlers' work queues.
+/// The group's own Swift code runs on SQLite's thread too (`executor`, a task executor
+/// preference): between two statements the group waits neither for a thread of Swift's shared pool,
+/// where the HTTP handlers' work queues, nor for another thread of its own to wake. A statement is a
+/// work item queued on that thread, and the code after it is the next one: one thread runs the
+/// group from its first statement to its commit.
 ///
 /// Each application makes its own (tests run many at once, and one's large import must not hold
 /// another's turn) and stops them when it shuts down, after its other parts (`Lifecycle`).
@@ -23,16 +25,16 @@ final class SQLiteWriterThreads: Sendable {
     let loop: any EventLoop
     let threadPool: NIOThreadPool
     private let loops: MultiThreadedEventLoopGroup
-    /// Runs a task's jobs on `loop`, for `withTaskExecutorPreference`.
-    let executor: LoopExecutor
+    /// Runs a task's jobs on SQLite's thread, for `withTaskExecutorPreference`.
+    let executor: PoolExecutor
 
     init(database: DatabaseID) {
         self.database = database
         loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = loops.next()
-        executor = LoopExecutor(loop: loop)
         threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
+        executor = PoolExecutor(pool: threadPool, fallback: loop)
     }
 
     /// Registers the writer's pool, `base` (an SQLite configuration) with its connections on these
@@ -66,17 +68,25 @@ final class SQLiteWriterThreads: Sendable {
         }
     }
 
-    /// A task executor that runs each job on one event loop.
-    final class LoopExecutor: TaskExecutor {
-        let loop: any EventLoop
+    /// A task executor that runs each job as a work item of a one-thread pool; on `fallback` once
+    /// the pool stopped taking work (as the application shuts down).
+    final class PoolExecutor: TaskExecutor {
+        let pool: NIOThreadPool
+        let fallback: any EventLoop
 
-        init(loop: any EventLoop) {
-            self.loop = loop
+        init(pool: NIOThreadPool, fallback: any EventLoop) {
+            self.pool = pool
+            self.fallback = fallback
         }
 
         func enqueue(_ job: consuming ExecutorJob) {
             let job = UnownedJob(job)
-            loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+            pool.submit { state in
+                guard case .active = state else {
+                    return self.fallback.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+                }
+                job.runSynchronously(on: self.asUnownedTaskExecutor())
+            }
         }
     }
 
