@@ -35,6 +35,18 @@ final class SQLiteWriterThreads: Sendable {
         threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
         executor = PoolExecutor(pool: threadPool, fallback: loop)
+        threadPool.submit { _ in Self.raisePriority() }
+    }
+
+    /// Asks that the calling thread (SQLite's) be scheduled ahead of the process's other threads
+    /// (nice -10), where the process may: as root, or with `CAP_SYS_NICE`. Every write waits for this
+    /// one thread; under load the HTTP handlers' threads took the CPU from it while it held the
+    /// turn. Elsewhere the thread keeps the process's priority. (On Linux the nice value is each
+    /// thread's own, and `setpriority` with 0 names the calling thread.)
+    private static func raisePriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
+        #endif
     }
 
     /// Registers the writer's pool, `base` (an SQLite configuration) with its connections on these
