@@ -11,11 +11,9 @@ import Vapor
 /// the turn was held partly waiting: under 64 clients the writer held the turn all the time while a
 /// third of the CPU stood idle. On a thread of its own a statement waits for no reader.
 ///
-/// The group's own Swift code runs on SQLite's thread too (`executor`, a task executor
-/// preference): between two statements the group waits neither for a thread of Swift's shared pool,
-/// where the HTTP handlers' work queues, nor for another thread of its own to wake. A statement is a
-/// work item queued on that thread, and the code after it is the next one: one thread runs the
-/// group from its first statement to its commit.
+/// The group's own Swift code runs on the writer's event loop too (`executor`, a task executor
+/// preference): between two statements the group does not wait for a thread of Swift's shared pool,
+/// where the HTTP handlers' work queues.
 ///
 /// Each application makes its own (tests run many at once, and one's large import must not hold
 /// another's turn) and stops them when it shuts down, after its other parts (`Lifecycle`).
@@ -25,24 +23,25 @@ final class SQLiteWriterThreads: Sendable {
     let loop: any EventLoop
     let threadPool: NIOThreadPool
     private let loops: MultiThreadedEventLoopGroup
-    /// Runs a task's jobs on SQLite's thread, for `withTaskExecutorPreference`.
-    let executor: PoolExecutor
+    /// Runs a task's jobs on `loop`, for `withTaskExecutorPreference`.
+    let executor: LoopExecutor
 
     init(database: DatabaseID) {
         self.database = database
         loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = loops.next()
+        executor = LoopExecutor(loop: loop)
         threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
-        executor = PoolExecutor(pool: threadPool, fallback: loop)
         threadPool.submit { _ in Self.raisePriority() }
+        loop.execute { Self.raisePriority() }
     }
 
-    /// Asks that the calling thread (SQLite's) be scheduled ahead of the process's other threads
-    /// (nice -10), where the process may: as root, or with `CAP_SYS_NICE`. Every write waits for this
-    /// one thread; under load the HTTP handlers' threads took the CPU from it while it held the
-    /// turn. Elsewhere the thread keeps the process's priority. (On Linux the nice value is each
-    /// thread's own, and `setpriority` with 0 names the calling thread.)
+    /// Asks that the calling thread (one of the writer's two) be scheduled ahead of the process's
+    /// other threads (nice -10), where the process may: as root, or with `CAP_SYS_NICE`. Every write
+    /// waits for these threads; under load the HTTP handlers' threads took the CPU from them while
+    /// the writer held the turn. Elsewhere they keep the process's priority. (On Linux the nice
+    /// value is each thread's own, and `setpriority` with 0 names the calling thread.)
     private static func raisePriority() {
         #if os(Linux)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
@@ -80,25 +79,17 @@ final class SQLiteWriterThreads: Sendable {
         }
     }
 
-    /// A task executor that runs each job as a work item of a one-thread pool; on `fallback` once
-    /// the pool stopped taking work (as the application shuts down).
-    final class PoolExecutor: TaskExecutor {
-        let pool: NIOThreadPool
-        let fallback: any EventLoop
+    /// A task executor that runs each job on one event loop.
+    final class LoopExecutor: TaskExecutor {
+        let loop: any EventLoop
 
-        init(pool: NIOThreadPool, fallback: any EventLoop) {
-            self.pool = pool
-            self.fallback = fallback
+        init(loop: any EventLoop) {
+            self.loop = loop
         }
 
         func enqueue(_ job: consuming ExecutorJob) {
             let job = UnownedJob(job)
-            pool.submit { state in
-                guard case .active = state else {
-                    return self.fallback.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-                }
-                job.runSynchronously(on: self.asUnownedTaskExecutor())
-            }
+            loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         }
     }
 
