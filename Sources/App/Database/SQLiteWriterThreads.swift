@@ -13,7 +13,8 @@ import Vapor
 ///
 /// The group's own Swift code runs on the writer's event loop too (`executor`, a task executor
 /// preference): between two statements the group does not wait for a thread of Swift's shared pool,
-/// where the HTTP handlers' work queues.
+/// where the HTTP handlers' work queues. Both threads ask to be scheduled ahead of the process's
+/// other threads (`raisePriority`).
 ///
 /// Each application makes its own (tests run many at once, and one's large import must not hold
 /// another's turn) and stops them when it shuts down, after its other parts (`Lifecycle`).
@@ -38,10 +39,11 @@ final class SQLiteWriterThreads: Sendable {
     }
 
     /// Asks that the calling thread (one of the writer's two) be scheduled ahead of the process's
-    /// other threads (nice -10), where the process may: as root, or with `CAP_SYS_NICE`. Every write
-    /// waits for these threads; under load the HTTP handlers' threads took the CPU from them while
-    /// the writer held the turn. Elsewhere they keep the process's priority. (On Linux the nice
-    /// value is each thread's own, and `setpriority` with 0 names the calling thread.)
+    /// other threads (nice -10), where the process may: as root, with `CAP_SYS_NICE`, or under a
+    /// nice limit that allows it (`RLIMIT_NICE`). Every write waits for these threads; under load
+    /// the HTTP handlers' threads took the CPU from them while the writer held the turn. Elsewhere
+    /// they keep the process's priority. (On Linux the nice value is each thread's own, and
+    /// `setpriority` with 0 names the calling thread.)
     private static func raisePriority() {
         #if os(Linux)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
