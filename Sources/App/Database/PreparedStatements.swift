@@ -167,8 +167,8 @@ final class PreparedStatements: Sendable {
     func run(_ statement: Statement, on connection: PostgresConnection, logger: Logger,
              _ onRow: (PostgresRow) -> Void) async throws {
         let failureKey = FailureKey(connection: connection.id, name: statement.text.name)
-        let failures = statement.prepare ? state.withLockedValue { $0.failures[failureKey] ?? 0 } : attempts
-        guard failures < attempts else {
+        let failures = statement.prepare ? state.withLockedValue { $0.failures[failureKey] ?? 0 } : 0
+        guard statement.prepare, failures < attempts else {
             let query = PostgresQuery(unsafeSQL: statement.text.sql, binds: statement.bindings)
             for try await row in try await connection.query(query, logger: logger) { onRow(row) }
             return
