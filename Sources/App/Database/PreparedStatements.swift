@@ -166,13 +166,10 @@ final class PreparedStatements: Sendable {
     /// often there.
     func run(_ statement: Statement, on connection: PostgresConnection, logger: Logger,
              _ onRow: (PostgresRow) -> Void) async throws {
+        guard statement.prepare else { return try await Self.runUnnamed(statement, on: connection, logger: logger, onRow) }
         let failureKey = FailureKey(connection: connection.id, name: statement.text.name)
-        let failures = statement.prepare ? state.withLockedValue { $0.failures[failureKey] ?? 0 } : 0
-        guard statement.prepare, failures < attempts else {
-            let query = PostgresQuery(unsafeSQL: statement.text.sql, binds: statement.bindings)
-            for try await row in try await connection.query(query, logger: logger) { onRow(row) }
-            return
-        }
+        let failures = state.withLockedValue { $0.failures[failureKey] ?? 0 }
+        guard failures < attempts else { return try await Self.runUnnamed(statement, on: connection, logger: logger, onRow) }
         let text = failures == 0 ? statement.text
             : Text(name: "\(statement.text.name)_\(failures)", sql: statement.text.sql, types: statement.text.types)
         do {
@@ -188,6 +185,13 @@ final class PreparedStatements: Sendable {
             }
             throw error
         }
+    }
+
+    /// Runs `statement` as it is, unnamed, with the values already bound.
+    private static func runUnnamed(_ statement: Statement, on connection: PostgresConnection, logger: Logger,
+                                   _ onRow: (PostgresRow) -> Void) async throws {
+        let query = PostgresQuery(unsafeSQL: statement.text.sql, binds: statement.bindings)
+        for try await row in try await connection.query(query, logger: logger) { onRow(row) }
     }
 
     /// Whether `error` may have come from preparing the statement rather than from running it: any
